@@ -1,0 +1,1 @@
+"""Oqto: multi-user AI coding-agent workspaces."""

@@ -1,0 +1,119 @@
+"""The config file's schema. Unknown keys are errors (`extra="forbid"`) so a typo never
+silently falls back to a default."""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BackendMode(enum.StrEnum):
+    LOCAL = "local"
+    CONTAINER = "container"
+    AUTO = "auto"
+
+
+class LogFormat(enum.StrEnum):
+    LOGFMT = "logfmt"
+    JSON = "json"
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """Split `host:port` (IPv6 as `[::1]:3000`) and check the port."""
+    host, sep, port_text = value.rpartition(":")
+    if not sep or not host:
+        raise ValueError(f"expected HOST:PORT, got {value!r}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise ValueError(f"port must be 1-65535, got {port_text!r}")
+    return host, int(port_text)
+
+
+class ServerSection(_Section):
+    listen: str = "127.0.0.1:3000"
+    data_dir: Path | None = None
+    public_url: str | None = None
+    allowed_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("listen")
+    @classmethod
+    def _check_listen(cls, value: str) -> str:
+        parse_listen(value)
+        return value
+
+
+class BackendSection(_Section):
+    mode: BackendMode = BackendMode.LOCAL
+
+
+class LocalSection(_Section):
+    # Per-session private directories (sockets, logs) live below this. Empty means
+    # $XDG_RUNTIME_DIR/oqto, or /tmp/oqto-<uid> when there is no runtime dir.
+    socket_dir: Path | None = None
+    # `{user}` is the platform user name; `~` is the home of the account running sessions.
+    workspace_root: str = "~/oqto/workspaces/{user}"
+    single_user: bool = False
+
+
+class DatabaseSection(_Section):
+    url: str | None = None
+
+
+class AuthSection(_Section):
+    session_ttl_hours: Annotated[int, Field(ge=1, le=24 * 365)] = 168
+    login_max_failures: Annotated[int, Field(ge=1, le=1000)] = 5
+    login_window_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
+    cookie_secure: bool | None = None
+
+
+class OpencodeSection(_Section):
+    binary: str = "opencode"
+    config_file: Path | None = None
+    start_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 120.0
+
+
+class TtydSection(_Section):
+    binary: str = "ttyd"
+    shell: str | None = None
+
+
+class FilesSection(_Section):
+    max_upload_mb: Annotated[int, Field(ge=1, le=1024 * 1024)] = 100
+
+
+class SessionsSection(_Section):
+    stop_grace_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
+    max_running_per_user: Annotated[int, Field(ge=1, le=1000)] = 20
+
+
+class LoggingSection(_Section):
+    level: str = "info"
+    format: LogFormat = LogFormat.LOGFMT
+
+    @field_validator("level")
+    @classmethod
+    def _check_level(cls, value: str) -> str:
+        if value.lower() not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be one of debug, info, warning, error")
+        return value.lower()
+
+
+class OqtoConfig(_Section):
+    server: ServerSection = Field(default_factory=ServerSection)
+    backend: BackendSection = Field(default_factory=BackendSection)
+    local: LocalSection = Field(default_factory=LocalSection)
+    database: DatabaseSection = Field(default_factory=DatabaseSection)
+    auth: AuthSection = Field(default_factory=AuthSection)
+    opencode: OpencodeSection = Field(default_factory=OpencodeSection)
+    ttyd: TtydSection = Field(default_factory=TtydSection)
+    files: FilesSection = Field(default_factory=FilesSection)
+    sessions: SessionsSection = Field(default_factory=SessionsSection)
+    logging: LoggingSection = Field(default_factory=LoggingSection)

@@ -1,0 +1,1 @@
+"""The control plane: auth, users, sessions and the proxy to session services."""

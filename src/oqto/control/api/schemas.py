@@ -1,0 +1,83 @@
+"""Request and response bodies of the public API."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from oqto.control.db.models import Role, Session, SessionStatus, User
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LoginIn(_In):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class TokenOut(BaseModel):
+    token: str
+    token_type: str = "bearer"
+    expires_at: dt.datetime | None
+    csrf_token: str
+    user: UserOut
+
+
+class UserOut(BaseModel):
+    id: str
+    username: str
+    role: Role
+    disabled: bool
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            username=user.username,
+            role=user.role,
+            disabled=user.disabled,
+            created_at=user.created_at,
+        )
+
+
+USERNAME_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
+
+
+class UserCreateIn(_In):
+    username: str = Field(pattern=USERNAME_PATTERN)
+    password: str = Field(min_length=8, max_length=1024)
+    role: Role = Role.USER
+
+
+class SessionCreateIn(_In):
+    workspace: str = Field(min_length=1, max_length=255)
+
+
+class SessionOut(BaseModel):
+    id: str
+    workspace: str
+    status: SessionStatus
+    error: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: Session) -> SessionOut:
+        return cls(
+            id=row.id,
+            workspace=row.workspace,
+            status=row.status,
+            error=row.error,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+        )
+
+
+class HealthOut(BaseModel):
+    status: str
+    version: str
+    mode: str

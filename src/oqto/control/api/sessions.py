@@ -1,0 +1,119 @@
+"""Session lifecycle routes and the proxies to each session's services."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response, WebSocket
+
+from oqto.control.api.schemas import SessionCreateIn, SessionOut
+from oqto.control.auth.deps import CurrentUser, authenticate
+from oqto.control.context import context
+from oqto.control.errors import ApiError
+from oqto.control.proxy.http import forward, upstream_path
+from oqto.control.proxy.upstream import ServiceKind
+from oqto.control.proxy.websocket import origin_allowed, relay
+from oqto.protocol.sessions import SessionEndpoints
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+@router.get("", response_model=list[SessionOut])
+def list_sessions(user: CurrentUser, request: Request) -> list[SessionOut]:
+    return [SessionOut.of(row) for row in context(request).sessions.list(user)]
+
+
+@router.post("", response_model=SessionOut, status_code=201)
+async def create_session(body: SessionCreateIn, user: CurrentUser, request: Request) -> SessionOut:
+    return SessionOut.of(await context(request).sessions.create(user, body.workspace))
+
+
+@router.get("/{session_id}", response_model=SessionOut)
+def get_session(session_id: str, user: CurrentUser, request: Request) -> SessionOut:
+    return SessionOut.of(context(request).sessions.get(user, session_id))
+
+
+@router.delete("/{session_id}", status_code=204)
+async def delete_session(session_id: str, user: CurrentUser, request: Request) -> None:
+    await context(request).sessions.delete(user, session_id)
+
+
+@router.post("/{session_id}/stop", response_model=SessionOut)
+async def stop_session(session_id: str, user: CurrentUser, request: Request) -> SessionOut:
+    return SessionOut.of(await context(request).sessions.stop(user, session_id))
+
+
+@router.post("/{session_id}/resume", response_model=SessionOut)
+async def resume_session(session_id: str, user: CurrentUser, request: Request) -> SessionOut:
+    return SessionOut.of(await context(request).sessions.resume(user, session_id))
+
+
+async def _proxy(
+    request: Request, user: CurrentUser, session_id: str, kind: ServiceKind
+) -> Response:
+    ctx = context(request)
+    endpoints = await ctx.sessions.endpoints(user, session_id)
+    client = ctx.upstreams.get(session_id, kind, endpoints)
+    return await forward(request, client, upstream_path(request, kind.value), kind.value)
+
+
+@router.api_route("/{session_id}/agent/{path:path}", methods=PROXY_METHODS, tags=["proxy"])
+async def agent_proxy(session_id: str, path: str, user: CurrentUser, request: Request) -> Response:
+    """Everything of the session's opencode server API, SSE included."""
+    return await _proxy(request, user, session_id, ServiceKind.AGENT)
+
+
+@router.api_route("/{session_id}/files/{path:path}", methods=PROXY_METHODS, tags=["proxy"])
+async def files_proxy(session_id: str, path: str, user: CurrentUser, request: Request) -> Response:
+    """The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...)."""
+    return await _proxy(request, user, session_id, ServiceKind.FILES)
+
+
+async def _ws_endpoints(websocket: WebSocket, session_id: str) -> SessionEndpoints | None:
+    """Origin, credentials and ownership for a WebSocket upgrade. On refusal the upgrade is
+    closed before it is accepted, which the ASGI server turns into HTTP 403."""
+    ctx = context(websocket)
+    allowed = set(ctx.config.server.allowed_origins)
+    if ctx.config.server.public_url:
+        allowed.add(ctx.config.server.public_url.rstrip("/"))
+    if not origin_allowed(websocket, allowed):
+        log.warning("websocket refused: foreign origin %s", websocket.headers.get("origin"))
+        await websocket.close(1008)
+        return None
+    try:
+        principal = await asyncio.to_thread(authenticate, websocket)
+        return await ctx.sessions.endpoints(principal.user, session_id)
+    except ApiError as exc:
+        log.info("websocket refused: %s", exc.code)
+        await websocket.close(1008)
+        return None
+
+
+@router.websocket("/{session_id}/terminal")
+async def terminal(websocket: WebSocket, session_id: str) -> None:
+    """ttyd's WebSocket (subprotocol `tty`)."""
+    endpoints = await _ws_endpoints(websocket, session_id)
+    if endpoints is not None:
+        await relay(websocket, unix_socket=endpoints.terminal_socket, url="ws://terminal/ws")
+
+
+@router.websocket("/{session_id}/agent/{path:path}")
+async def agent_websocket(websocket: WebSocket, session_id: str, path: str) -> None:
+    """opencode's own WebSocket endpoints (its PTY API)."""
+    endpoints = await _ws_endpoints(websocket, session_id)
+    if endpoints is None:
+        return
+    agent = endpoints.agent
+    credential = base64.b64encode(f"{agent.username}:{agent.password}".encode()).decode()
+    query = websocket.scope.get("query_string", b"").decode("latin-1")
+    url = f"ws://{agent.host}:{agent.port}/{quote(path)}" + (f"?{query}" if query else "")
+    await relay(
+        websocket, unix_socket=None, url=url, headers={"Authorization": f"Basic {credential}"}
+    )

@@ -1,0 +1,115 @@
+"""Building the control plane: resolved settings, database, user plane, ASGI app."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter, FastAPI
+
+from oqto.config.model import OqtoConfig
+from oqto.config.paths import default_data_dir, default_runtime_dir
+from oqto.control.api import auth, health, sessions, users
+from oqto.control.auth.ratelimit import LoginThrottle
+from oqto.control.context import ControlContext, ServerPaths
+from oqto.control.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
+from oqto.control.errors import install_error_handlers
+from oqto.control.proxy.upstream import UpstreamClients
+from oqto.control.requestlog import RequestLogMiddleware
+from oqto.control.sessions import SessionService
+from oqto.userplane.base import UserPlane
+from oqto.userplane.local import LocalSettings, LocalUserPlane
+from oqto.userplane.services import ServiceSettings
+
+
+def resolve_paths(config: OqtoConfig) -> ServerPaths:
+    data_dir = (config.server.data_dir or default_data_dir()).expanduser()
+    runtime_dir = (config.local.socket_dir or default_runtime_dir()).expanduser()
+    return ServerPaths(
+        data_dir=data_dir,
+        database_url=config.database.url or sqlite_url(data_dir / "oqto.db"),
+        runtime_dir=runtime_dir,
+        log_dir=data_dir / "logs" / "sessions",
+    )
+
+
+def local_userplane(config: OqtoConfig, paths: ServerPaths) -> LocalUserPlane:
+    opencode_config = config.opencode.config_file
+    return LocalUserPlane(
+        LocalSettings(
+            workspace_root=config.local.workspace_root,
+            runtime_dir=paths.runtime_dir,
+            log_dir=paths.log_dir,
+            services=ServiceSettings(
+                opencode_binary=config.opencode.binary,
+                opencode_config=opencode_config.expanduser().resolve() if opencode_config else None,
+                ttyd_binary=config.ttyd.binary,
+                shell=config.ttyd.shell,
+                files_max_upload_mb=config.files.max_upload_mb,
+            ),
+            start_timeout=config.opencode.start_timeout_seconds,
+            stop_grace=config.sessions.stop_grace_seconds,
+        )
+    )
+
+
+def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext, UserPlane]:
+    """Everything that can fail on bad config or a bad database fails here, before the
+    server binds its port."""
+    paths = resolve_paths(config)
+    paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    engine = make_engine(paths.database_url)
+    migrate(engine)
+    db = make_sessionmaker(engine)
+    userplane = local_userplane(config, paths)
+    service = SessionService(
+        db, lambda _user: userplane, max_running_per_user=config.sessions.max_running_per_user
+    )
+    userplane.set_event_handler(service.on_userplane_event)
+    upstreams = UpstreamClients()
+    service.on_stop.append(upstreams.forget)
+    ctx = ControlContext(
+        config=config,
+        paths=paths,
+        single_user=single_user,
+        db=db,
+        throttle=LoginThrottle(config.auth.login_max_failures, config.auth.login_window_seconds),
+        sessions=service,
+        upstreams=upstreams,
+    )
+    return ctx, userplane
+
+
+def create_app(ctx: ControlContext, userplane: UserPlane) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Single-user sessions are children of this process: none survived a restart.
+        ctx.sessions.mark_orphaned("the server restarted")
+        try:
+            yield
+        finally:
+            await ctx.sessions.shutdown(userplane)
+            await ctx.upstreams.aclose()
+
+    app = FastAPI(
+        title="Oqto",
+        version=_version(),
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    api = APIRouter(prefix="/api")
+    for module in (health, auth, users, sessions):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.add_middleware(RequestLogMiddleware)
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return version("oqto")

@@ -1,0 +1,1 @@
+"""Authentication: password hashing, revocable tokens, login throttling."""

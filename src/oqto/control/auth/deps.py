@@ -1,0 +1,96 @@
+"""Who is calling: FastAPI dependencies for HTTP routes, and the same check for WebSockets.
+
+Credentials come from `Authorization: Bearer <token>` (API clients) or the HttpOnly
+session cookie (browsers). Cookie-authenticated requests that change state must also
+carry `X-CSRF-Token` equal to the readable CSRF cookie (double submit): another site can
+make the browser send the cookie, but cannot read the CSRF cookie to copy it.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
+
+from oqto.control.auth.tokens import resolve_token
+from oqto.control.context import context
+from oqto.control.db.models import AuthToken, Role, User
+from oqto.control.errors import ApiError
+
+SESSION_COOKIE = "oqto_session"
+CSRF_COOKIE = "oqto_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    token: AuthToken
+    via_cookie: bool
+
+
+def _credentials(conn: HTTPConnection) -> tuple[str, bool] | None:
+    header = conn.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    cookie = conn.cookies.get(SESSION_COOKIE)
+    if cookie:
+        return cookie, True
+    return None
+
+
+def unauthorized() -> ApiError:
+    return ApiError(
+        401, "unauthorized", "authentication required", headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def authenticate(conn: HTTPConnection) -> Principal:
+    """Blocking (one indexed query); FastAPI runs sync dependencies in a worker thread."""
+    found = _credentials(conn)
+    if found is None:
+        raise unauthorized()
+    token, via_cookie = found
+    with context(conn).db() as db:
+        resolved = resolve_token(db, token)
+        if resolved is None:
+            raise unauthorized()
+        user, row = resolved
+    # Read by the request-log middleware.
+    conn.scope.setdefault("state", {})["username"] = user.username
+    return Principal(user=user, token=row, via_cookie=via_cookie)
+
+
+def check_csrf(request: Request, principal: Principal) -> None:
+    if not principal.via_cookie or request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER, "")
+    expected = request.cookies.get(CSRF_COOKIE, "")
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        raise ApiError(403, "csrf_failed", "missing or wrong X-CSRF-Token header")
+
+
+def current_principal(request: Request) -> Principal:
+    principal = authenticate(request)
+    check_csrf(request, principal)
+    return principal
+
+
+def current_user(principal: Annotated[Principal, Depends(current_principal)]) -> User:
+    return principal.user
+
+
+def current_admin(user: Annotated[User, Depends(current_user)]) -> User:
+    if user.role is not Role.ADMIN:
+        raise ApiError(403, "forbidden", "administrator role required")
+    return user
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+CurrentUser = Annotated[User, Depends(current_user)]
+CurrentAdmin = Annotated[User, Depends(current_admin)]

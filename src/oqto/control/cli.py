@@ -1,0 +1,136 @@
+"""`oqto`: the control-plane command line."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from oqto.config import BackendMode, ConfigError, load_config
+from oqto.config.model import parse_listen
+from oqto.control.app import build_context, create_app
+from oqto.control.bootstrap import BootstrapError, ensure_admin
+from oqto.logs import setup_logging
+
+app = typer.Typer(
+    name="oqto", help="Oqto control plane.", no_args_is_help=True, add_completion=False
+)
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(1024)
+    sock.set_inheritable(True)
+    return sock
+
+
+def browser_url(host: str, port: int) -> str:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
+@app.command()
+def serve(
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config file (default: see docs).")
+    ] = None,
+    mode: Annotated[
+        BackendMode | None, typer.Option("--mode", help="Backend mode; overrides [backend] mode.")
+    ] = None,
+    single_user: Annotated[
+        bool,
+        typer.Option(
+            "--single-user", help="Run every session as the current Linux user, no runner."
+        ),
+    ] = False,
+    listen: Annotated[
+        str | None, typer.Option("--listen", help="HOST:PORT; overrides [server] listen.")
+    ] = None,
+) -> None:
+    """Run the control plane."""
+    try:
+        loaded = load_config(config)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    cfg = loaded.config
+    setup_logging(cfg.logging.level, cfg.logging.format.value)
+    chosen = mode or cfg.backend.mode
+    if chosen is BackendMode.CONTAINER:
+        raise fail("--mode container is not supported by this version of Oqto; use --mode local")
+    single = single_user or cfg.local.single_user
+    if not single:
+        raise fail(
+            "multi-user mode needs per-user runners (oqto-runner), which this version does not "
+            "ship yet; run `oqto serve --mode local --single-user`"
+        )
+    try:
+        host, port = parse_listen(listen or cfg.server.listen)
+    except ValueError as exc:
+        raise fail(f"--listen: {exc}") from None
+    try:
+        ctx, userplane = build_context(cfg, single_user=single)
+        created = ensure_admin(ctx.db)
+    except BootstrapError as exc:
+        raise fail(str(exc)) from None
+    try:
+        sock = bind(host, port)
+    except OSError as exc:
+        raise fail(f"cannot listen on {host}:{port} ([server] listen): {exc.strerror}") from None
+
+    if created is not None:
+        if created.generated_password:
+            err.print(
+                f"Created administrator [bold]{created.username}[/] with password "
+                f"[bold]{created.generated_password}[/] (shown once; change it after login)",
+                highlight=False,
+            )
+        else:
+            err.print(f"Created administrator [bold]{created.username}[/]", highlight=False)
+    err.print(
+        f"Oqto ({'single-user' if single else 'multi-user'}) config: "
+        f"{loaded.path or 'defaults'}; data: {ctx.paths.data_dir}",
+        highlight=False,
+    )
+    err.print(f"Open [bold]{browser_url(host, port)}[/] in your browser", highlight=False)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(ctx, userplane),
+            log_config=None,
+            access_log=False,
+            ws_ping_interval=20.0,
+            ws_ping_timeout=20.0,
+            timeout_graceful_shutdown=10,
+        )
+    )
+    asyncio.run(server.serve(sockets=[sock]))
+    if not server.started:
+        sys.exit(1)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    from importlib.metadata import version as pkg_version
+
+    print(pkg_version("oqto"))
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""The control plane's database (SQLAlchemy 2 models, Alembic migrations)."""

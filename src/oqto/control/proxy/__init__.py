@@ -1,0 +1,1 @@
+"""Streaming reverse proxy from the control plane to a session's services."""

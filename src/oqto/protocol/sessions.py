@@ -1,0 +1,87 @@
+"""What the control plane and the user plane say to each other about sessions."""
+
+from __future__ import annotations
+
+import enum
+import re
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuntimeState(enum.StrEnum):
+    """The user plane's view of a session. The control plane adds `stopping`."""
+
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    FAILED = "failed"
+
+
+class SessionSpec(_Model):
+    id: str
+    owner: str  # platform user name, fills `{user}` in the workspace root
+    workspace: str  # name relative to the owner's workspace root
+
+
+class AgentEndpoint(_Model):
+    """opencode only speaks TCP, so it listens on loopback behind a per-session password."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+
+
+class SessionEndpoints(_Model):
+    agent: AgentEndpoint
+    files_socket: str
+    terminal_socket: str
+
+
+class SessionRuntime(_Model):
+    id: str
+    workspace: str
+    workspace_path: str
+    state: RuntimeState
+    error: str | None = None
+    endpoints: SessionEndpoints | None = None
+    pids: dict[str, int] = {}
+
+
+class SessionEvent(_Model):
+    """Pushed by the user plane when a session changes state on its own (a service died)."""
+
+    session_id: str
+    state: RuntimeState
+    error: str | None = None
+
+
+_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._ -]{0,63}$")
+MAX_WORKSPACE_DEPTH = 4
+
+
+class WorkspaceNameError(ValueError):
+    pass
+
+
+def check_workspace_name(name: str) -> str:
+    """Normalise a workspace name (`proj` or `team/proj`); refuse anything that could
+    leave the workspace root. The user plane re-checks after resolving symlinks."""
+    parts = [p for p in name.strip().split("/") if p not in ("",)]
+    if not parts:
+        raise WorkspaceNameError("workspace name is empty")
+    if name.startswith("/"):
+        raise WorkspaceNameError("workspace name must be relative, not an absolute path")
+    if len(parts) > MAX_WORKSPACE_DEPTH:
+        raise WorkspaceNameError(f"workspace name has more than {MAX_WORKSPACE_DEPTH} levels")
+    for part in parts:
+        if part in (".", "..") or not _SEGMENT.match(part) or part.endswith((" ", ".")):
+            raise WorkspaceNameError(
+                f"invalid workspace name segment {part!r}: use letters, digits, '.', '_', '-' "
+                "and spaces, not starting with '.' or '-'"
+            )
+    return "/".join(parts)

@@ -1,0 +1,52 @@
+"""The user-plane contract the control plane programs against."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Awaitable, Callable
+
+from oqto.protocol.sessions import SessionEvent, SessionRuntime, SessionSpec
+
+EventHandler = Callable[[SessionEvent], Awaitable[None]]
+
+
+class UserPlaneError(Exception):
+    """A request the user plane refused or could not carry out; `code` is stable."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class SessionStartFailed(UserPlaneError):
+    def __init__(self, message: str) -> None:
+        super().__init__("start_failed", message)
+
+
+class UserPlane(abc.ABC):
+    """Runs sessions for one Linux account.
+
+    Lifecycle: construct, `set_event_handler`, use, `close`. `start_session` returns once
+    every service of the session answers, or raises `SessionStartFailed` with the reason
+    and the tail of the failing service's log; nothing of a failed start is left running.
+    """
+
+    @abc.abstractmethod
+    def set_event_handler(self, handler: EventHandler) -> None: ...
+
+    @abc.abstractmethod
+    async def start_session(self, spec: SessionSpec) -> SessionRuntime: ...
+
+    @abc.abstractmethod
+    async def stop_session(self, session_id: str) -> None:
+        """Stop every process of the session. Stopping an unknown session is not an error."""
+
+    @abc.abstractmethod
+    async def get_session(self, session_id: str) -> SessionRuntime | None: ...
+
+    @abc.abstractmethod
+    async def list_sessions(self) -> list[SessionRuntime]: ...
+
+    @abc.abstractmethod
+    async def close(self) -> None: ...

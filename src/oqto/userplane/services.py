@@ -1,0 +1,194 @@
+"""The only place that decides what a session runs: opencode, oqto-files and ttyd, with
+arguments built here from validated settings, never from a request. A sandbox wrapper
+(bubblewrap) wraps these argv lists uniformly.
+
+ttyd and oqto-files listen on Unix sockets in the session's 0700 runtime directory: the
+directory's permissions are the access rule. ttyd gets no `--credential`, because its
+argv (and so the credential) is readable by every local account through /proc.
+opencode can only listen on TCP, so it gets a random per-session password instead, passed
+in its environment, which only its own account can read."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import shutil
+import socket
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from oqto.protocol.sessions import AgentEndpoint, SessionEndpoints
+from oqto.userplane.base import UserPlaneError
+from oqto.userplane.process import ProcessSpec
+from oqto.userplane.proctree import SESSION_ENV
+from oqto.userplane.readiness import HttpProbe
+
+AGENT_USER = "opencode"
+LOOPBACK = "127.0.0.1"
+# sockaddr_un.sun_path is 108 bytes including the terminating NUL.
+MAX_SOCKET_PATH = 107
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    opencode_binary: str
+    opencode_config: Path | None
+    ttyd_binary: str
+    shell: str | None
+    files_max_upload_mb: int
+
+
+@dataclass(frozen=True)
+class SessionLayout:
+    session_id: str
+    workspace: Path
+    runtime_dir: Path  # private (0700): the Unix sockets
+    log_dir: Path
+
+    @property
+    def files_socket(self) -> Path:
+        return self.runtime_dir / "files.sock"
+
+    @property
+    def terminal_socket(self) -> Path:
+        return self.runtime_dir / "ttyd.sock"
+
+
+@dataclass(frozen=True)
+class Service:
+    spec: ProcessSpec
+    probe: HttpProbe
+
+
+def free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((LOOPBACK, 0))
+        return int(sock.getsockname()[1])
+
+
+def resolve_binary(name: str, config_key: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise UserPlaneError(
+            "missing_binary",
+            f"{name!r} not found on PATH (config {config_key}); run scripts/setup.sh or set "
+            f"{config_key} to its absolute path",
+        )
+    return found
+
+
+def login_shell() -> str:
+    try:
+        shell = pwd.getpwuid(os.getuid()).pw_shell
+    except KeyError:
+        shell = ""
+    if shell and os.access(shell, os.X_OK) and not shell.endswith(("nologin", "false")):
+        return shell
+    return "/bin/bash" if os.access("/bin/bash", os.X_OK) else "/bin/sh"
+
+
+def session_env(session_id: str) -> dict[str, str]:
+    """The environment every service of a session starts from: ours, minus Oqto's own
+    settings and secrets, plus the session tag the stop sweep looks for."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OQTO_")}
+    env[SESSION_ENV] = session_id
+    return env
+
+
+def build_services(
+    settings: ServiceSettings, layout: SessionLayout
+) -> tuple[list[Service], SessionEndpoints]:
+    for path in (layout.files_socket, layout.terminal_socket):
+        if len(os.fsencode(path)) > MAX_SOCKET_PATH:
+            raise UserPlaneError(
+                "path_too_long",
+                f"socket path {path} exceeds {MAX_SOCKET_PATH} bytes; shorten [local] socket_dir",
+            )
+    agent = AgentEndpoint(
+        host=LOOPBACK,
+        port=free_loopback_port(),
+        username=AGENT_USER,
+        password=secrets.token_urlsafe(24),
+    )
+    endpoints = SessionEndpoints(
+        agent=agent,
+        files_socket=str(layout.files_socket),
+        terminal_socket=str(layout.terminal_socket),
+    )
+    base = session_env(layout.session_id)
+
+    agent_env = dict(base)
+    agent_env["OPENCODE_SERVER_USERNAME"] = agent.username
+    agent_env["OPENCODE_SERVER_PASSWORD"] = agent.password
+    if settings.opencode_config is not None:
+        agent_env["OPENCODE_CONFIG"] = str(settings.opencode_config)
+    opencode = Service(
+        ProcessSpec(
+            name="agent",
+            argv=[
+                resolve_binary(settings.opencode_binary, "[opencode] binary"),
+                "serve",
+                "--hostname",
+                agent.host,
+                "--port",
+                str(agent.port),
+                "--print-logs",
+                "--log-level",
+                "WARN",
+            ],
+            cwd=layout.workspace,
+            env=agent_env,
+            log_path=layout.log_dir / "agent.log",
+        ),
+        HttpProbe(
+            url=f"http://{agent.host}:{agent.port}/global/health",
+            auth=(agent.username, agent.password),
+        ),
+    )
+
+    files = Service(
+        ProcessSpec(
+            name="files",
+            argv=[
+                sys.executable,
+                "-m",
+                "oqto.files",
+                "--root",
+                str(layout.workspace),
+                "--socket",
+                str(layout.files_socket),
+                "--max-upload-mb",
+                str(settings.files_max_upload_mb),
+            ],
+            cwd=layout.workspace,
+            env=base,
+            log_path=layout.log_dir / "files.log",
+        ),
+        HttpProbe(url="http://files/health", uds=str(layout.files_socket)),
+    )
+
+    shell = settings.shell or login_shell()
+    shell_argv = [shell, "-l"] if Path(shell).name in {"bash", "zsh", "sh", "dash"} else [shell]
+    terminal_env = dict(base)
+    terminal_env.setdefault("TERM", "xterm-256color")
+    terminal = Service(
+        ProcessSpec(
+            name="terminal",
+            argv=[
+                resolve_binary(settings.ttyd_binary, "[ttyd] binary"),
+                "--interface",
+                str(layout.terminal_socket),
+                "--writable",
+                "--cwd",
+                str(layout.workspace),
+                *shell_argv,
+            ],
+            cwd=layout.workspace,
+            env=terminal_env,
+            log_path=layout.log_dir / "terminal.log",
+        ),
+        HttpProbe(url="http://terminal/token", uds=str(layout.terminal_socket)),
+    )
+    return [opencode, files, terminal], endpoints
