@@ -8,7 +8,8 @@ import sys
 import time
 from typing import Any
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+# uvicorn adds `color_message` (its message with ANSI colours) to every record.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 def _fields(record: logging.LogRecord) -> dict[str, Any]:

@@ -61,13 +61,30 @@ def test_expired_and_disabled_tokens_fail(db) -> None:  # type: ignore[no-untype
         assert resolve_token(s, live) is None
 
 
-def test_throttle_blocks_after_max_failures() -> None:
+def test_throttle_blocks_a_name_after_max_failures() -> None:
     throttle = LoginThrottle(max_failures=3, window_seconds=60)
     for _ in range(3):
-        assert throttle.retry_after("user:a") == 0
-        throttle.record_failure("user:a", "addr:1")
-    assert throttle.retry_after("user:a") > 0
-    assert throttle.retry_after("addr:1") > 0
-    assert throttle.retry_after("user:b") == 0
-    throttle.reset("user:a")
-    assert throttle.retry_after("user:a") == 0
+        assert throttle.retry_after("alice", "10.0.0.1") == 0
+        throttle.record_failure("Alice", "10.0.0.1")
+    assert throttle.retry_after("alice", "10.0.0.2") > 0  # the name is blocked everywhere
+    assert throttle.retry_after("bob", "10.0.0.1") == 0  # the address is not, yet
+    throttle.reset("alice")
+    assert throttle.retry_after("alice", "10.0.0.1") == 0
+
+
+def test_throttle_blocks_an_address_after_many_names() -> None:
+    throttle = LoginThrottle(max_failures=2, window_seconds=60)
+    for i in range(20):
+        throttle.record_failure(f"user{i}", "10.0.0.9")
+    assert throttle.retry_after("someone-new", "10.0.0.9") > 0
+    assert throttle.retry_after("someone-new", "10.0.0.8") == 0
+
+
+def test_throttle_window_expires() -> None:
+    throttle = LoginThrottle(max_failures=1, window_seconds=0.001)
+    throttle.record_failure("x", "a")
+    import time
+
+    deadline = time.monotonic() + 5
+    while throttle.retry_after("x", "a") > 0:
+        assert time.monotonic() < deadline

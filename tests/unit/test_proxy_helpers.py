@@ -11,8 +11,14 @@ from oqto.control.proxy.websocket import _sendable, origin_allowed
 
 def request(raw_path: bytes, query: bytes = b"") -> Request:
     return Request(
-        {"type": "http", "method": "GET", "path": raw_path.decode(), "raw_path": raw_path,
-         "query_string": query, "headers": []}
+        {
+            "type": "http",
+            "method": "GET",
+            "path": raw_path.decode(),
+            "raw_path": raw_path,
+            "query_string": query,
+            "headers": [],
+        }
     )
 
 
@@ -87,5 +93,76 @@ def test_sse_heartbeat_only_between_events(monkeypatch: pytest.MonkeyPatch) -> N
         assert await pending == b"o\n\n"
         with pytest.raises(StopAsyncIteration):
             await anext(stream)
+
+    asyncio.run(run())
+
+
+def test_forward_strips_platform_credentials_and_streams() -> None:
+    import httpx
+    from starlette.responses import JSONResponse
+
+    received: dict[str, object] = {}
+
+    async def service(scope, receive, send):  # type: ignore[no-untyped-def]
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        received["headers"] = {k.decode(): v.decode() for k, v in scope["headers"]}
+        received["body"] = body
+        received["path"] = scope["path"]
+        response = JSONResponse({"ok": True}, headers={"set-cookie": "oqto_session=evil"})
+        response.headers["www-authenticate"] = "Basic"
+        await response(scope, receive, send)
+
+    async def run() -> None:
+        chunks = [b"part1-", b"part2"]
+
+        async def receive():  # type: ignore[no-untyped-def]
+            if chunks:
+                return {"type": "http.request", "body": chunks.pop(0), "more_body": bool(chunks)}
+            return {"type": "http.disconnect"}
+
+        scope = {
+            "type": "http",
+            "method": "PUT",
+            "path": "/api/sessions/s1/files/file",
+            "raw_path": b"/api/sessions/s1/files/file",
+            "query_string": b"path=a.txt",
+            "headers": [
+                (b"cookie", b"oqto_session=secret; oqto_csrf=c"),
+                (b"authorization", b"Bearer oqto_secret"),
+                (b"x-csrf-token", b"c"),
+                (b"origin", b"https://oqto.example"),
+                (b"content-type", b"text/plain"),
+                (b"host", b"oqto.example"),
+            ],
+        }
+        request = Request(scope, receive)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(service),
+            base_url="http://files",  # type: ignore[arg-type]
+        ) as client:
+            response = await proxy_http.forward(
+                request, client, proxy_http.upstream_path(request, "files"), "files"
+            )
+            sent: list[dict[str, object]] = []
+
+            async def send(message):  # type: ignore[no-untyped-def]
+                sent.append(message)
+
+            await response(scope, receive, send)
+        headers = received["headers"]
+        assert isinstance(headers, dict)
+        for name in ("cookie", "authorization", "x-csrf-token", "origin"):
+            assert name not in headers, name
+        assert headers["content-type"] == "text/plain"
+        assert received["body"] == b"part1-part2"
+        assert received["path"] == "/file"
+        start = sent[0]
+        out_headers = {k.decode() for k, _ in start["headers"]}  # type: ignore[union-attr]
+        assert "set-cookie" not in out_headers and "www-authenticate" not in out_headers
 
     asyncio.run(run())

@@ -9,7 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from oqto.config.model import OqtoConfig
 from oqto.config.paths import default_data_dir, default_runtime_dir
-from oqto.control.api import auth, health, sessions, users
+from oqto.control.api import auth, docs, health, sessions, users
 from oqto.control.auth.ratelimit import LoginThrottle
 from oqto.control.context import ControlContext, ServerPaths
 from oqto.control.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
@@ -94,15 +94,16 @@ def create_app(ctx: ControlContext, userplane: UserPlane) -> FastAPI:
     app = FastAPI(
         title="Oqto",
         version=_version(),
-        openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # Served by authenticated routes in api/docs.py: only health and login are public.
+        openapi_url=None,
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
     )
     app.state.ctx = ctx
     install_error_handlers(app)
     api = APIRouter(prefix="/api")
-    for module in (health, auth, users, sessions):
+    for module in (health, auth, users, sessions, docs):
         api.include_router(module.router)
     app.include_router(api)
     app.add_middleware(RequestLogMiddleware)

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
@@ -45,8 +44,9 @@ class SessionService:
         self._db = db
         self._userplane_for = userplane_for
         self._max_running = max_running_per_user
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.on_stop: list[Callable[[str], None]] = []
+        self._starting: dict[str, asyncio.Task[None]] = {}
+        # Run before a session's services stop (e.g. drop pooled proxy connections).
+        self.on_stop: list[Callable[[str], Awaitable[None]]] = []
 
     # -- reads --------------------------------------------------------------------------
 
@@ -93,10 +93,18 @@ class SessionService:
                 row.error = error[-MAX_ERROR_CHARS:] if error else None
                 row.updated_at = utcnow()
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _begin_start(self, user: User, session_id: str, workspace: str) -> None:
+        task = asyncio.create_task(self._start(user, session_id, workspace))
+        self._starting[session_id] = task
+        task.add_done_callback(lambda _t: self._starting.pop(session_id, None))
+
+    async def _cancel_start(self, session_id: str) -> None:
+        """A stop or delete overtakes a start in progress: cancelling it makes the user
+        plane tear down whatever it had started."""
+        task = self._starting.pop(session_id, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     async def create(self, user: User, workspace: str) -> Session:
         try:
@@ -121,7 +129,7 @@ class SessionService:
                 return row
 
         row = await asyncio.to_thread(insert)
-        self._spawn(self._start(user, row.id, name))
+        self._begin_start(user, row.id, name)
         return row
 
     async def _start(self, user: User, session_id: str, workspace: str) -> None:
@@ -138,17 +146,7 @@ class SessionService:
                 self._set, session_id, SessionStatus.FAILED, f"internal error: {exc}"
             )
             return
-        # A stop may have arrived while we were starting; it wins.
-        current = await asyncio.to_thread(self._status, session_id)
-        if current is SessionStatus.STARTING:
-            await asyncio.to_thread(self._set, session_id, SessionStatus.RUNNING)
-        else:
-            await self._userplane_for(user).stop_session(session_id)
-
-    def _status(self, session_id: str) -> SessionStatus | None:
-        with self._db() as db:
-            row = db.get(Session, session_id)
-            return row.status if row else None
+        await asyncio.to_thread(self._set, session_id, SessionStatus.RUNNING)
 
     async def stop(self, user: User, session_id: str) -> Session:
         row = await asyncio.to_thread(self.get, user, session_id)
@@ -160,8 +158,8 @@ class SessionService:
         return await asyncio.to_thread(self.get, user, session_id)
 
     async def _stop_services(self, user: User, session_id: str) -> None:
-        for callback in self.on_stop:
-            callback(session_id)
+        await self._cancel_start(session_id)
+        await asyncio.gather(*(callback(session_id) for callback in self.on_stop))
         try:
             await self._userplane_for(user).stop_session(session_id)
         except UserPlaneError as exc:
@@ -174,7 +172,7 @@ class SessionService:
         if row.status is SessionStatus.STOPPING:
             raise ApiError(409, "session_stopping", "session is stopping; resume it afterwards")
         await asyncio.to_thread(self._set, session_id, SessionStatus.STARTING)
-        self._spawn(self._start(user, session_id, row.workspace))
+        self._begin_start(user, session_id, row.workspace)
         return await asyncio.to_thread(self.get, user, session_id)
 
     async def delete(self, user: User, session_id: str) -> None:
@@ -192,8 +190,7 @@ class SessionService:
 
     async def on_userplane_event(self, event: SessionEvent) -> None:
         if event.state is RuntimeState.FAILED:
-            for callback in self.on_stop:
-                callback(event.session_id)
+            await asyncio.gather(*(callback(event.session_id) for callback in self.on_stop))
             await asyncio.to_thread(self._set, event.session_id, SessionStatus.FAILED, event.error)
 
     # -- whole-service lifecycle ---------------------------------------------------------
@@ -210,8 +207,6 @@ class SessionService:
             return len(rows)
 
     async def shutdown(self, userplane: UserPlane) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*(self._cancel_start(sid) for sid in list(self._starting)))
         await userplane.close()
         await asyncio.to_thread(self.mark_orphaned, "stopped with the server")

@@ -50,6 +50,7 @@ class SessionRuntime(_Model):
     error: str | None = None
     endpoints: SessionEndpoints | None = None
     pids: dict[str, int] = {}
+    ready_after: dict[str, float] = {}  # seconds from spawn to answering, per service
 
 
 class SessionEvent(_Model):

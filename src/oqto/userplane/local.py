@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,6 +48,8 @@ class _Live:
     state: RuntimeState = RuntimeState.STARTING
     error: str | None = None
     stopping: bool = False
+    # Seconds from spawn to first good probe, per service: where a slow start goes.
+    ready_after: dict[str, float] = field(default_factory=dict)
     watchers: list[asyncio.Task[None]] = field(default_factory=list)
 
     def runtime(self) -> SessionRuntime:
@@ -58,6 +61,7 @@ class _Live:
             error=self.error,
             endpoints=self.endpoints if self.state is RuntimeState.RUNNING else None,
             pids={p.name: p.pid for p in self.processes if p.pid is not None},
+            ready_after=dict(self.ready_after),
         )
 
 
@@ -92,6 +96,10 @@ class LocalUserPlane(UserPlane):
                 self._sessions.pop(spec.id, None)
                 raise
             live.state = RuntimeState.RUNNING
+            log.info(
+                "session running",
+                extra={"session": spec.id, "ready_after": live.ready_after},
+            )
             live.watchers = [
                 asyncio.create_task(self._watch(live, p), name=f"watch-{spec.id}-{p.name}")
                 for p in live.processes
@@ -123,6 +131,7 @@ class LocalUserPlane(UserPlane):
 
     async def _launch(self, live: _Live) -> None:
         # The three services start together: a session is as slow as opencode, not the sum.
+        began = time.perf_counter()
         await asyncio.gather(*(p.start() for p in live.processes))
         exits = {p.name: asyncio.ensure_future(p.wait()) for p in live.processes}
 
@@ -131,6 +140,7 @@ class LocalUserPlane(UserPlane):
                 await wait_until_ready(probe, exits[process.name])
             except ProcessExited as exc:
                 raise self._failure(process, str(exc)) from None
+            live.ready_after[process.name] = round(time.perf_counter() - began, 3)
 
         try:
             async with asyncio.timeout(self._settings.start_timeout):

@@ -29,8 +29,7 @@ def _secure_cookies(request: Request) -> bool:
 def login(body: LoginIn, request: Request, response: Response) -> TokenOut:
     ctx = context(request)
     client = request.client.host if request.client else "unknown"
-    keys = (f"user:{body.username.lower()}", f"addr:{client}")
-    wait = ctx.throttle.retry_after(*keys)
+    wait = ctx.throttle.retry_after(body.username, client)
     if wait > 0:
         raise ApiError(
             429,
@@ -43,12 +42,12 @@ def login(body: LoginIn, request: Request, response: Response) -> TokenOut:
         user = db.scalar(select(User).where(User.username == body.username))
         ok = verify_password(user.password_hash if user else None, body.password)
         if not ok or user is None or user.disabled:
-            ctx.throttle.record_failure(*keys)
+            ctx.throttle.record_failure(body.username, client)
             raise ApiError(401, "invalid_credentials", "wrong username or password")
         token, row = issue_token(db, user, TokenKind.LOGIN, ttl)
         out_user = UserOut.of(user)
         expires = row.expires_at
-    ctx.throttle.reset(keys[0])
+    ctx.throttle.reset(body.username)
     csrf = secrets.token_urlsafe(24)
     secure = _secure_cookies(request)
     max_age = int(ttl.total_seconds())

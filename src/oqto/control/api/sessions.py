@@ -64,16 +64,27 @@ async def _proxy(
     return await forward(request, client, upstream_path(request, kind.value), kind.value)
 
 
-@router.api_route("/{session_id}/agent/{path:path}", methods=PROXY_METHODS, tags=["proxy"])
 async def agent_proxy(session_id: str, path: str, user: CurrentUser, request: Request) -> Response:
     """Everything of the session's opencode server API, SSE included."""
     return await _proxy(request, user, session_id, ServiceKind.AGENT)
 
 
-@router.api_route("/{session_id}/files/{path:path}", methods=PROXY_METHODS, tags=["proxy"])
 async def files_proxy(session_id: str, path: str, user: CurrentUser, request: Request) -> Response:
     """The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...)."""
     return await _proxy(request, user, session_id, ServiceKind.FILES)
+
+
+# One route per method so each gets its own OpenAPI operation id.
+for _method in PROXY_METHODS:
+    for _endpoint in (agent_proxy, files_proxy):
+        _service = _endpoint.__name__.removesuffix("_proxy")
+        router.add_api_route(
+            f"/{{session_id}}/{_service}/{{path:path}}",
+            _endpoint,
+            methods=[_method],
+            name=f"{_service}_proxy_{_method.lower()}",
+            tags=["proxy"],
+        )
 
 
 async def _ws_endpoints(websocket: WebSocket, session_id: str) -> SessionEndpoints | None:

@@ -22,7 +22,6 @@ class ServiceKind(enum.StrEnum):
 class UpstreamClients:
     def __init__(self) -> None:
         self._clients: dict[tuple[str, ServiceKind], httpx.AsyncClient] = {}
-        self._retired: set[asyncio.Task[None]] = set()
 
     def get(
         self, session_id: str, kind: ServiceKind, endpoints: SessionEndpoints
@@ -49,15 +48,13 @@ class UpstreamClients:
             timeout=UPSTREAM_TIMEOUT,
         )
 
-    def forget(self, session_id: str) -> None:
-        """Called when a session stops: its endpoints (port, password) are now stale."""
-        for kind in ServiceKind:
-            client = self._clients.pop((session_id, kind), None)
-            if client is not None:
-                task = asyncio.get_running_loop().create_task(client.aclose())
-                self._retired.add(task)
-                task.add_done_callback(self._retired.discard)
+    async def forget(self, session_id: str) -> None:
+        """Called before a session stops: its endpoints (port, password) are about to go
+        stale, and an idle pooled connection would make a service's graceful shutdown
+        wait for it."""
+        clients = [self._clients.pop((session_id, kind), None) for kind in ServiceKind]
+        await asyncio.gather(*(c.aclose() for c in clients if c is not None))
 
     async def aclose(self) -> None:
         clients, self._clients = list(self._clients.values()), {}
-        await asyncio.gather(*(c.aclose() for c in clients), *self._retired)
+        await asyncio.gather(*(c.aclose() for c in clients))

@@ -1,0 +1,1 @@
+"""Workspace file server: confined file operations on one root, as a library and an HTTP app."""

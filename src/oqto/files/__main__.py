@@ -1,0 +1,3 @@
+from oqto.files.cli import main
+
+main()

@@ -1,0 +1,69 @@
+"""Typed errors shared by the file library and its transports."""
+
+import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    BAD_REQUEST = "bad_request"
+    INVALID_PATH = "invalid_path"
+    OUTSIDE_ROOT = "outside_root"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    NOT_A_DIRECTORY = "not_a_directory"
+    IS_A_DIRECTORY = "is_a_directory"
+    NOT_A_FILE = "not_a_file"
+    EXISTS = "exists"
+    CONFLICT = "conflict"
+    ETAG_MISMATCH = "etag_mismatch"
+    TOO_LARGE = "too_large"
+    NO_SPACE = "no_space"
+    IO_ERROR = "io_error"
+
+
+class WorkspaceError(Exception):
+    """A refused or failed file operation; `message` is safe to show to the client."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+_ERRNO_CODES: dict[int, tuple[ErrorCode, str]] = {
+    errno.ENOENT: (ErrorCode.NOT_FOUND, "no such file or directory"),
+    errno.ENOTDIR: (ErrorCode.NOT_FOUND, "a path component is not a directory"),
+    errno.EISDIR: (ErrorCode.IS_A_DIRECTORY, "is a directory"),
+    errno.EEXIST: (ErrorCode.EXISTS, "already exists"),
+    errno.ENOTEMPTY: (ErrorCode.CONFLICT, "directory is not empty"),
+    errno.EINVAL: (ErrorCode.INVALID_PATH, "invalid operation for this path"),
+    errno.ELOOP: (ErrorCode.INVALID_PATH, "too many levels of symbolic links"),
+    errno.ENAMETOOLONG: (ErrorCode.INVALID_PATH, "path or name too long"),
+    errno.EACCES: (ErrorCode.FORBIDDEN, "permission denied"),
+    errno.EPERM: (ErrorCode.FORBIDDEN, "operation not permitted"),
+    errno.EROFS: (ErrorCode.FORBIDDEN, "read-only file system"),
+    errno.ENXIO: (ErrorCode.NOT_A_FILE, "not a regular file"),
+    errno.ENOSPC: (ErrorCode.NO_SPACE, "no space left on device"),
+    errno.EDQUOT: (ErrorCode.NO_SPACE, "disk quota exceeded"),
+}
+
+
+def from_os_error(exc: OSError, rel: str) -> WorkspaceError:
+    """Translate an OSError without leaking absolute server paths into the message."""
+    code, text = _ERRNO_CODES.get(exc.errno or 0, (ErrorCode.IO_ERROR, "I/O error"))
+    return WorkspaceError(code, f"{text}: {rel or '.'}")
+
+
+@contextmanager
+def os_errors_as(rel: str) -> Iterator[None]:
+    """Re-raise any OSError from the block as a WorkspaceError about client path `rel`."""
+    try:
+        yield
+    except OSError as exc:
+        raise from_os_error(exc, rel) from exc
+
+
+def too_large(limit: int) -> WorkspaceError:
+    return WorkspaceError(ErrorCode.TOO_LARGE, f"request body exceeds the limit of {limit} bytes")

@@ -1,0 +1,93 @@
+"""Confinement of client-supplied relative paths to the workspace root.
+
+Resolution is path based: symlinks are resolved and the canonical result must stay
+under the canonical root. Final opens additionally use O_NOFOLLOW so a last-component
+swap after the check cannot redirect I/O; a concurrent swap of an intermediate
+directory remains a residual race that only openat2(RESOLVE_BENEATH) would close.
+"""
+
+import os
+import unicodedata
+from pathlib import Path, PurePosixPath
+
+from oqto.files.errors import ErrorCode, WorkspaceError
+
+MAX_NAME_BYTES = 255
+_FORBIDDEN_NAME_CHARS = frozenset('/\\:*?"<>|')
+# Bidi overrides let a name like "evil\u202egnp.exe" display as "evilexe.png".
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Keeping a short extension when truncating preserves how the file will be opened.
+_MAX_KEPT_SUFFIX_BYTES = 16
+
+
+def split_rel(rel: str) -> tuple[str, ...]:
+    """Validate a client path and return its components; () means the root itself."""
+    if "\x00" in rel:
+        raise WorkspaceError(ErrorCode.INVALID_PATH, "path contains a NUL byte")
+    pure = PurePosixPath(rel)
+    if pure.is_absolute():
+        raise WorkspaceError(ErrorCode.INVALID_PATH, f"path must be relative to the root: {rel}")
+    if ".." in pure.parts:
+        raise WorkspaceError(ErrorCode.INVALID_PATH, f"path must not contain '..': {rel}")
+    return pure.parts
+
+
+def normalize_rel(rel: str) -> str:
+    """The canonical client spelling of `rel` ("" for the root), as used in responses."""
+    return "/".join(split_rel(rel))
+
+
+def resolve_in_root(
+    root: Path, rel: str, *, must_exist: bool, follow_symlinks: bool = True
+) -> Path:
+    """Map a client path to an absolute path that is guaranteed to lie under `root`.
+
+    With follow_symlinks=False the last component is kept as is (so a symlink names
+    itself, which is what delete and rename need) and only its parent is resolved.
+    A not-yet-existing target is checked through its deepest existing ancestor, so a
+    dangling link or a link to an outside directory is refused before anything is made.
+    """
+    parts = split_rel(rel)
+    canonical_root = Path(os.path.realpath(root, strict=True))
+    if not parts:
+        return canonical_root
+    candidate = canonical_root.joinpath(*parts)
+    if follow_symlinks:
+        resolved = Path(os.path.realpath(candidate))
+    else:
+        resolved = Path(os.path.realpath(candidate.parent)) / candidate.name
+    if not resolved.is_relative_to(canonical_root):
+        raise WorkspaceError(ErrorCode.OUTSIDE_ROOT, f"path escapes the workspace root: {rel}")
+    if must_exist and not os.path.lexists(resolved):
+        raise WorkspaceError(ErrorCode.NOT_FOUND, f"no such file or directory: {rel}")
+    return resolved
+
+
+def sanitize_filename(name: str) -> str:
+    """Turn an untrusted (uploaded) filename into a single safe path component."""
+    name = unicodedata.normalize("NFC", name)
+    name = "".join(
+        ch
+        for ch in name
+        if ch not in _FORBIDDEN_NAME_CHARS
+        and ch not in _BIDI_CONTROLS
+        and unicodedata.category(ch) != "Cc"
+    )
+    # Leading dots are kept so dotfiles (.env, .gitignore) survive an upload; trailing
+    # dots and spaces are dropped because many tools and filesystems mangle them.
+    name = name.strip(" ").rstrip(". ")
+    if not name.strip("."):
+        raise WorkspaceError(ErrorCode.INVALID_PATH, "filename is empty after sanitising")
+    return _truncate_utf8(name, MAX_NAME_BYTES)
+
+
+def _truncate_utf8(name: str, limit: int) -> str:
+    if len(name.encode()) <= limit:
+        return name
+    stem, dot, suffix = name.rpartition(".")
+    if not stem or len(suffix.encode()) > _MAX_KEPT_SUFFIX_BYTES:
+        stem, dot, suffix = name, "", ""
+    room = limit - len((dot + suffix).encode())
+    # Cutting the encoded form and decoding with "ignore" drops a split multibyte char.
+    kept = stem.encode()[:room].decode(errors="ignore")
+    return kept + dot + suffix
