@@ -22,7 +22,9 @@ OPENCODE_HOME = REPO / ".cache" / "opencode-home"
 ADMIN_PASSWORD = "admin-test-pass-1"
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float, what: str, interval: float = 0.05
+) -> Any:
     """Poll `condition` until it returns something truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     last_error: Exception | None = None
@@ -63,6 +65,7 @@ class OqtoServer:
         env: dict[str, str] | None = None,
     ) -> None:
         self.root = root
+        root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.config_path = root / "config.toml"
@@ -119,11 +122,14 @@ stop_grace_seconds = 3
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> int:
+        """SIGTERM and wait; return 0 for a clean exit. uvicorn re-raises the signal after
+        its graceful shutdown, so dying of SIGTERM counts as clean (as it does for systemd)."""
         if self.proc is None or self.proc.poll() is not None:
             return self.proc.returncode if self.proc else 0
         self.proc.send_signal(signal.SIGTERM)
         try:
-            return self.proc.wait(timeout=60)
+            code = self.proc.wait(timeout=60)
+            return 0 if code == -signal.SIGTERM else code
         except subprocess.TimeoutExpired:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()

@@ -1,0 +1,206 @@
+"""Envelope, field types and errors of the runner protocol; see `oqto.protocol.runner`."""
+
+from __future__ import annotations
+
+import base64
+import enum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StrictInt,
+    StringConstraints,
+    ValidationError,
+    model_serializer,
+    model_validator,
+)
+
+from oqto.protocol.sessions import WorkspaceNameError, check_workspace_name
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 1 << 20
+MAX_REQUEST_ID = 1 << 53  # largest integer every JSON implementation keeps exact
+MAX_FILE_BYTES = 4 << 20
+MAX_PATH_CHARS = 4096
+
+
+class ErrorCode(enum.StrEnum):
+    BAD_FRAME = "bad_frame"
+    FRAME_TOO_LARGE = "frame_too_large"
+    INVALID_MESSAGE = "invalid_message"
+    INVALID_PARAMS = "invalid_params"
+    UNKNOWN_METHOD = "unknown_method"
+    UNSUPPORTED_VERSION = "unsupported_version"
+    HANDSHAKE_REQUIRED = "handshake_required"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    INVALID_PATH = "invalid_path"
+    INVALID_WORKSPACE = "invalid_workspace"
+    START_FAILED = "start_failed"
+    MISSING_BINARY = "missing_binary"
+    TIMEOUT = "timeout"
+    BUSY = "busy"
+    INTERNAL = "internal"
+
+
+def error_code_for(code: str) -> ErrorCode:
+    """The wire code for a user-plane error code; one the protocol does not know is `internal`."""
+    try:
+        return ErrorCode(code)
+    except ValueError:
+        return ErrorCode.INTERNAL
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_workspace(name: str) -> str:
+    try:
+        return check_workspace_name(name)
+    except WorkspaceNameError as exc:
+        raise ValueError(str(exc)) from None
+
+
+def _check_path(path: str) -> str:
+    if "\0" in path:
+        raise ValueError("path contains a NUL character")
+    return path
+
+
+def _check_base64(value: str) -> str:
+    try:
+        raw = base64.b64decode(value, validate=True)
+    except ValueError:
+        raise ValueError("content is not valid base64") from None
+    # b64decode ignores stray padding bits, so two strings could carry the same bytes.
+    if base64.b64encode(raw) != value.encode("ascii"):
+        raise ValueError("content is not canonical base64")
+    if len(raw) > MAX_FILE_BYTES:
+        raise ValueError(f"content is larger than {MAX_FILE_BYTES} bytes")
+    return value
+
+
+# StrictInt everywhere: lax mode would turn "7", 7.0 or true into 7.
+RequestId = Annotated[StrictInt, Field(ge=1, le=MAX_REQUEST_ID)]
+Name = Annotated[str, StringConstraints(max_length=100)]
+SessionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")]
+Owner = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+# Bounded before the check so a huge name costs nothing; the result is the normalised name.
+Workspace = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_check_workspace)]
+FilePath = Annotated[str, StringConstraints(max_length=MAX_PATH_CHARS), AfterValidator(_check_path)]
+Base64 = Annotated[
+    str,
+    StringConstraints(max_length=4 * ((MAX_FILE_BYTES + 2) // 3)),
+    AfterValidator(_check_base64),
+]
+
+
+class HelloMessage(WireModel):
+    """The handshake. `uid` and `user` are set in the server's reply only."""
+
+    type: Literal["hello"] = "hello"
+    protocol: StrictInt
+    agent: Name
+    uid: StrictInt | None = None
+    user: Name | None = None
+
+    @model_validator(mode="after")
+    def _server_fields_together(self) -> HelloMessage:
+        if (self.uid is None) != (self.user is None):
+            raise ValueError("uid and user go together")
+        return self
+
+    @model_serializer(mode="wrap")
+    def _omit_server_fields(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        if self.uid is None:
+            del data["uid"], data["user"]
+        return data
+
+
+class RequestMessage(WireModel):
+    type: Literal["request"] = "request"
+    id: RequestId
+    method: Name
+    params: dict[str, Any] = {}
+
+
+class ResponseMessage(WireModel):
+    type: Literal["response"] = "response"
+    id: RequestId
+    result: dict[str, Any] = {}
+
+
+def _known_code(code: object) -> object:
+    # A newer peer may send codes this side does not know; it still gets an error, not a
+    # broken connection.
+    return error_code_for(code) if isinstance(code, str) else code
+
+
+class ErrorBody(WireModel):
+    code: Annotated[ErrorCode, BeforeValidator(_known_code)]
+    message: str
+
+
+class ErrorMessage(WireModel):
+    type: Literal["error"] = "error"
+    id: RequestId | None
+    error: ErrorBody
+
+
+class EventMessage(WireModel):
+    type: Literal["event"] = "event"
+    event: Name
+    data: dict[str, Any] = {}
+
+
+Message = Annotated[
+    HelloMessage | RequestMessage | ResponseMessage | ErrorMessage | EventMessage,
+    Field(discriminator="type"),
+]
+MESSAGE_TYPES = ("hello", "request", "response", "error", "event")
+
+
+class ProtocolError(Exception):
+    """A frame or message the protocol refuses. `request_id` is the id of the request it
+    answers, when the offending frame carried a usable one."""
+
+    def __init__(self, code: ErrorCode | str, message: str, request_id: int | None = None) -> None:
+        super().__init__(message)
+        self.code = ErrorCode(code)
+        self.message = message
+        self.request_id = request_id
+
+    def __repr__(self) -> str:
+        return f"ProtocolError({self.code.value!r}, {self.message!r}, {self.request_id!r})"
+
+    def to_message(self) -> ErrorMessage:
+        return ErrorMessage(
+            id=self.request_id, error=ErrorBody(code=self.code, message=self.message)
+        )
+
+
+def clip(text: str, limit: int = 100) -> str:
+    """Shorten peer-supplied text before it goes into an error message, and make it
+    encodable: the peer chose it, so it must neither bloat nor break the reply."""
+    text = text.encode("utf-8", "replace").decode("utf-8")
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe(exc: ValidationError, *, skip: int = 0) -> str:
+    """`field.path: problem` for the first few errors; `skip` drops leading location parts
+    that name the model rather than a field."""
+    shown = 3
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False)[:shown]:
+        where = ".".join(clip(str(part), 64) for part in error["loc"][skip:])
+        parts.append(f"{where or '(message)'}: {clip(error['msg'], 300)}")
+    if exc.error_count() > shown:
+        parts.append(f"and {exc.error_count() - shown} more")
+    return "; ".join(parts)

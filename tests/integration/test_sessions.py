@@ -1,0 +1,125 @@
+"""Session lifecycle against the real services, and isolation between platform users."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.integration.test_auth_api import make_user
+from tests.support.procs import tagged_pids
+from tests.support.server import OqtoServer, wait_for
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+
+def session_pids(session_id: str) -> dict[int, str]:
+    return {pid: cmd for pid, cmd in tagged_pids(f"OQTO_SESSION_ID={session_id}".encode()).items()}
+
+
+def test_lifecycle_stop_resume_delete(server: OqtoServer, admin: httpx.Client) -> None:
+    created = admin.post("/api/sessions", json={"workspace": "life/cycle"})
+    assert created.status_code == 201
+    body = created.json()
+    assert body["status"] == "starting" and body["workspace"] == "life/cycle"
+    sid = body["id"]
+    assert (server.workspaces / "admin" / "life" / "cycle").is_dir()
+
+    server.wait_status(admin, sid, "running")
+    pids = session_pids(sid)
+    commands = " ".join(pids.values())
+    assert "opencode" in commands and "ttyd" in commands and "oqto.files" in commands
+    assert sid in [s["id"] for s in admin.get("/api/sessions").json()]
+
+    stopped = admin.post(f"/api/sessions/{sid}/stop")
+    assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+    assert session_pids(sid) == {}, "processes left after stop"
+    proxied = admin.get(f"/api/sessions/{sid}/files/tree")
+    assert proxied.status_code == 503 and proxied.json()["error"] == "session_not_running"
+
+    resumed = admin.post(f"/api/sessions/{sid}/resume")
+    assert resumed.json()["status"] in ("starting", "running")
+    server.wait_status(admin, sid, "running")
+    assert admin.get(f"/api/sessions/{sid}/files/tree").status_code == 200
+
+    assert admin.delete(f"/api/sessions/{sid}").status_code == 204
+    assert admin.get(f"/api/sessions/{sid}").status_code == 404
+    assert session_pids(sid) == {}, "processes left after delete"
+    assert (server.workspaces / "admin" / "life" / "cycle").is_dir(), "workspace files kept"
+
+
+def test_several_sessions_at_once(server: OqtoServer, admin: httpx.Client) -> None:
+    ids = [
+        admin.post("/api/sessions", json={"workspace": f"multi-{i}"}).json()["id"] for i in range(2)
+    ]
+    for sid in ids:
+        server.wait_status(admin, sid, "running")
+    for i, sid in enumerate(ids):
+        admin.put(
+            f"/api/sessions/{sid}/files/file", params={"path": "who.txt"}, content=f"{i}".encode()
+        )
+    for i, sid in enumerate(ids):
+        got = admin.get(f"/api/sessions/{sid}/files/file", params={"path": "who.txt"})
+        assert got.content == f"{i}".encode()
+        assert (server.workspaces / "admin" / f"multi-{i}" / "who.txt").read_text() == f"{i}"
+    for sid in ids:
+        assert admin.delete(f"/api/sessions/{sid}").status_code == 204
+        assert session_pids(sid) == {}
+
+
+def test_delete_while_starting_leaves_nothing(server: OqtoServer, admin: httpx.Client) -> None:
+    sid = admin.post("/api/sessions", json={"workspace": "hasty"}).json()["id"]
+    assert admin.delete(f"/api/sessions/{sid}").status_code == 204
+    wait_for(lambda: session_pids(sid) == {}, 30, "processes of a deleted session to go")
+
+
+def test_other_user_cannot_touch_session(
+    server: OqtoServer, admin: httpx.Client, running_session: dict[str, Any]
+) -> None:
+    name, password = make_user(admin)
+    sid = running_session["id"]
+    with server.client(server.login(name, password)) as other:
+        assert other.get("/api/sessions").json() == []
+        for method, path in [
+            ("GET", f"/api/sessions/{sid}"),
+            ("POST", f"/api/sessions/{sid}/stop"),
+            ("POST", f"/api/sessions/{sid}/resume"),
+            ("DELETE", f"/api/sessions/{sid}"),
+            ("GET", f"/api/sessions/{sid}/files/tree"),
+            ("GET", f"/api/sessions/{sid}/files/file?path=x"),
+            ("GET", f"/api/sessions/{sid}/agent/session"),
+        ]:
+            response = other.request(method, path)
+            assert response.status_code == 404, (method, path, response.text)
+        token = other.headers["Authorization"]
+
+    async def terminal() -> None:
+        url = server.url.replace("http", "ws") + f"/api/sessions/{sid}/terminal"
+        with pytest.raises(InvalidStatus):
+            async with connect(url, additional_headers={"Authorization": token}):
+                pass
+
+    asyncio.run(terminal())
+    assert admin.get(f"/api/sessions/{sid}").json()["status"] == "running"
+
+
+def test_failed_start_reports_reason_and_log(tmp_path: Path, opencode_json: Path) -> None:
+    fake = tmp_path / "bin" / "opencode"
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'opencode: cannot start: simulated failure' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    srv = OqtoServer(tmp_path / "srv", opencode_config=opencode_json)
+    srv.env["PATH"] = f"{fake.parent}{os.pathsep}{srv.env['PATH']}"
+    srv.start()
+    try:
+        with srv.client(srv.login()) as client:
+            sid = client.post("/api/sessions", json={"workspace": "broken"}).json()["id"]
+            failed = srv.wait_status(client, sid, "failed")
+            assert "agent" in failed["error"] and "status 3" in failed["error"]
+            assert "simulated failure" in failed["error"]
+            assert session_pids(sid) == {}
+    finally:
+        assert srv.stop() == 0

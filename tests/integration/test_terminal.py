@@ -1,0 +1,85 @@
+"""The session's real ttyd through the control plane's WebSocket proxy."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+from tests.support.server import OqtoServer
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+
+def ws_url(server: OqtoServer, session: dict[str, Any]) -> str:
+    return server.url.replace("http", "ws") + f"/api/sessions/{session['id']}/terminal"
+
+
+async def read_until(ws: ClientConnection, needle: bytes, timeout: float = 30) -> bytes:
+    """Collect ttyd output frames ('0' + data) until `needle` shows up."""
+    out = b""
+    async with asyncio.timeout(timeout):
+        while needle not in out:
+            frame = await ws.recv()
+            if isinstance(frame, bytes) and frame[:1] == b"0":
+                out += frame[1:]
+    return out
+
+
+def test_type_command_and_resize(
+    server: OqtoServer, admin: Any, running_session: dict[str, Any]
+) -> None:
+    async def run() -> None:
+        async with connect(
+            ws_url(server, running_session),
+            subprotocols=["tty"],  # type: ignore[list-item]
+            additional_headers={"Authorization": admin.headers["Authorization"]},
+        ) as ws:
+            assert ws.subprotocol == "tty"
+            # An empty AuthToken is fine: the proxy supplies whatever ttyd needs.
+            await ws.send(json.dumps({"AuthToken": "", "columns": 80, "rows": 24}).encode())
+            await ws.send(b"0echo oqto-$((6*7)); pwd; stty size\r")
+            out = await read_until(ws, b"24 80")
+            assert b"oqto-42" in out
+            assert running_session["workspace"].encode() in out  # the shell starts there
+            await ws.send(b"1" + json.dumps({"columns": 132, "rows": 40}).encode())
+            await ws.send(b"0stty size\r")
+            await read_until(ws, b"40 132")
+
+    asyncio.run(run())
+
+
+def test_foreign_origin_is_refused(
+    server: OqtoServer, admin: Any, running_session: dict[str, Any]
+) -> None:
+    async def run() -> None:
+        with pytest.raises(InvalidStatus) as info:
+            async with connect(
+                ws_url(server, running_session),
+                subprotocols=["tty"],  # type: ignore[list-item]
+                additional_headers={"Authorization": admin.headers["Authorization"]},
+                origin="https://evil.example",  # type: ignore[arg-type]
+            ):
+                pass
+        assert info.value.response.status_code == 403
+
+        async with connect(
+            ws_url(server, running_session),
+            subprotocols=["tty"],  # type: ignore[list-item]
+            additional_headers={"Authorization": admin.headers["Authorization"]},
+            origin=server.url,  # type: ignore[arg-type]
+        ) as ws:
+            assert ws.subprotocol == "tty"
+
+    asyncio.run(run())
+
+
+def test_terminal_needs_auth(server: OqtoServer, running_session: dict[str, Any]) -> None:
+    async def run() -> None:
+        with pytest.raises(InvalidStatus) as info:
+            async with connect(ws_url(server, running_session), subprotocols=["tty"]):  # type: ignore[list-item]
+                pass
+        assert info.value.response.status_code == 403
+
+    asyncio.run(run())

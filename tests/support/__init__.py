@@ -1,0 +1,1 @@
+"""Test-support helpers (fake LLM, opencode recipe) shared by the test suite."""
