@@ -45,13 +45,11 @@ def test_bad_value_and_missing_file_and_bad_flag(tmp_path: Path) -> None:
         assert "Traceback" not in result.stderr
 
 
-def test_container_and_multi_user_modes_are_refused_loudly(tmp_path: Path) -> None:
+def test_container_mode_is_refused_loudly(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
     config.write_text(f'[server]\ndata_dir = "{tmp_path}/data"\n')
     container = serve("--config", str(config), "--mode", "container", "--single-user")
     assert container.returncode == 2 and "container" in container.stderr
-    multi = serve("--config", str(config), "--mode", "local")
-    assert multi.returncode == 2 and "--single-user" in multi.stderr
 
 
 def test_generated_admin_password_is_printed_once(tmp_path: Path) -> None:

@@ -106,7 +106,9 @@ class Reply:
         return cls(text=text, chunk_delay=chunk_delay, chunk_size=chunk_size)
 
     @classmethod
-    def fail(cls, status: int = 500, message: str = "fake upstream failure") -> Reply:
+    def fail(cls, status: int = 400, message: str = "fake upstream failure") -> Reply:
+        """An HTTP error. opencode retries 429/5xx with backoff (the retry consumes the
+        next scripted reply); 4xx other than 429 fail the turn at once."""
         return cls(status=status, error=message)
 
     def resolved_finish_reason(self) -> str:

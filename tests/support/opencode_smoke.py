@@ -54,6 +54,27 @@ QUIET_ENV = {
 }
 
 
+def seed_opencode_home(home: Path) -> None:
+    """Make opencode skip its background ``npm install @opencode-ai/plugin``.
+
+    On every start opencode (1.18.33, ``Npm.install``) reifies
+    ``~/.config/opencode`` unless ``node_modules/`` exists *and* every wanted
+    dependency is already listed in ``package-lock.json``. The plugin package is
+    only needed for user-written TypeScript plugins, which tests don't have, so
+    an empty ``node_modules`` plus a lock that names it avoids ~30 MB of
+    downloads and any registry traffic.
+    """
+    cfg = home / ".config" / "opencode"
+    (cfg / "node_modules").mkdir(parents=True, exist_ok=True)
+    lock = cfg / "package-lock.json"
+    if not lock.exists():
+        deps = {"@opencode-ai/plugin": "*"}
+        (cfg / "package.json").write_text(json.dumps({"dependencies": deps}) + "\n")
+        lock.write_text(
+            json.dumps({"lockfileVersion": 3, "packages": {"": {"dependencies": deps}}}) + "\n"
+        )
+
+
 @dataclass
 class OpencodeProcess:
     proc: subprocess.Popen[bytes]
@@ -309,6 +330,8 @@ def run(args: argparse.Namespace) -> int:
     model = {"providerID": DEFAULT_PROVIDER_ID, "modelID": DEFAULT_MODEL_ID}
     with _scratch(args.scratch) as scratch, FakeLLM() as llm:
         home = args.home or scratch / "home"
+        if args.seed:
+            seed_opencode_home(home)
         oc = start_opencode(
             args.opencode,
             home=home,
@@ -418,6 +441,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--env", action="append", default=[], metavar="K=V", help="extra env for opencode"
     )
+    p.add_argument("--seed", action="store_true", help="seed HOME to skip the plugin install")
     p.add_argument("--linger", type=float, default=0, help="seconds to idle before stopping")
     p.add_argument("--log-level", choices=["DEBUG", "INFO", "WARN", "ERROR"])
     return run(p.parse_args(argv))

@@ -22,8 +22,8 @@ def app(tmp_path: Path):  # type: ignore[no-untyped-def]
     config.write_text(
         f'[server]\ndata_dir = "{tmp_path}/data"\n[local]\nsocket_dir = "{tmp_path}/run"\n'
     )
-    ctx, userplane = build_context(load_config(config, environ={}).config, single_user=True)
-    return create_app(ctx, userplane)
+    ctx, backend = build_context(load_config(config, environ={}).config, single_user=True)
+    return create_app(ctx, backend)
 
 
 def concrete(path: str) -> str:

@@ -55,12 +55,32 @@ class BackendSection(_Section):
 
 
 class LocalSection(_Section):
-    # Per-session private directories (sockets, logs) live below this. Empty means
+    # Per-session private directories (sockets) live below this. Empty means
     # $XDG_RUNTIME_DIR/oqto, or /tmp/oqto-<uid> when there is no runtime dir.
     socket_dir: Path | None = None
+    # The one convention for where a user's runner listens; `{uid}` and `{user}` are the
+    # Linux account's. The default is `$XDG_RUNTIME_DIR/oqto-runner.sock` under logind.
+    runner_socket_pattern: str = "/run/user/{uid}/oqto-runner.sock"
     # `{user}` is the platform user name; `~` is the home of the account running sessions.
     workspace_root: str = "~/oqto/workspaces/{user}"
     single_user: bool = False
+
+    @field_validator("runner_socket_pattern")
+    @classmethod
+    def _check_pattern(cls, value: str) -> str:
+        if not value.startswith("/"):
+            raise ValueError("must be an absolute path")
+        try:
+            value.format(uid=0, user="x")
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(f"only {{uid}} and {{user}} may appear: {exc}") from None
+        return value
+
+
+class RunnerSection(_Section):
+    # The control plane's account: the only other uid (besides root) a runner serves.
+    service_user: str = "oqto"
+    call_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
 
 
 class DatabaseSection(_Section):
@@ -110,6 +130,7 @@ class OqtoConfig(_Section):
     server: ServerSection = Field(default_factory=ServerSection)
     backend: BackendSection = Field(default_factory=BackendSection)
     local: LocalSection = Field(default_factory=LocalSection)
+    runner: RunnerSection = Field(default_factory=RunnerSection)
     database: DatabaseSection = Field(default_factory=DatabaseSection)
     auth: AuthSection = Field(default_factory=AuthSection)
     opencode: OpencodeSection = Field(default_factory=OpencodeSection)

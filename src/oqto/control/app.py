@@ -11,15 +11,15 @@ from oqto.config.model import OqtoConfig
 from oqto.config.paths import default_data_dir, default_runtime_dir
 from oqto.control.api import auth, docs, health, sessions, users
 from oqto.control.auth.ratelimit import LoginThrottle
+from oqto.control.backends import Backend, InProcessBackend, RunnerBackend
 from oqto.control.context import ControlContext, ServerPaths
 from oqto.control.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
 from oqto.control.errors import install_error_handlers
 from oqto.control.proxy.upstream import UpstreamClients
 from oqto.control.requestlog import RequestLogMiddleware
+from oqto.control.runners import RunnerPool
 from oqto.control.sessions import SessionService
-from oqto.userplane.base import UserPlane
-from oqto.userplane.local import LocalSettings, LocalUserPlane
-from oqto.userplane.services import ServiceSettings
+from oqto.userplane.factory import local_userplane
 
 
 def resolve_paths(config: OqtoConfig) -> ServerPaths:
@@ -33,27 +33,25 @@ def resolve_paths(config: OqtoConfig) -> ServerPaths:
     )
 
 
-def local_userplane(config: OqtoConfig, paths: ServerPaths) -> LocalUserPlane:
-    opencode_config = config.opencode.config_file
-    return LocalUserPlane(
-        LocalSettings(
-            workspace_root=config.local.workspace_root,
-            runtime_dir=paths.runtime_dir,
-            log_dir=paths.log_dir,
-            services=ServiceSettings(
-                opencode_binary=config.opencode.binary,
-                opencode_config=opencode_config.expanduser().resolve() if opencode_config else None,
-                ttyd_binary=config.ttyd.binary,
-                shell=config.ttyd.shell,
-                files_max_upload_mb=config.files.max_upload_mb,
-            ),
-            start_timeout=config.opencode.start_timeout_seconds,
-            stop_grace=config.sessions.stop_grace_seconds,
+RECONCILE_INTERVAL_SECONDS = 30.0
+
+
+def make_backend(config: OqtoConfig, paths: ServerPaths, single_user: bool) -> Backend:
+    if single_user:
+        return InProcessBackend(
+            local_userplane(config, runtime_dir=paths.runtime_dir, log_dir=paths.log_dir)
         )
+    return RunnerBackend(
+        RunnerPool(
+            config.local.runner_socket_pattern,
+            call_timeout=config.runner.call_timeout_seconds,
+            start_timeout=config.opencode.start_timeout_seconds,
+        ),
+        reconcile_interval=RECONCILE_INTERVAL_SECONDS,
     )
 
 
-def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext, UserPlane]:
+def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext, Backend]:
     """Everything that can fail on bad config or a bad database fails here, before the
     server binds its port."""
     paths = resolve_paths(config)
@@ -61,11 +59,11 @@ def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext
     engine = make_engine(paths.database_url)
     migrate(engine)
     db = make_sessionmaker(engine)
-    userplane = local_userplane(config, paths)
+    backend = make_backend(config, paths, single_user)
     service = SessionService(
-        db, lambda _user: userplane, max_running_per_user=config.sessions.max_running_per_user
+        db, backend.userplane_for, max_running_per_user=config.sessions.max_running_per_user
     )
-    userplane.set_event_handler(service.on_userplane_event)
+    backend.set_event_handler(service.on_userplane_event)
     upstreams = UpstreamClients()
     service.on_stop.append(upstreams.forget)
     ctx = ControlContext(
@@ -77,18 +75,17 @@ def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext
         sessions=service,
         upstreams=upstreams,
     )
-    return ctx, userplane
+    return ctx, backend
 
 
-def create_app(ctx: ControlContext, userplane: UserPlane) -> FastAPI:
+def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        # Single-user sessions are children of this process: none survived a restart.
-        ctx.sessions.mark_orphaned("the server restarted")
+        await backend.startup(ctx.sessions)
         try:
             yield
         finally:
-            await ctx.sessions.shutdown(userplane)
+            await backend.shutdown(ctx.sessions)
             await ctx.upstreams.aclose()
 
     app = FastAPI(

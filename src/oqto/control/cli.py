@@ -77,17 +77,12 @@ def serve(
     if chosen is BackendMode.CONTAINER:
         raise fail("--mode container is not supported by this version of Oqto; use --mode local")
     single = single_user or cfg.local.single_user
-    if not single:
-        raise fail(
-            "multi-user mode needs per-user runners (oqto-runner), which this version does not "
-            "ship yet; run `oqto serve --mode local --single-user`"
-        )
     try:
         host, port = parse_listen(listen or cfg.server.listen)
     except ValueError as exc:
         raise fail(f"--listen: {exc}") from None
     try:
-        ctx, userplane = build_context(cfg, single_user=single)
+        ctx, backend = build_context(cfg, single_user=single)
         created = ensure_admin(ctx.db)
     except BootstrapError as exc:
         raise fail(str(exc)) from None
@@ -113,7 +108,7 @@ def serve(
     err.print(f"Open [bold]{browser_url(host, port)}[/] in your browser", highlight=False)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(ctx, userplane),
+            create_app(ctx, backend),
             log_config=None,
             access_log=False,
             ws_ping_interval=20.0,

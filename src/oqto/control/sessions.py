@@ -5,8 +5,9 @@ what is running; this module keeps the two in step."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
@@ -22,6 +23,7 @@ from oqto.protocol.sessions import (
     WorkspaceNameError,
     check_workspace_name,
 )
+from oqto.runner.client import RUNNER_UNAVAILABLE
 from oqto.userplane.base import UserPlane, UserPlaneError
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class SessionService:
         self._userplane_for = userplane_for
         self._max_running = max_running_per_user
         self._starting: dict[str, asyncio.Task[None]] = {}
+        self._endpoints: dict[str, SessionEndpoints] = {}
         # Run before a session's services stop (e.g. drop pooled proxy connections).
         self.on_stop: list[Callable[[str], Awaitable[None]]] = []
 
@@ -58,7 +61,7 @@ class SessionService:
             raise not_found()
         return row
 
-    def list(self, user: User) -> list[Session]:
+    def list_for(self, user: User) -> list[Session]:
         with self._db() as db:
             rows = db.scalars(
                 select(Session).where(Session.user_id == user.id).order_by(Session.created_at)
@@ -78,10 +81,26 @@ class SessionService:
                 f"session is {row.status.value}" + (f": {row.error}" if row.error else ""),
                 headers={"Retry-After": "1"} if row.status is SessionStatus.STARTING else None,
             )
-        runtime = await self._userplane_for(user).get_session(session_id)
+        # Proxied requests are the hot path: ask the user plane once per session run, not
+        # once per request. The entry goes when the session stops or fails.
+        cached = self._endpoints.get(session_id)
+        if cached is not None:
+            return cached
+        async with self._userplane_errors():
+            runtime = await self._userplane_for(user).get_session(session_id)
         if runtime is None or runtime.endpoints is None:
             raise ApiError(503, "session_not_running", "session services are not running")
+        self._endpoints[session_id] = runtime.endpoints
         return runtime.endpoints
+
+    @contextlib.asynccontextmanager
+    async def _userplane_errors(self) -> AsyncIterator[None]:
+        """User-plane failures as API errors: an unreachable runner is a clear 503."""
+        try:
+            yield
+        except UserPlaneError as exc:
+            status = 503 if exc.code in (RUNNER_UNAVAILABLE, "timeout") else 502
+            raise ApiError(status, exc.code, exc.message) from None
 
     # -- transitions ---------------------------------------------------------------------
 
@@ -135,7 +154,7 @@ class SessionService:
     async def _start(self, user: User, session_id: str, workspace: str) -> None:
         spec = SessionSpec(id=session_id, owner=user.username, workspace=workspace)
         try:
-            await self._userplane_for(user).start_session(spec)
+            runtime = await self._userplane_for(user).start_session(spec)
         except UserPlaneError as exc:
             log.warning("session start failed session=%s code=%s", session_id, exc.code)
             await asyncio.to_thread(self._set, session_id, SessionStatus.FAILED, exc.message)
@@ -146,6 +165,8 @@ class SessionService:
                 self._set, session_id, SessionStatus.FAILED, f"internal error: {exc}"
             )
             return
+        if runtime.endpoints is not None:
+            self._endpoints[session_id] = runtime.endpoints
         await asyncio.to_thread(self._set, session_id, SessionStatus.RUNNING)
 
     async def stop(self, user: User, session_id: str) -> Session:
@@ -153,17 +174,24 @@ class SessionService:
         if row.status in (SessionStatus.STOPPED, SessionStatus.FAILED):
             return row
         await asyncio.to_thread(self._set, session_id, SessionStatus.STOPPING)
-        await self._stop_services(user, session_id)
+        try:
+            await self._stop_services(user, session_id)
+        except ApiError:
+            # Nothing is known to have stopped: say what the session was, not "stopping".
+            await asyncio.to_thread(self._set, session_id, row.status, row.error)
+            raise
         await asyncio.to_thread(self._set, session_id, SessionStatus.STOPPED)
         return await asyncio.to_thread(self.get, user, session_id)
 
+    async def _forget(self, session_id: str) -> None:
+        self._endpoints.pop(session_id, None)
+        await asyncio.gather(*(callback(session_id) for callback in self.on_stop))
+
     async def _stop_services(self, user: User, session_id: str) -> None:
         await self._cancel_start(session_id)
-        await asyncio.gather(*(callback(session_id) for callback in self.on_stop))
-        try:
+        await self._forget(session_id)
+        async with self._userplane_errors():
             await self._userplane_for(user).stop_session(session_id)
-        except UserPlaneError as exc:
-            raise ApiError(502, exc.code, f"could not stop session: {exc.message}") from None
 
     async def resume(self, user: User, session_id: str) -> Session:
         row = await asyncio.to_thread(self.get, user, session_id)
@@ -189,11 +217,50 @@ class SessionService:
         await asyncio.to_thread(remove)
 
     async def on_userplane_event(self, event: SessionEvent) -> None:
-        if event.state is RuntimeState.FAILED:
-            await asyncio.gather(*(callback(event.session_id) for callback in self.on_stop))
-            await asyncio.to_thread(self._set, event.session_id, SessionStatus.FAILED, event.error)
+        if event.state in (RuntimeState.FAILED, RuntimeState.STOPPED):
+            await self._forget(event.session_id)
+            status = SessionStatus(event.state.value)
+            await asyncio.to_thread(self._set, event.session_id, status, event.error)
 
     # -- whole-service lifecycle ---------------------------------------------------------
+
+    def _users_and_rows(self) -> list[tuple[User, list[Session]]]:
+        with self._db() as db:
+            users = list(db.scalars(select(User).where(User.linux_user.is_not(None))))
+            return [
+                (u, list(db.scalars(select(Session).where(Session.user_id == u.id)))) for u in users
+            ]
+
+    async def reconcile(self) -> None:
+        """Make the database agree with what each runner actually runs (multi-user mode,
+        after a control-plane restart and periodically): a live session is never shown as
+        stopped, a dead one never as running, and a session the database does not know is
+        stopped. A runner that cannot be reached is left for the next round."""
+        for user, rows in await asyncio.to_thread(self._users_and_rows):
+            try:
+                running = {
+                    r.id: r
+                    for r in await self._userplane_for(user).list_sessions()
+                    if r.state is RuntimeState.RUNNING
+                }
+            except UserPlaneError as exc:
+                log.warning("reconcile: runner of %s unavailable: %s", user.username, exc.message)
+                continue
+            known = {row.id for row in rows}
+            for row in rows:
+                if row.id in self._starting:
+                    continue
+                if row.id in running and row.status is not SessionStatus.RUNNING:
+                    await asyncio.to_thread(self._set, row.id, SessionStatus.RUNNING)
+                elif row.id not in running and row.status in ACTIVE:
+                    await self._forget(row.id)
+                    await asyncio.to_thread(
+                        self._set, row.id, SessionStatus.STOPPED, "not running after a restart"
+                    )
+            for orphan in set(running) - known:
+                log.warning("reconcile: stopping session %s unknown to the database", orphan)
+                with contextlib.suppress(UserPlaneError):
+                    await self._userplane_for(user).stop_session(orphan)
 
     def mark_orphaned(self, reason: str) -> int:
         """After a restart in single-user mode nothing of ours survives: rows that still
@@ -206,7 +273,5 @@ class SessionService:
                 row.updated_at = utcnow()
             return len(rows)
 
-    async def shutdown(self, userplane: UserPlane) -> None:
+    async def cancel_starts(self) -> None:
         await asyncio.gather(*(self._cancel_start(sid) for sid in list(self._starting)))
-        await userplane.close()
-        await asyncio.to_thread(self.mark_orphaned, "stopped with the server")

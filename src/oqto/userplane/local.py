@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from oqto.osutil import acl
 from oqto.protocol.sessions import (
     RuntimeState,
     SessionEndpoints,
@@ -18,10 +19,11 @@ from oqto.protocol.sessions import (
     SessionSpec,
 )
 from oqto.userplane.base import EventHandler, SessionStartFailed, UserPlane, UserPlaneError
-from oqto.userplane.process import ManagedProcess
-from oqto.userplane.proctree import kill_tagged
+from oqto.userplane.process import ManagedProcess, ProcessSpec, file_tail
+from oqto.userplane.proctree import kill_tagged, orphan_sessions
 from oqto.userplane.readiness import HttpProbe, ProcessExited, wait_until_ready
 from oqto.userplane.services import ServiceSettings, SessionLayout, build_services
+from oqto.userplane.statefile import ProcessRecord, SessionRecord, StateStore
 from oqto.userplane.workspaces import ensure_workspace, workspace_root
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,10 @@ class LocalSettings:
     services: ServiceSettings
     start_timeout: float
     stop_grace: float
+    # Runner mode: session records survive restarts here, and this account (the control
+    # plane's) is granted access to the session sockets by ACL.
+    state_dir: Path | None = None
+    grant_uid: int | None = None
 
 
 @dataclass
@@ -71,8 +77,11 @@ class LocalUserPlane(UserPlane):
         self._sessions: dict[str, _Live] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._handler: EventHandler | None = None
+        self._store = StateStore(settings.state_dir) if settings.state_dir else None
         settings.runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         settings.runtime_dir.chmod(0o700)
+        if settings.grant_uid is not None:
+            acl.grant_user(settings.runtime_dir, settings.grant_uid, "x")
 
     def set_event_handler(self, handler: EventHandler) -> None:
         self._handler = handler
@@ -96,15 +105,56 @@ class LocalUserPlane(UserPlane):
                 self._sessions.pop(spec.id, None)
                 raise
             live.state = RuntimeState.RUNNING
+            self._persist(live)
             log.info(
                 "session running",
                 extra={"session": spec.id, "ready_after": live.ready_after},
             )
-            live.watchers = [
-                asyncio.create_task(self._watch(live, p), name=f"watch-{spec.id}-{p.name}")
-                for p in live.processes
-            ]
+            self._start_watching(live)
             return live.runtime()
+
+    def _start_watching(self, live: _Live) -> None:
+        live.watchers = [
+            asyncio.create_task(self._watch(live, p), name=f"watch-{live.spec.id}-{p.name}")
+            for p in live.processes
+        ]
+
+    def _grant(self, live: _Live) -> None:
+        uid = self._settings.grant_uid
+        if uid is None:
+            return
+        acl.grant_user(live.layout.runtime_dir, uid, "x")
+        for socket_path in (live.layout.files_socket, live.layout.terminal_socket):
+            acl.grant_user(socket_path, uid, "rw")
+
+    def _persist(self, live: _Live) -> None:
+        if self._store is None:
+            return
+        records = []
+        for process in live.processes:
+            pid, started = process.pid, process.start_time
+            if pid is None or started is None:
+                raise SessionStartFailed(f"{process.name} vanished right after it was ready")
+            records.append(
+                ProcessRecord(
+                    name=process.name,
+                    pid=pid,
+                    start_time=started,
+                    argv=process.spec.argv,
+                    log_path=str(process.spec.log_path),
+                )
+            )
+        self._store.save(
+            SessionRecord(
+                spec=live.spec,
+                workspace=str(live.workspace),
+                runtime_dir=str(live.layout.runtime_dir),
+                log_dir=str(live.layout.log_dir),
+                endpoints=live.endpoints,
+                processes=records,
+                ready_after=live.ready_after,
+            )
+        )
 
     def _prepare(self, spec: SessionSpec) -> _Live:
         root = workspace_root(self._settings.workspace_root, spec.owner)
@@ -156,6 +206,7 @@ class LocalUserPlane(UserPlane):
         finally:
             for fut in exits.values():
                 fut.cancel()
+        self._grant(live)
 
     @staticmethod
     def _failure(process: ManagedProcess, reason: str) -> SessionStartFailed:
@@ -191,6 +242,8 @@ class LocalUserPlane(UserPlane):
         await asyncio.gather(*(p.stop(self._settings.stop_grace) for p in live.processes))
         kill_tagged(live.spec.id)
         shutil.rmtree(live.layout.runtime_dir, ignore_errors=True)
+        if self._store is not None:
+            self._store.remove(live.spec.id)
 
     async def stop_session(self, session_id: str) -> None:
         async with self._lock(session_id):
@@ -204,9 +257,83 @@ class LocalUserPlane(UserPlane):
         live = self._sessions.get(session_id)
         return live.runtime() if live else None
 
+    def service_log(self, session_id: str, service: str, max_bytes: int) -> str | None:
+        """The tail of a service's log, also for a session that has stopped."""
+        path = self._settings.log_dir / session_id / f"{service}.log"
+        if not path.is_file():
+            return None
+        return file_tail(path, max_bytes)
+
     async def list_sessions(self) -> list[SessionRuntime]:
         return [live.runtime() for live in self._sessions.values()]
 
     async def close(self) -> None:
+        """Stop every session (single-user mode: sessions do not outlive the server)."""
         with contextlib.suppress(UserPlaneError):
             await asyncio.gather(*(self.stop_session(sid) for sid in list(self._sessions)))
+
+    async def detach(self) -> None:
+        """Stop watching but leave every session running (runner mode: a runner restart
+        must not take sessions down; the next runner re-adopts them)."""
+        for live in self._sessions.values():
+            live.stopping = True
+            for task in live.watchers:
+                task.cancel()
+        await asyncio.gather(
+            *(t for live in self._sessions.values() for t in live.watchers),
+            return_exceptions=True,
+        )
+        self._sessions.clear()
+
+    async def adopt(self) -> tuple[list[str], list[str]]:
+        """Re-adopt sessions from the state directory after a restart. A session whose
+        processes all still run (same pid and start time) is running again; any other is
+        torn down and forgotten. Returns (adopted ids, dropped ids)."""
+        if self._store is None:
+            return [], []
+        adopted, dropped = [], []
+        for record in self._store.load_all():
+            processes = [
+                ManagedProcess.adopt(
+                    ProcessSpec(
+                        name=p.name,
+                        argv=p.argv,
+                        cwd=Path(record.workspace),
+                        env={},
+                        log_path=Path(p.log_path),
+                    ),
+                    p.pid,
+                    p.start_time,
+                )
+                for p in record.processes
+            ]
+            live = _Live(
+                spec=record.spec,
+                workspace=Path(record.workspace),
+                layout=SessionLayout(
+                    session_id=record.spec.id,
+                    workspace=Path(record.workspace),
+                    runtime_dir=Path(record.runtime_dir),
+                    log_dir=Path(record.log_dir),
+                ),
+                processes=[p for p in processes if p is not None],
+                probes=[],
+                endpoints=record.endpoints,
+                ready_after=record.ready_after,
+            )
+            if all(p is not None for p in processes):
+                live.state = RuntimeState.RUNNING
+                self._sessions[record.spec.id] = live
+                self._start_watching(live)
+                adopted.append(record.spec.id)
+            else:
+                log.warning("session %s lost a process while we were away", record.spec.id)
+                await self._teardown(live)
+                dropped.append(record.spec.id)
+        # Anything still tagged with a session we do not know is an orphan of an earlier
+        # incarnation (e.g. its record was never written): nothing will ever stop it.
+        known = set(self._sessions)
+        for session_id in orphan_sessions(known):
+            log.warning("killing orphaned processes of unknown session %s", session_id)
+            kill_tagged(session_id)
+        return adopted, dropped

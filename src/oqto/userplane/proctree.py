@@ -28,23 +28,35 @@ def process_start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
-def tagged_processes(session_id: str) -> list[int]:
-    """Pids of this account's processes whose environment names the session."""
-    needle = f"{SESSION_ENV}={session_id}".encode()
+def _session_tags() -> dict[int, str]:
+    """Session id of every process of this account that carries a session tag."""
+    prefix = f"{SESSION_ENV}=".encode()
     uid = os.getuid()
-    found = []
+    found = {}
     for entry in _PROC.iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if entry.stat().st_uid != uid and uid != 0:
+            if entry.stat().st_uid != uid:
                 continue
             environ = (entry / "environ").read_bytes()
         except OSError:
             continue
-        if needle in environ.split(b"\0"):
-            found.append(int(entry.name))
+        for var in environ.split(b"\0"):
+            if var.startswith(prefix):
+                found[int(entry.name)] = var[len(prefix) :].decode(errors="replace")
+                break
     return found
+
+
+def tagged_processes(session_id: str) -> list[int]:
+    """Pids of this account's processes whose environment names the session."""
+    return [pid for pid, tag in _session_tags().items() if tag == session_id]
+
+
+def orphan_sessions(known: set[str]) -> set[str]:
+    """Session ids that tagged processes of this account carry but `known` lacks."""
+    return {tag for pid, tag in _session_tags().items() if tag not in known and pid != os.getpid()}
 
 
 def signal_group(pgid: int, sig: signal.Signals) -> None:

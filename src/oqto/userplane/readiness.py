@@ -33,7 +33,7 @@ class HttpProbe:
         return httpx.AsyncClient(transport=transport)
 
 
-async def wait_until_ready(probe: HttpProbe, still_alive: asyncio.Future[int]) -> None:
+async def wait_until_ready(probe: HttpProbe, still_alive: asyncio.Future[int | None]) -> None:
     """Return when the probe succeeds; raise `ProcessExited` if the process ends first.
     The caller bounds the whole wait with its own deadline."""
     async with probe.client() as client:
@@ -46,6 +46,6 @@ async def wait_until_ready(probe: HttpProbe, still_alive: asyncio.Future[int]) -
 
 
 class ProcessExited(Exception):
-    def __init__(self, returncode: int) -> None:
+    def __init__(self, returncode: int | None) -> None:
         super().__init__(f"exited with status {returncode} before it was ready")
         self.returncode = returncode

@@ -27,7 +27,7 @@ PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 @router.get("", response_model=list[SessionOut])
 def list_sessions(user: CurrentUser, request: Request) -> list[SessionOut]:
-    return [SessionOut.of(row) for row in context(request).sessions.list(user)]
+    return [SessionOut.of(row) for row in context(request).sessions.list_for(user)]
 
 
 @router.post("", response_model=SessionOut, status_code=201)

@@ -1,0 +1,66 @@
+"""Multi-user mode: each platform user's sessions run under their Linux account's runner.
+The control plane never falls back to doing the work itself."""
+
+from __future__ import annotations
+
+import asyncio
+import pwd
+from pathlib import Path
+
+from oqto.control.db.models import User
+from oqto.runner.client import RunnerClient, RunnerUnavailable, RunnerUserPlane
+from oqto.userplane.base import EventHandler, UserPlane, UserPlaneError
+
+
+class RunnerPool:
+    def __init__(
+        self,
+        socket_pattern: str,
+        call_timeout: float,
+        start_timeout: float,
+    ) -> None:
+        self._pattern = socket_pattern
+        self._call_timeout = call_timeout
+        self._start_timeout = start_timeout
+        self.on_event: EventHandler | None = None
+        self._planes: dict[int, RunnerUserPlane] = {}
+
+    def socket_for(self, uid: int, linux_user: str) -> Path:
+        return Path(self._pattern.format(uid=uid, user=linux_user))
+
+    def userplane_for(self, user: User) -> UserPlane:
+        if user.linux_user is None or user.linux_uid is None:
+            raise RunnerUnavailable(
+                f"user {user.username!r} has no Linux account yet; provision it with "
+                f"`oqtoctl user create {user.username}`"
+            )
+        try:
+            account = pwd.getpwnam(user.linux_user)
+        except KeyError:
+            raise RunnerUnavailable(
+                f"Linux account {user.linux_user!r} of user {user.username!r} does not exist"
+            ) from None
+        # An account deleted and re-created under the same name gets a new uid: running
+        # anything for this user under it would hand their sessions to someone else.
+        if account.pw_uid != user.linux_uid:
+            raise UserPlaneError(
+                "account_mismatch",
+                f"Linux account {user.linux_user!r} now has uid {account.pw_uid}, not "
+                f"{user.linux_uid}; refusing to use it",
+            )
+        plane = self._planes.get(account.pw_uid)
+        if plane is None:
+            client = RunnerClient(
+                self.socket_for(account.pw_uid, user.linux_user),
+                timeout=self._call_timeout,
+                expected_uid=account.pw_uid,
+            )
+            plane = RunnerUserPlane(client, self._start_timeout)
+            if self.on_event is not None:
+                plane.set_event_handler(self.on_event)
+            self._planes[account.pw_uid] = plane
+        return plane
+
+    async def close(self) -> None:
+        planes, self._planes = list(self._planes.values()), {}
+        await asyncio.gather(*(p.close() for p in planes))

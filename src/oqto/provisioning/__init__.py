@@ -1,0 +1,1 @@
+"""Provisioning: Linux accounts, homes, runners and platform users."""

@@ -1,0 +1,3 @@
+from oqto.runner.cli import run
+
+run()

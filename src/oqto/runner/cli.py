@@ -1,0 +1,116 @@
+"""`oqto-runner`: serve this Linux account's sessions to the control plane."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import pwd
+import signal
+from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from oqto.config import ConfigError, load_config
+from oqto.config.paths import default_runtime_dir, default_state_dir
+from oqto.logs import setup_logging
+from oqto.osutil.peercred import runner_policy
+from oqto.osutil.sdnotify import notify
+from oqto.runner.handlers import RunnerHandlers
+from oqto.runner.server import RunnerServer
+from oqto.userplane.factory import local_userplane
+from oqto.userplane.local import LocalUserPlane
+
+app = typer.Typer(name="oqto-runner", add_completion=False)
+err = Console(stderr=True)
+log = logging.getLogger("oqto.runner")
+
+
+def _fail(message: str) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(2)
+
+
+def socket_path_for(pattern: str, uid: int, user: str) -> Path:
+    return Path(pattern.format(uid=uid, user=user))
+
+
+@app.command()
+def main(
+    config: Annotated[Path | None, typer.Option("--config", "-c", help="Config file.")] = None,
+    socket_path: Annotated[
+        Path | None,
+        typer.Option("--socket", help="Listen here instead of [local] runner_socket_pattern."),
+    ] = None,
+    service_user: Annotated[
+        str | None,
+        typer.Option(help="The control plane's account; overrides [runner] service_user."),
+    ] = None,
+) -> None:
+    """Run this account's sessions for the Oqto control plane."""
+    try:
+        cfg = load_config(config).config
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    setup_logging(cfg.logging.level, cfg.logging.format.value)
+    uid = os.getuid()
+    if uid == 0:
+        raise _fail("oqto-runner runs as the platform user's own account, never as root")
+    user = pwd.getpwuid(uid).pw_name
+    service_name = service_user or cfg.runner.service_user
+    try:
+        service_uid: int | None = pwd.getpwnam(service_name).pw_uid
+    except KeyError:
+        err.print(
+            f"warning: service account {service_name!r} does not exist; serving only "
+            f"uid {uid} and root",
+            highlight=False,
+        )
+        service_uid = None
+    path = socket_path or socket_path_for(cfg.local.runner_socket_pattern, uid, user)
+    if not path.parent.is_dir():
+        raise _fail(
+            f"runner socket directory {path.parent} does not exist (is XDG_RUNTIME_DIR "
+            "set up, e.g. by logind or lingering?)"
+        )
+    state = default_state_dir()
+    userplane = local_userplane(
+        cfg,
+        runtime_dir=(cfg.local.socket_dir or default_runtime_dir()).expanduser(),
+        log_dir=state / "logs" / "sessions",
+        state_dir=state / "runner" / "sessions",
+        grant_uid=service_uid,
+    )
+    handlers = RunnerHandlers(userplane, cfg.local.workspace_root, version("oqto"))
+    server = RunnerServer(handlers, runner_policy(uid, service_uid))
+    userplane.set_event_handler(server.publish)
+    asyncio.run(_run(server, userplane, path, service_uid))
+
+
+async def _run(
+    server: RunnerServer, userplane: LocalUserPlane, path: Path, grant_uid: int | None
+) -> None:
+    adopted, dropped = await userplane.adopt()
+    await server.serve(path, grant_uid)
+    log.info(
+        "runner listening", extra={"socket": str(path), "adopted": adopted, "dropped": dropped}
+    )
+    notify("READY=1")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    notify("STOPPING=1")
+    log.info("runner stopping; sessions keep running")
+    await server.close()
+    await userplane.detach()
+    path.unlink(missing_ok=True)
+
+
+def run() -> None:
+    app()

@@ -1,0 +1,241 @@
+"""The control plane's side of a runner socket: one multiplexed connection per runner,
+a timeout on every call, and `RunnerUserPlane`, the `UserPlane` contract over it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from oqto.osutil.peercred import from_transport
+from oqto.protocol.runner import (
+    PROTOCOL_VERSION,
+    ErrorMessage,
+    EventMessage,
+    FrameReader,
+    HelloMessage,
+    Method,
+    ProtocolError,
+    RequestMessage,
+    ResponseMessage,
+    SessionGetResult,
+    SessionListResult,
+    SessionResult,
+    encode,
+    parse_event,
+    parse_message,
+    parse_result,
+)
+from oqto.protocol.sessions import SessionEvent, SessionRuntime, SessionSpec
+from oqto.runner.server import MAX_FRAME_BYTES
+from oqto.userplane.base import EventHandler, UserPlane, UserPlaneError
+
+log = logging.getLogger(__name__)
+
+RUNNER_UNAVAILABLE = "runner_unavailable"
+
+
+class RunnerUnavailable(UserPlaneError):
+    def __init__(self, message: str) -> None:
+        super().__init__(RUNNER_UNAVAILABLE, message)
+
+
+class RunnerClient:
+    def __init__(
+        self,
+        socket_path: Path,
+        *,
+        timeout: float,
+        expected_uid: int | None = None,
+        agent: str = "oqto-control",
+    ) -> None:
+        self.socket_path = socket_path
+        self.expected_uid = expected_uid
+        self.timeout = timeout
+        self._agent = agent
+        self._ids = itertools.count(1)
+        self._pending: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._connect_lock = asyncio.Lock()
+        self._write_lock = asyncio.Lock()
+        self.on_event: EventHandler | None = None
+        self.peer_uid: int | None = None
+
+    async def _connect(self) -> None:
+        try:
+            reader, writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(str(self.socket_path), limit=MAX_FRAME_BYTES + 1024),
+                self.timeout,
+            )
+        except (OSError, TimeoutError) as exc:
+            raise RunnerUnavailable(
+                f"cannot connect to the runner at {self.socket_path}: "
+                f"{getattr(exc, 'strerror', None) or exc or 'timed out'}"
+            ) from None
+        frames = FrameReader(reader, MAX_FRAME_BYTES)
+        # Whoever serves this path must be the account we mean, not something that got
+        # a socket there first.
+        served_by = from_transport(writer.transport).uid
+        if self.expected_uid is not None and served_by != self.expected_uid:
+            writer.close()
+            raise RunnerUnavailable(
+                f"{self.socket_path} is served by uid {served_by}, not {self.expected_uid}"
+            )
+        try:
+            writer.write(encode(HelloMessage(protocol=PROTOCOL_VERSION, agent=self._agent)))
+            await writer.drain()
+            frame = await asyncio.wait_for(frames.next_frame(), self.timeout)
+            if frame is None or isinstance(frame, ProtocolError):
+                raise RunnerUnavailable("the runner closed the connection during the handshake")
+            hello = parse_message(frame)
+            if isinstance(hello, ErrorMessage):
+                raise RunnerUnavailable(f"the runner refused us: {hello.error.message}")
+            if not isinstance(hello, HelloMessage) or hello.uid is None:
+                raise RunnerUnavailable("the runner answered the handshake with something else")
+        except (OSError, TimeoutError, ProtocolError) as exc:
+            writer.close()
+            raise RunnerUnavailable(f"runner handshake failed: {exc or 'timed out'}") from None
+        except BaseException:
+            writer.close()
+            raise
+        self.peer_uid = hello.uid
+        self._writer = writer
+        self._reader_task = asyncio.create_task(self._read_loop(frames))
+        if self.on_event is not None:
+            await self._call(Method.SUBSCRIBE, {}, self.timeout)
+
+    async def _read_loop(self, frames: FrameReader) -> None:
+        try:
+            while (frame := await frames.next_frame()) is not None:
+                if isinstance(frame, ProtocolError):
+                    log.warning("bad frame from runner %s: %s", self.socket_path, frame.message)
+                    continue
+                try:
+                    message = parse_message(frame)
+                except ProtocolError as exc:
+                    log.warning("bad message from runner %s: %s", self.socket_path, exc.message)
+                    continue
+                if isinstance(message, ResponseMessage):
+                    future = self._pending.pop(message.id, None)
+                    if future is not None and not future.done():
+                        future.set_result(message.result)
+                elif isinstance(message, ErrorMessage) and message.id is not None:
+                    future = self._pending.pop(message.id, None)
+                    if future is not None and not future.done():
+                        future.set_exception(
+                            UserPlaneError(message.error.code.value, message.error.message)
+                        )
+                elif isinstance(message, EventMessage) and self.on_event is not None:
+                    await self._dispatch(message)
+        except (ConnectionError, OSError):
+            pass
+        finally:
+            self._drop("the runner closed the connection")
+
+    async def _dispatch(self, message: EventMessage) -> None:
+        try:
+            event = parse_event(message)
+        except ProtocolError as exc:
+            log.warning("bad event from runner: %s", exc.message)
+            return
+        if isinstance(event, SessionEvent) and self.on_event is not None:
+            try:
+                await self.on_event(event)
+            except Exception:
+                log.exception("session event handler failed")
+
+    def _drop(self, reason: str) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
+        pending, self._pending = self._pending, {}
+        for future in pending.values():
+            if not future.done():
+                future.set_exception(RunnerUnavailable(reason))
+
+    async def call(
+        self, method: Method, params: dict[str, Any], time_limit: float | None = None
+    ) -> BaseModel:
+        async with self._connect_lock:
+            if self._writer is None:
+                await self._connect()
+        return await self._call(method, params, time_limit or self.timeout)
+
+    async def _call(self, method: Method, params: dict[str, Any], time_limit: float) -> BaseModel:
+        request_id = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[request_id] = future
+        try:
+            data = encode(
+                RequestMessage(id=request_id, method=method, params=params),
+                max_frame_bytes=MAX_FRAME_BYTES,
+            )
+            async with self._write_lock:
+                if self._writer is None:
+                    raise RunnerUnavailable("not connected to the runner")
+                self._writer.write(data)
+                await self._writer.drain()
+            result = await asyncio.wait_for(future, time_limit)
+        except TimeoutError:
+            raise UserPlaneError(
+                "timeout", f"the runner did not answer {method} within {time_limit:g} s"
+            ) from None
+        except (ConnectionError, OSError) as exc:
+            self._drop(str(exc))
+            raise RunnerUnavailable(f"lost the runner connection: {exc}") from None
+        finally:
+            self._pending.pop(request_id, None)
+        try:
+            return parse_result(method, result, request_id=request_id)
+        except ProtocolError as exc:
+            raise UserPlaneError("invalid_message", f"bad answer from the runner: {exc}") from None
+
+    async def close(self) -> None:
+        self._drop("client closed")
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader_task
+
+
+class RunnerUserPlane(UserPlane):
+    """The user plane of one Linux account, reached through its runner."""
+
+    def __init__(self, client: RunnerClient, start_timeout: float) -> None:
+        self.client = client
+        self._start_timeout = start_timeout
+
+    def set_event_handler(self, handler: EventHandler) -> None:
+        self.client.on_event = handler
+
+    async def start_session(self, spec: SessionSpec) -> SessionRuntime:
+        result = await self.client.call(
+            Method.SESSION_START,
+            {"spec": spec.model_dump(mode="json")},
+            time_limit=self._start_timeout + self.client.timeout,
+        )
+        assert isinstance(result, SessionResult)
+        return result.session
+
+    async def stop_session(self, session_id: str) -> None:
+        await self.client.call(Method.SESSION_STOP, {"id": session_id}, time_limit=60)
+
+    async def get_session(self, session_id: str) -> SessionRuntime | None:
+        result = await self.client.call(Method.SESSION_GET, {"id": session_id})
+        assert isinstance(result, SessionGetResult)
+        return result.session
+
+    async def list_sessions(self) -> list[SessionRuntime]:
+        result = await self.client.call(Method.SESSION_LIST, {})
+        assert isinstance(result, SessionListResult)
+        return result.sessions
+
+    async def close(self) -> None:
+        """Disconnect; the sessions keep running under the runner."""
+        await self.client.close()
