@@ -1,0 +1,280 @@
+"""A multi-user Oqto for tests: a service account running `oqto serve` (not root), and
+platform users with real Linux accounts and runners, all removed afterwards."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from oqto.control.db.engine import make_engine, make_sessionmaker, sqlite_url
+from oqto.control.db.models import Role
+from oqto.osutil.accounts import LinuxAccount
+from oqto.provisioning.direct import (
+    Provisioned,
+    provision_user_without_systemd,
+    start_runner,
+    wait_for_runner,
+)
+from tests.support.server import OPENCODE_HOME, TOOLS_BIN, VENV_BIN, free_port, wait_for
+
+PREFIX = "oqtotest_"
+SOCKET_PATTERN = "/run/user/{uid}/oqto-runner.sock"
+PASSWORD = "multi-user-pass-1"
+
+
+def run_as(account: LinuxAccount, code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run Python `code` as another account, with nothing of ours in its environment."""
+    return subprocess.run(
+        [
+            "setpriv",
+            f"--reuid={account.uid}",
+            f"--regid={account.gid}",
+            "--init-groups",
+            "--",
+            "/usr/bin/python3",
+            "-c",
+            code,
+            *args,
+        ],
+        env={"PATH": "/usr/bin:/bin", "HOME": str(account.home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+CONNECT_UNIX = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(5)
+try:
+    s.connect(sys.argv[1])
+except OSError as e:
+    print(type(e).__name__, e.errno)
+    sys.exit(0)
+try:
+    s.sendall(b'{"type":"hello","protocol":1,"agent":"intruder"}\\n')
+    data = s.recv(4096)
+except OSError:  # refused after accept: the peer reset the connection
+    data = b""
+print("CONNECTED", repr(data))
+"""
+
+
+@dataclass
+class PlatformUser:
+    name: str
+    provisioned: Provisioned
+    log: Path
+    token: str = ""
+
+    @property
+    def account(self) -> LinuxAccount:
+        return self.provisioned.account
+
+
+@dataclass
+class MultiUserPlatform:
+    root: Path
+    service: LinuxAccount
+    port: int = field(default_factory=free_port)
+    skeleton: Path | None = None
+    proc: subprocess.Popen[bytes] | None = None
+    users: list[PlatformUser] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.toml"
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "cp-data" / "oqto.db"
+
+    def write_config(self, opencode_json: Path) -> None:
+        self.config.write_text(
+            f"""
+[server]
+listen = "127.0.0.1:{self.port}"
+data_dir = "{self.root / "cp-data"}"
+
+[local]
+runner_socket_pattern = "{SOCKET_PATTERN}"
+
+[runner]
+service_user = "{self.service.name}"
+
+[opencode]
+binary = "{TOOLS_BIN / "opencode"}"
+config_file = "{opencode_json}"
+start_timeout_seconds = 240
+
+[ttyd]
+binary = "{TOOLS_BIN / "ttyd"}"
+
+[sessions]
+stop_grace_seconds = 3
+"""
+        )
+        self.config.chmod(0o644)
+
+    def start(self) -> None:
+        data = self.root / "cp-data"
+        data.mkdir(exist_ok=True, mode=0o700)
+        os.chown(data, self.service.uid, self.service.gid)
+        log = (self.root / "cp.log").open("ab")
+        self.proc = subprocess.Popen(
+            [
+                "setpriv",
+                f"--reuid={self.service.uid}",
+                f"--regid={self.service.gid}",
+                "--init-groups",
+                "--",
+                str(VENV_BIN / "oqto"),
+                "serve",
+                "--config",
+                str(self.config),
+                "--mode",
+                "local",
+            ],
+            env={
+                "PATH": "/usr/bin:/bin",
+                "HOME": str(data),
+                "OQTO_ADMIN_PASSWORD": PASSWORD,
+                "LANG": "C.UTF-8",
+            },
+            cwd=data,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+        def healthy() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"control plane exited:\n{self.log()}")
+            return httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200
+
+        wait_for(healthy, 60, "the multi-user control plane")
+
+    def log(self) -> str:
+        return (self.root / "cp.log").read_text(errors="replace")
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(sig)
+        self.proc.wait(60)
+
+    def login(self, name: str, password: str = PASSWORD) -> str:
+        response = httpx.post(
+            f"{self.url}/api/auth/login", json={"username": name, "password": password}
+        )
+        assert response.status_code == 200, response.text
+        return str(response.json()["token"])
+
+    def client(self, user: PlatformUser) -> httpx.Client:
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {user.token}"}, timeout=120
+        )
+
+    def add_user(self) -> PlatformUser:
+        suffix = secrets.token_hex(3)
+        name, linux_name = f"u{suffix}", f"{PREFIX}{suffix}"
+        engine = make_engine(sqlite_url(self.db_path))
+        log = self.root / f"runner-{linux_name}.log"
+        try:
+            provisioned = provision_user_without_systemd(
+                make_sessionmaker(engine),
+                name,
+                PASSWORD,
+                linux_name=linux_name,
+                role=Role.USER,
+                skeleton=self.skeleton,
+                config=self.config,
+                service_user=self.service.name,
+                socket_pattern=SOCKET_PATTERN,
+                runner_log=log,
+            )
+        finally:
+            engine.dispose()
+        user = PlatformUser(name=name, provisioned=provisioned, log=log)
+        user.token = self.login(user.name)
+        self.users.append(user)
+        return user
+
+    def restart_runner(self, user: PlatformUser) -> None:
+        user.provisioned.runner = start_runner(
+            user.account,
+            user.provisioned.runtime_dir,
+            config=self.config,
+            service_user=self.service.name,
+            log_path=user.log,
+        )
+        wait_for_runner(
+            Path(SOCKET_PATTERN.format(uid=user.account.uid, user=user.account.name)),
+            user.account.uid,
+            user.provisioned.runner,
+            30,
+        )
+
+    def runner_socket(self, user: PlatformUser) -> Path:
+        return Path(SOCKET_PATTERN.format(uid=user.account.uid, user=user.account.name))
+
+
+def make_skeleton(root: Path) -> Path:
+    """A home skeleton carrying opencode's warmed plugin directory, so each new account
+    does not download ~100 MB of npm packages."""
+    skeleton = root / "skel"
+    source = OPENCODE_HOME / ".config" / "opencode"
+    if source.is_dir():
+        shutil.copytree(source, skeleton / ".config" / "opencode", symlinks=True)
+    skeleton.mkdir(exist_ok=True)
+    return skeleton
+
+
+def opencode_json_for(root: Path, base_url: str) -> Path:
+    from tests.support.fake_llm import opencode_config
+
+    path = root / "opencode.json"
+    path.write_text(json.dumps(opencode_config(base_url)))
+    path.chmod(0o644)
+    return path
+
+
+def live_pids(uid: int) -> list[int]:
+    """Processes of `uid` that are not zombies (a zombie waits for its parent, not us)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def remove_account(account: LinuxAccount) -> None:
+    subprocess.run(["pkill", "-KILL", "-u", str(account.uid)], check=False)
+    wait_for(lambda: not live_pids(account.uid), 30, f"processes of {account.name} to exit")
+    subprocess.run(["userdel", "--remove", account.name], capture_output=True, check=False)
+    if subprocess.run(["getent", "group", account.name], capture_output=True).returncode == 0:
+        subprocess.run(["groupdel", account.name], capture_output=True, check=False)
+    shutil.rmtree(f"/run/user/{account.uid}", ignore_errors=True)
