@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from oqto.osutil.accounts import create_service_account
 from tests.multiuser.platform import (
     PREFIX,
     MultiUserPlatform,
@@ -24,6 +22,8 @@ from tests.multiuser.platform import (
 )
 from tests.support.fake_llm import FakeLLM
 from tests.support.server import REPO
+
+from oqto.osutil.accounts import create_service_account
 
 
 def _readable_by_others(path: Path) -> bool:

@@ -9,11 +9,11 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from tests.support.server import OPENCODE_HOME, TOOLS_BIN, VENV_BIN, free_port, wait_for
 
 from oqto.control.db.engine import make_engine, make_sessionmaker, sqlite_url
 from oqto.control.db.models import Role
@@ -24,7 +24,6 @@ from oqto.provisioning.direct import (
     start_runner,
     wait_for_runner,
 )
-from tests.support.server import OPENCODE_HOME, TOOLS_BIN, VENV_BIN, free_port, wait_for
 
 PREFIX = "oqtotest_"
 SOCKET_PATTERN = "/run/user/{uid}/oqto-runner.sock"

@@ -11,11 +11,11 @@ from typing import Any
 
 import httpx
 import pytest
+from tests.multiuser.platform import CONNECT_UNIX, MultiUserPlatform, PlatformUser, run_as
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from oqto.osutil import acl
-from tests.multiuser.platform import CONNECT_UNIX, MultiUserPlatform, PlatformUser, run_as
 
 
 def proc_ids(pid: int) -> tuple[int, int]:
@@ -134,7 +134,13 @@ def test_service_account_cannot_read_user_files(
     workspace = alice.account.home / "oqto/workspaces" / alice.name / "alpha"
     (workspace / "private.txt").write_text("alice only")
     os.chown(workspace / "private.txt", alice.account.uid, alice.account.gid)
-    code = "import sys\ntry:\n    open(sys.argv[1]).read(); print('READ')\nexcept OSError as e:\n    print(type(e).__name__)"
+    code = (
+        "import sys\n"
+        "try:\n"
+        "    open(sys.argv[1]).read(); print('READ')\n"
+        "except OSError as e:\n"
+        "    print(type(e).__name__)"
+    )
     result = run_as(platform.service, code, str(workspace / "private.txt"))
     assert result.stdout.strip() == "PermissionError"
     # ...and yet the platform serves it to alice, through her runner's file server.
