@@ -114,6 +114,7 @@ runner_socket_pattern = "{SOCKET_PATTERN}"
 
 [runner]
 service_user = "{self.service.name}"
+reconcile_interval_seconds = 1
 
 [opencode]
 binary = "{TOOLS_BIN / "opencode"}"
@@ -253,6 +254,18 @@ def opencode_json_for(root: Path, base_url: str) -> Path:
     return path
 
 
+def proc_stat(pid: int) -> list[str]:
+    """Fields of /proc/<pid>/stat after the command name (state first, then ppid...)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def alive(pid: int) -> bool:
+    try:
+        return proc_stat(pid)[0] != "Z"
+    except OSError:
+        return False
+
+
 def live_pids(uid: int) -> list[int]:
     """Processes of `uid` that are not zombies (a zombie waits for its parent, not us)."""
     found = []
@@ -262,10 +275,9 @@ def live_pids(uid: int) -> list[int]:
         try:
             if entry.stat().st_uid != uid:
                 continue
-            state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if state != "Z":
+        if alive(int(entry.name)):
             found.append(int(entry.name))
     return found
 

@@ -11,7 +11,13 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.multiuser.platform import CONNECT_UNIX, MultiUserPlatform, PlatformUser, run_as
+from tests.multiuser.platform import (
+    CONNECT_UNIX,
+    MultiUserPlatform,
+    PlatformUser,
+    proc_stat,
+    run_as,
+)
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
@@ -69,7 +75,7 @@ def test_session_processes_run_as_their_user(
     for process in record["processes"]:
         assert proc_ids(process["pid"]) == (alice.account.uid, alice.account.gid)
         # Spawned by the runner, not by the control plane.
-        ppid = int(Path(f"/proc/{process['pid']}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        ppid = int(proc_stat(process["pid"])[1])
         assert platform.proc is not None and ppid != platform.proc.pid
     workspace = alice.account.home / "oqto/workspaces" / alice.name / "alpha"
     assert workspace.is_dir() and workspace.stat().st_uid == alice.account.uid

@@ -81,6 +81,8 @@ class RunnerSection(_Section):
     # The control plane's account: the only other uid (besides root) a runner serves.
     service_user: str = "oqto"
     call_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 15.0
+    # How often the control plane re-checks its view of sessions against every runner.
+    reconcile_interval_seconds: Annotated[float, Field(ge=1, le=3600)] = 30.0
 
 
 class DatabaseSection(_Section):

@@ -33,9 +33,6 @@ def resolve_paths(config: OqtoConfig) -> ServerPaths:
     )
 
 
-RECONCILE_INTERVAL_SECONDS = 30.0
-
-
 def make_backend(config: OqtoConfig, paths: ServerPaths, single_user: bool) -> Backend:
     if single_user:
         return InProcessBackend(
@@ -47,7 +44,7 @@ def make_backend(config: OqtoConfig, paths: ServerPaths, single_user: bool) -> B
             call_timeout=config.runner.call_timeout_seconds,
             start_timeout=config.opencode.start_timeout_seconds,
         ),
-        reconcile_interval=RECONCILE_INTERVAL_SECONDS,
+        reconcile_interval=config.runner.reconcile_interval_seconds,
     )
 
 

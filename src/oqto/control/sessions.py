@@ -205,7 +205,8 @@ class SessionService:
 
     async def delete(self, user: User, session_id: str) -> None:
         row = await asyncio.to_thread(self.get, user, session_id)
-        if row.status is not SessionStatus.STOPPED:
+        # A failed session was already torn down by its user plane.
+        if row.status not in (SessionStatus.STOPPED, SessionStatus.FAILED):
             await self._stop_services(user, session_id)
 
         def remove() -> None:

@@ -1,0 +1,96 @@
+"""Hostile input on a real runner socket: every bad frame gets a typed error and the
+runner keeps serving. (Root is an allowed peer, so the test talks to alice's runner.)"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from typing import Any
+
+import pytest
+from tests.multiuser.platform import MultiUserPlatform, PlatformUser
+
+
+class Raw:
+    def __init__(self, path: str) -> None:
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(30)
+        self.sock.connect(path)
+        self.buffer = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def recv(self) -> dict[str, Any]:
+        while b"\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise ConnectionError("runner closed the connection")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\n", 1)
+        data: dict[str, Any] = json.loads(line)
+        return data
+
+    def request(self, rid: int, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        msg = {"type": "request", "id": rid, "method": method, "params": params}
+        self.send(json.dumps(msg).encode() + b"\n")
+        return self.recv()
+
+    def hello(self, version: int = 1) -> dict[str, Any]:
+        self.send(json.dumps({"type": "hello", "protocol": version, "agent": "t"}).encode() + b"\n")
+        return self.recv()
+
+
+@pytest.fixture
+def raw(platform: MultiUserPlatform, alice: PlatformUser) -> Raw:
+    return Raw(str(platform.runner_socket(alice)))
+
+
+def code(reply: dict[str, Any]) -> str:
+    assert reply["type"] == "error", reply
+    return str(reply["error"]["code"])
+
+
+def test_bad_frames_get_typed_errors_and_the_runner_keeps_serving(raw: Raw) -> None:
+    assert code(raw.request(1, "ping", {})) == "handshake_required"
+    assert raw.hello()["uid"] > 0
+    raw.send(b"{not json\n")
+    assert code(raw.recv()) == "bad_frame"
+    raw.send(b"[1, 2]\n")
+    assert code(raw.recv()) == "bad_frame"
+    raw.send(b"\xff\xfe\n")
+    assert code(raw.recv()) == "bad_frame"
+    raw.send(b'{"type": "teleport"}\n')
+    assert code(raw.recv()) == "invalid_message"
+    raw.send(b"x" * (9 << 20) + b"\n")
+    assert code(raw.recv()) == "frame_too_large"
+    assert code(raw.request(2, "spawn", {"argv": ["/bin/sh"]})) == "unknown_method"
+    assert code(raw.request(3, "ping", {"extra": 1})) == "invalid_params"
+    spec = {"id": "abc", "owner": "x", "workspace": "../escape"}
+    assert code(raw.request(4, "session.start", {"spec": spec})) == "invalid_params"
+    assert raw.request(5, "ping", {})["result"]["pong"] is True
+
+
+def test_unsupported_protocol_version(raw: Raw) -> None:
+    assert code(raw.hello(version=99)) == "unsupported_version"
+
+
+def test_paths_are_confined_to_the_workspace(raw: Raw, alice: PlatformUser, tmp_path: Any) -> None:
+    raw.hello()
+    workspace = alice.account.home / "oqto/workspaces" / alice.name / "confined"
+    workspace.mkdir(parents=True, exist_ok=True)
+    os.chown(workspace, alice.account.uid, alice.account.gid)
+    link = workspace / "etc-link"
+    if not link.is_symlink():
+        link.symlink_to("/etc")
+    base = {"owner": alice.name, "workspace": "confined"}
+    for rid, path in enumerate(["../../../etc/passwd", "/etc/passwd", "etc-link/passwd"], 10):
+        reply = raw.request(rid, "files.read", {**base, "path": path})
+        assert code(reply) in ("invalid_path", "forbidden"), (path, reply)
+    reply = raw.request(20, "files.write", {**base, "path": "etc-link/x", "content_b64": ""})
+    assert code(reply) in ("invalid_path", "forbidden")
+    ok = raw.request(21, "files.write", {**base, "path": "hello.txt", "content_b64": "aGk="})
+    assert ok["result"]["size"] == 2
+    assert (workspace / "hello.txt").stat().st_uid == alice.account.uid
+    assert code(raw.request(22, "files.tree", {**base, "workspace": "../x"})) == "invalid_params"
