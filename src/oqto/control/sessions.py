@@ -50,6 +50,9 @@ class SessionService:
         self._endpoints: dict[str, SessionEndpoints] = {}
         # Run before a session's services stop (e.g. drop pooled proxy connections).
         self.on_stop: list[Callable[[str], Awaitable[None]]] = []
+        # Told of every change (user id, session id, row or None when deleted), e.g. to push
+        # it to browsers. Called from worker threads: listeners must be thread-safe and quick.
+        self.on_change: list[Callable[[str, str, Session | None], None]] = []
 
     # -- reads --------------------------------------------------------------------------
 
@@ -107,10 +110,16 @@ class SessionService:
     def _set(self, session_id: str, status: SessionStatus, error: str | None = None) -> None:
         with self._db.begin() as db:
             row = db.get(Session, session_id)
-            if row is not None:
-                row.status = status
-                row.error = error[-MAX_ERROR_CHARS:] if error else None
-                row.updated_at = utcnow()
+            if row is None:
+                return
+            row.status = status
+            row.error = error[-MAX_ERROR_CHARS:] if error else None
+            row.updated_at = utcnow()
+        self._changed(row.user_id, session_id, row)
+
+    def _changed(self, user_id: str, session_id: str, row: Session | None) -> None:
+        for listener in self.on_change:
+            listener(user_id, session_id, row)
 
     def _begin_start(self, user: User, session_id: str, workspace: str) -> None:
         task = asyncio.create_task(self._start(user, session_id, workspace))
@@ -148,6 +157,7 @@ class SessionService:
                 return row
 
         row = await asyncio.to_thread(insert)
+        self._changed(user.id, row.id, row)
         self._begin_start(user, row.id, name)
         return row
 
@@ -216,6 +226,7 @@ class SessionService:
                     db.delete(found)
 
         await asyncio.to_thread(remove)
+        self._changed(user.id, session_id, None)
 
     async def on_userplane_event(self, event: SessionEvent) -> None:
         if event.state in (RuntimeState.FAILED, RuntimeState.STOPPED):
