@@ -78,13 +78,19 @@ def main(
             "set up, e.g. by logind or lingering?)"
         )
     state = default_state_dir()
-    userplane = local_userplane(
-        cfg,
-        runtime_dir=(cfg.local.socket_dir or default_runtime_dir()).expanduser(),
-        log_dir=state / "logs" / "sessions",
-        state_dir=state / "runner" / "sessions",
-        grant_uid=service_uid,
-    )
+    runtime_dir = (cfg.local.socket_dir or default_runtime_dir()).expanduser()
+    try:
+        userplane = local_userplane(
+            cfg,
+            runtime_dir=runtime_dir,
+            log_dir=state / "logs" / "sessions",
+            state_dir=state / "runner" / "sessions",
+            grant_uid=service_uid,
+        )
+    except OSError as exc:
+        raise _fail(
+            f"cannot prepare {exc.filename or runtime_dir} ([local] socket_dir): {exc.strerror}"
+        ) from None
     handlers = RunnerHandlers(userplane, cfg.local.workspace_root, version("oqto"))
     server = RunnerServer(handlers, runner_policy(uid, service_uid))
     userplane.set_event_handler(server.publish)
