@@ -53,7 +53,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, opencode_json: Path) -> Ite
     finally:
         code = srv.stop()
         assert code == 0, f"oqto serve exited with {code}:\n{srv.log()[-4000:]}"
-        assert tagged_pids() == {}, "session processes left behind after the server stopped"
+        assert tagged_pids(under=srv.root) == {}, "session processes left after the server stopped"
 
 
 @pytest.fixture(scope="session")

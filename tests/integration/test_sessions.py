@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from tests.integration.test_auth_api import make_user
+from tests.support.fake_llm import FakeLLM, Reply
 from tests.support.procs import tagged_pids
 from tests.support.server import OqtoServer, wait_for
 from websockets.asyncio.client import connect
@@ -123,3 +124,55 @@ def test_failed_start_reports_reason_and_log(tmp_path: Path, opencode_json: Path
             assert session_pids(sid) == {}
     finally:
         assert srv.stop() == 0
+
+
+def test_agent_tool_processes_die_with_the_session(
+    server: OqtoServer, admin: httpx.Client, opencode_json: Path, fake_llm: FakeLLM
+) -> None:
+    """opencode runs each bash tool call in a new session of its own, out of reach of its
+    process group: the session tag must still find what the agent left running."""
+    import json as jsonlib
+    import uuid
+
+    sid = admin.post("/api/sessions", json={"workspace": "tool-leak"}).json()["id"]
+    server.wait_status(admin, sid, "running")
+    # A unique duration makes the process easy to find by its command line.
+    marker = f"sleep 7{uuid.uuid4().int % 10**6:06d}"
+    fake_llm.enqueue(
+        Reply.tool(
+            "bash",
+            {
+                "command": f"nohup {marker} >/dev/null 2>&1 & echo spawned",
+                "description": "start a background process",
+            },
+        )
+    )
+    provider, model = jsonlib.loads(opencode_json.read_text())["model"].split("/", 1)
+    oc = admin.post(f"/api/sessions/{sid}/agent/session", json={}).json()["id"]
+    reply = admin.post(
+        f"/api/sessions/{sid}/agent/session/{oc}/message",
+        json={
+            "parts": [{"type": "text", "text": "run it"}],
+            "model": {"providerID": provider, "modelID": model},
+        },
+        timeout=120,
+    )
+    assert reply.status_code == 200, reply.text
+    wait_for(lambda: pids_running(marker), 60, "the agent's background process")
+    assert any(marker in cmd for cmd in session_pids(sid).values()), "not tagged"
+    assert admin.post(f"/api/sessions/{sid}/stop").json()["status"] == "stopped"
+    assert session_pids(sid) == {}
+    assert not pids_running(marker)
+    admin.delete(f"/api/sessions/{sid}")
+
+
+def pids_running(command: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode().strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if cmdline == command:
+            found.append(int(entry.name))
+    return found

@@ -107,8 +107,9 @@ class Reply:
 
     @classmethod
     def fail(cls, status: int = 400, message: str = "fake upstream failure") -> Reply:
-        """An HTTP error. opencode retries 429/5xx with backoff (the retry consumes the
-        next scripted reply); 4xx other than 429 fail the turn at once."""
+        """An HTTP error. opencode retries retryable statuses (seen for 500; the AI SDK
+        also counts 408/409/429) after ~2 s, and the retry consumes the next scripted
+        reply; a 400 fails the turn at once with an ``APIError``."""
         return cls(status=status, error=message)
 
     def resolved_finish_reason(self) -> str:
@@ -213,7 +214,8 @@ class _Handler(BaseHTTPRequestHandler):
             readable, _, _ = select.select([self.connection], [], [], 0)
             if not readable:
                 return False
-            return self.connection.recv(1, socket.MSG_PEEK) == b""
+            peek: bytes = self.connection.recv(1, socket.MSG_PEEK)
+            return peek == b""
         except OSError:
             return True
 

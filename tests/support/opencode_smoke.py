@@ -36,14 +36,22 @@ import httpx
 if __package__ in (None, ""):
     # Executed as a script: make ``fake_llm`` importable from this directory.
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from fake_llm import DEFAULT_MODEL_ID, DEFAULT_PROVIDER_ID, FakeLLM, Reply, opencode_config
+    from fake_llm import (  # type: ignore[import-not-found]
+        DEFAULT_MODEL_ID,
+        DEFAULT_PROVIDER_ID,
+        FakeLLM,
+        Reply,
+        opencode_config,
+    )
 else:
     from .fake_llm import DEFAULT_MODEL_ID, DEFAULT_PROVIDER_ID, FakeLLM, Reply, opencode_config
 
 OPENCODE_USER = "opencode"
 _LISTEN_RE = re.compile(r"listening on (http://[\w.\-\[\]:]+)")
 
-# Nothing the tests need; each of these otherwise tries the internet or does extra work.
+# MODELS_FETCH is the one that matters: without it opencode resolves and fetches
+# models.opencode.ai at start and hourly (seen with strace). The rest switch off
+# features that could reach out or scan the machine; none is needed with FakeLLM.
 QUIET_ENV = {
     "OPENCODE_DISABLE_MODELS_FETCH": "1",
     "OPENCODE_DISABLE_AUTOUPDATE": "1",
@@ -62,7 +70,8 @@ def seed_opencode_home(home: Path) -> None:
     dependency is already listed in ``package-lock.json``. The plugin package is
     only needed for user-written TypeScript plugins, which tests don't have, so
     an empty ``node_modules`` plus a lock that names it avoids ~30 MB of
-    downloads and any registry traffic.
+    downloads and any registry traffic. (Seeds ``$HOME/.config``; if you set
+    ``XDG_CONFIG_HOME`` for opencode, seed that directory's ``opencode/`` instead.)
     """
     cfg = home / ".config" / "opencode"
     (cfg / "node_modules").mkdir(parents=True, exist_ok=True)
@@ -94,7 +103,8 @@ class OpencodeProcess:
         return httpx.Client(base_url=self.base_url, auth=self.auth, timeout=timeout)
 
     def rss_mb(self) -> float:
-        """Resident memory of opencode itself (the npm shim execs the real binary)."""
+        """Resident memory of opencode. ``node_modules/.bin/opencode`` links straight to
+        the native binary (no node wrapper), so ``proc.pid`` is opencode itself."""
         try:
             for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -147,7 +157,17 @@ def start_opencode(
     password = secrets.token_urlsafe(18)
     env = opencode_env(home, password, config_path, quiet=quiet)
     env.update(extra_env or {})
-    cmd = [str(opencode), "serve", "--port", "0", "--hostname", "127.0.0.1", "--print-logs"]
+    # Resolved up front: the child runs in ``workdir``, where a relative path breaks.
+    exe = shutil.which(str(opencode)) or str(opencode)
+    cmd = [
+        str(Path(exe).absolute()),
+        "serve",
+        "--port",
+        "0",
+        "--hostname",
+        "127.0.0.1",
+        "--print-logs",
+    ]
     if log_level:
         cmd += ["--log-level", log_level]
     log = log_path.open("wb")
@@ -215,21 +235,51 @@ def wait_ready(
         time.sleep(0.1)
 
 
+def descendants(pid: int) -> list[int]:
+    """All live descendants of ``pid`` (from /proc), children first."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # The command name may contain spaces/parens; fields resume after the last ')'.
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    out: list[int] = []
+    todo = [pid]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        out.extend(kids)
+        todo.extend(kids)
+    return out
+
+
 def stop_opencode(proc: subprocess.Popen[bytes], *, grace: float = 5.0) -> float:
-    """SIGTERM the process group, SIGKILL after ``grace``; returns seconds taken."""
+    """Stop opencode and everything it started; returns seconds taken.
+
+    Killing the process group is not enough: opencode runs each bash-tool command
+    in a new session (own pgid/sid), and on SIGTERM it leaves those running as
+    orphans. So the descendants are collected first and killed by their own
+    process groups afterwards.
+    """
     t0 = time.monotonic()
-    try:
-        pgid = os.getpgid(proc.pid)
-    except ProcessLookupError:
-        pgid = None
-    if pgid is not None:
+    kids = descendants(proc.pid) if proc.poll() is None else []
+    groups: set[int] = set()
+    for pid in [proc.pid, *kids]:
         with suppress(ProcessLookupError):
+            groups.add(os.getpgid(pid))
+    # Never signal our own group (if the caller did not use start_new_session).
+    groups.discard(os.getpgrp())
+    for pgid in groups:
+        with suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGTERM)
     with suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=grace)
-    if pgid is not None:
-        # Also reaps stragglers (e.g. a bash-tool child) left in the group.
-        with suppress(ProcessLookupError):
+    for pgid in groups:
+        with suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
     with suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=5)

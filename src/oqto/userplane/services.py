@@ -122,6 +122,8 @@ def build_services(
     agent_env = dict(base)
     agent_env["OPENCODE_SERVER_USERNAME"] = agent.username
     agent_env["OPENCODE_SERVER_PASSWORD"] = agent.password
+    # Otherwise opencode fetches models.dev at start and hourly; providers come from config.
+    agent_env["OPENCODE_DISABLE_MODELS_FETCH"] = "1"
     if settings.opencode_config is not None:
         agent_env["OPENCODE_CONFIG"] = str(settings.opencode_config)
     opencode = Service(
