@@ -1,0 +1,347 @@
+"""Shared helpers for the benchmarks: a real `oqto serve` with a warmed opencode HOME and
+the fake LLM (from `tests.support`), statistics, reports, and process bookkeeping so a
+benchmark never leaves anything running."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO) not in sys.path:  # `tests.support` lives at the repo root
+    sys.path.insert(0, str(REPO))
+
+from tests.support.fake_llm import FakeLLM, opencode_config  # noqa: E402
+from tests.support.procs import tagged_pids  # noqa: E402
+from tests.support.server import OPENCODE_HOME, TOOLS_BIN, OqtoServer  # noqa: E402
+
+REPORTS = REPO / "bench" / "reports"
+SESSION_TAG = "OQTO_SESSION_ID"
+
+__all__ = [
+    "OPENCODE_HOME",
+    "REPO",
+    "REPORTS",
+    "TOOLS_BIN",
+    "BenchEnv",
+    "OqtoServer",
+    "bench_env",
+    "build_userplane",
+    "fmt_ms",
+    "machine_info",
+    "md_table",
+    "opencode_endpoint",
+    "patched_environ",
+    "percentile",
+    "ratio",
+    "summarize",
+    "tagged_exact",
+    "tagged_pids",
+    "write_report",
+]
+
+
+# -- statistics ------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear-interpolated percentile, q in [0, 100]."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    pos = (len(ordered) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def summarize(seconds: Sequence[float]) -> dict[str, float]:
+    """Latency summary in milliseconds."""
+    if not seconds:
+        return {"n": 0}
+    ms = [s * 1000 for s in seconds]
+    return {
+        "n": len(ms),
+        "min_ms": round(min(ms), 3),
+        "p50_ms": round(percentile(ms, 50), 3),
+        "p90_ms": round(percentile(ms, 90), 3),
+        "p99_ms": round(percentile(ms, 99), 3),
+        "max_ms": round(max(ms), 3),
+        "mean_ms": round(sum(ms) / len(ms), 3),
+    }
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    if a is None or b is None or b == 0 or a != a or b != b:  # NaN-safe
+        return None
+    return round(a / b, 2)
+
+
+def fmt_ms(value: float | None, digits: int = 2) -> str:
+    return "-" if value is None or value != value else f"{value:.{digits}f}"
+
+
+# -- reports ---------------------------------------------------------------------------
+
+
+def md_table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+    except OSError:
+        return None
+    return out.stdout.strip() or None
+
+
+def _tool_version(name: str) -> str | None:
+    binary = shutil.which(name, path=f"{TOOLS_BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+    if binary is None:
+        return None
+    try:
+        out = subprocess.run(
+            [binary, "--version"], capture_output=True, text=True, timeout=20, env=_plain_env()
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return (
+        (out.stdout or out.stderr).strip().splitlines()[0] if (out.stdout or out.stderr) else None
+    )
+
+
+def _plain_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OQTO_")}
+    env["HOME"] = str(OPENCODE_HOME)
+    return env
+
+
+def machine_info() -> dict[str, Any]:
+    return {
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git_commit": _git_commit(),
+        "opencode": _tool_version("opencode"),
+        "ttyd": _tool_version("ttyd"),
+    }
+
+
+def write_report(name: str, data: dict[str, Any], markdown: str) -> tuple[Path, Path]:
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    json_path = REPORTS / f"{name}-{stamp}.json"
+    md_path = REPORTS / f"{name}-{stamp}.md"
+    json_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
+    md_path.write_text(markdown.rstrip() + "\n")
+    return json_path, md_path
+
+
+# -- environment -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def patched_environ(env: dict[str, str]) -> Iterator[None]:
+    """Replace os.environ for the duration (an in-process user plane builds each session's
+    environment from ours, so it must see exactly what `oqto serve` sees)."""
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def copy_warm_home(dest: Path) -> float:
+    """A private copy of the tests' warmed opencode HOME, so the benchmark neither pays
+    opencode's first-start npm install nor writes its per-project state (one entry per
+    benchmark session) into the HOME the test suite uses. Returns the seconds the copy took."""
+    began = time.perf_counter()
+    if OPENCODE_HOME.is_dir() and any(OPENCODE_HOME.iterdir()):
+        shutil.copytree(OPENCODE_HOME, dest, symlinks=True)
+    else:
+        dest.mkdir(parents=True)
+        print(
+            f"warning: {OPENCODE_HOME} is empty; the first opencode start will download its "
+            "packages (run the integration tests once to warm it)",
+            file=sys.stderr,
+        )
+    return time.perf_counter() - began
+
+
+def strip_xdg(env: dict[str, str]) -> dict[str, str]:
+    """XDG_{CONFIG,DATA,CACHE,STATE}_HOME would point opencode away from HOME."""
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+        env.pop(var, None)
+    return env
+
+
+@dataclass
+class BenchEnv:
+    root: Path
+    llm: FakeLLM
+    opencode_json: Path
+    home: Path
+    home_copy_seconds: float
+    servers: list[OqtoServer] = field(default_factory=list)
+    # Every session id we created (API, in process, direct): checked for leftovers at exit.
+    session_ids: set[str] = field(default_factory=set)
+    leftovers: dict[int, str] = field(default_factory=dict)
+
+    def model_ref(self) -> dict[str, str]:
+        """The fake model as opencode's message API names it."""
+        provider, model = json.loads(self.opencode_json.read_text())["model"].split("/", 1)
+        return {"providerID": provider, "modelID": model}
+
+    def server(self, name: str = "server", home: Path | None = None) -> OqtoServer:
+        server = OqtoServer(self.root / name, opencode_config=self.opencode_json)
+        server.env["HOME"] = str(home or self.home)
+        strip_xdg(server.env)
+        self.servers.append(server)
+        return server.start()
+
+    def stop_server(self, server: OqtoServer) -> None:
+        code = server.stop()
+        self.servers.remove(server)
+        if code != 0:
+            print(f"warning: oqto serve exited with {code}", file=sys.stderr)
+
+    def fresh_home(self, name: str) -> Path:
+        path = self.root / name
+        path.mkdir(parents=True)
+        return path
+
+
+@contextlib.contextmanager
+def bench_env(prefix: str, keep: bool = False) -> Iterator[BenchEnv]:
+    """Fake LLM, opencode.json, a warmed private HOME; on exit every server is stopped,
+    every process tagged with one of our session ids is killed (and reported), and the
+    temporary root is removed unless `keep`."""
+    # Short path: per-session Unix sockets must fit in 107 bytes.
+    root = Path(tempfile.mkdtemp(prefix=f"oqto-{prefix}-", dir="/tmp"))
+    llm = FakeLLM()
+    llm.start()
+    env: BenchEnv | None = None
+    try:
+        opencode_json = root / "opencode.json"
+        opencode_json.write_text(json.dumps(opencode_config(llm.base_url)))
+        home = root / "home"
+        copied = copy_warm_home(home)
+        env = BenchEnv(root, llm, opencode_json, home, round(copied, 3))
+        yield env
+    finally:
+        try:
+            if env is not None:
+                for server in list(env.servers):
+                    env.stop_server(server)
+                env.leftovers = kill_leftovers(env.session_ids)
+                if env.leftovers:
+                    print(f"warning: killed leftover processes: {env.leftovers}", file=sys.stderr)
+        finally:
+            llm.stop()
+            if keep:
+                print(f"kept {root}")
+            else:
+                shutil.rmtree(root, ignore_errors=True)
+
+
+def _exact_tagged(session_ids: set[str]) -> dict[int, str]:
+    """Processes tagged with exactly one of these sessions (other runs on the box, e.g. a
+    test suite, may have tagged processes of their own)."""
+    wanted = {f"{SESSION_TAG}={sid}".encode() for sid in session_ids}
+    found = {}
+    for pid, cmd in tagged_pids().items():
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if wanted.intersection(environ):
+            found[pid] = cmd
+    return found
+
+
+def kill_leftovers(session_ids: set[str]) -> dict[int, str]:
+    """SIGKILL anything still tagged with one of our sessions; return what was found."""
+    left = _exact_tagged(session_ids)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    return left
+
+
+def tagged_exact(session_id: str) -> dict[int, str]:
+    """Processes tagged with exactly this session."""
+    return _exact_tagged({session_id})
+
+
+def build_userplane(config: Any) -> Any:
+    """The `LocalUserPlane` exactly as `oqto serve` builds it from the same config (the
+    factory moved from `oqto.control.app` to `oqto.userplane.factory`; accept both)."""
+    from oqto.control.app import resolve_paths
+
+    paths = resolve_paths(config)
+    try:
+        from oqto.userplane.factory import local_userplane
+    except ImportError:
+        from oqto.control import app
+
+        return app.local_userplane(config, paths)  # type: ignore[attr-defined]
+    return local_userplane(config, runtime_dir=paths.runtime_dir, log_dir=paths.log_dir)
+
+
+# -- finding a session's services --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpencodeEndpoint:
+    pid: int
+    port: int
+    username: str
+    password: str
+
+
+def opencode_endpoint(session_id: str) -> OpencodeEndpoint:
+    """Port and Basic-auth password of the session's opencode, from /proc (we run as the
+    same account, which is exactly who may read them)."""
+    for pid in tagged_exact(session_id):
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        env = dict(v.decode(errors="replace").partition("=")[::2] for v in environ if b"=" in v)
+        if "OPENCODE_SERVER_PASSWORD" not in env or b"--port" not in argv:
+            continue
+        port = int(argv[argv.index(b"--port") + 1])
+        return OpencodeEndpoint(
+            pid=pid,
+            port=port,
+            username=env.get("OPENCODE_SERVER_USERNAME", "opencode"),
+            password=env["OPENCODE_SERVER_PASSWORD"],
+        )
+    raise RuntimeError(f"no opencode process found for session {session_id}")

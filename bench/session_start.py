@@ -1,0 +1,500 @@
+"""Session cold start, broken into parts.
+
+Per run, in rotating order (so machine noise hits every variant alike):
+
+- api:    `POST /api/sessions` on a real `oqto serve --single-user`, then `GET` every
+          `--poll` seconds until `running`; then `POST .../stop` and wait until no process
+          carries the session tag. The server log's `session running ... ready_after=`
+          gives the per-service breakdown (spawn -> first good probe).
+- inproc: the same user plane (`LocalUserPlane`, built from the same config file by
+          the same factory as `oqto serve`) driven in this process: `start_session` /
+          `stop_session`, `SessionRuntime.ready_after`.
+- direct: `opencode serve` alone, with the argv, environment and probe the user plane
+          would build (`oqto.userplane.services.build_services`, `readiness.wait_until_ready`:
+          0.5 s per-attempt timeouts with retry), i.e. the floor set by opencode itself.
+
+`api` and `direct` also time the first agent turn (a new opencode session and one prompt
+answered by the fake model), through the proxy and directly.
+
+Every variant uses the same private copy of the tests' warmed opencode HOME. `--cold`
+adds runs with a fresh, empty HOME for the API path and for opencode alone (opencode then
+downloads ~95 MB of npm packages; with 1.18.33 not before it answers its health probe
+but in the background on first use, which the first agent turn would show; needs network,
+off by default).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import asyncio
+import json
+import re
+import sys
+import time
+import uuid
+from typing import Any
+
+import httpx
+from common import (
+    BenchEnv,
+    OqtoServer,
+    bench_env,
+    build_userplane,
+    fmt_ms,
+    machine_info,
+    md_table,
+    patched_environ,
+    percentile,
+    ratio,
+    summarize,
+    tagged_exact,
+    write_report,
+)
+
+from oqto.config import load_config
+from oqto.protocol.sessions import SessionSpec
+from oqto.userplane.local import LocalUserPlane
+from oqto.userplane.process import ManagedProcess
+from oqto.userplane.readiness import wait_until_ready
+from oqto.userplane.services import SessionLayout, build_services
+
+# Measured on this kind of box by hand (reference values, not measured by this script).
+PEER_BASELINES = {
+    "jupyterhub_spawn_trivial_singleuser_median_s": 0.164,
+    "opencode_alone_cold_s": [1.45, 1.8],
+}
+OWNER = "admin"  # OqtoServer's first administrator; fills `{user}` in the workspace root
+SERVICES = ("agent", "files", "terminal")
+
+_RUNNING_LINE = re.compile(
+    r'msg="session running".*?\bsession=(\S+).*?\bready_after=("(?:[^"\\]|\\.)*"|\S+)'
+)
+
+
+def ready_after_from_log(log: str) -> dict[str, dict[str, float]]:
+    """`session running` log lines -> {session id: {service: seconds}}."""
+    found: dict[str, dict[str, float]] = {}
+    for match in _RUNNING_LINE.finditer(log):
+        raw = match.group(2)
+        text = json.loads(raw) if raw.startswith('"') else raw
+        found[match.group(1)] = {k: float(v) for k, v in ast.literal_eval(text).items()}
+    return found
+
+
+async def wait_no_processes(session_id: str, timeout: float = 30.0) -> float:
+    began = time.perf_counter()
+    while tagged_exact(session_id):
+        if time.perf_counter() - began > timeout:
+            raise RuntimeError(f"session {session_id} processes still alive after {timeout} s")
+        await asyncio.sleep(0.01)
+    return time.perf_counter() - began
+
+
+async def first_turn(client: httpx.AsyncClient, prefix: str, model: dict[str, str]) -> float:
+    """A new opencode session and one prompt answered by the fake model: the first thing a
+    person does with a session, and where a cold opencode HOME pays for its downloads."""
+    began = time.perf_counter()
+    created = await client.post(f"{prefix}/session", json={})
+    created.raise_for_status()
+    prompt = f"bench ping {uuid.uuid4().hex[:8]}"
+    reply = await client.post(
+        f"{prefix}/session/{created.json()['id']}/message",
+        json={"parts": [{"type": "text", "text": prompt}], "model": model},
+        timeout=600,
+    )
+    reply.raise_for_status()
+    if prompt not in json.dumps(reply.json()):
+        raise RuntimeError(f"unexpected agent reply: {reply.text[:500]}")
+    return time.perf_counter() - began
+
+
+# -- the three variants ------------------------------------------------------------------
+
+
+async def api_run(
+    bench: BenchEnv, server: OqtoServer, client: httpx.AsyncClient, workspace: str, poll: float
+) -> dict[str, Any]:
+    polls: list[float] = []
+    began = time.perf_counter()
+    response = await client.post("/api/sessions", json={"workspace": workspace})
+    post_s = time.perf_counter() - began
+    response.raise_for_status()
+    session_id = response.json()["id"]
+    bench.session_ids.add(session_id)
+    while True:
+        asked = time.perf_counter()
+        body = (await client.get(f"/api/sessions/{session_id}")).json()
+        polls.append(time.perf_counter() - asked)
+        if body["status"] == "running":
+            break
+        if body["status"] == "failed":
+            raise RuntimeError(f"session failed: {body['error']}")
+        await asyncio.sleep(poll)
+    start_s = time.perf_counter() - began
+    turn_s = await first_turn(client, f"/api/sessions/{session_id}/agent", bench.model_ref())
+
+    began = time.perf_counter()
+    response = await client.post(f"/api/sessions/{session_id}/stop")
+    stop_api_s = time.perf_counter() - began
+    response.raise_for_status()
+    stop_status = response.json()["status"]
+    await wait_no_processes(session_id)
+    stop_s = time.perf_counter() - began
+    await client.delete(f"/api/sessions/{session_id}")
+    ready = ready_after_from_log(server.log()).get(session_id, {})
+    return {
+        "session_id": session_id,
+        "start_s": start_s,
+        "post_s": post_s,
+        "polls": len(polls),
+        "poll_get_mean_s": sum(polls) / len(polls),
+        "ready_after": ready,
+        "first_turn_s": turn_s,
+        "stop_api_s": stop_api_s,
+        "stop_status": stop_status,
+        "stop_s": stop_s,
+    }
+
+
+async def inproc_run(
+    bench: BenchEnv, server: OqtoServer, plane: LocalUserPlane, workspace: str
+) -> dict[str, Any]:
+    spec = SessionSpec(id=f"benchinproc{uuid.uuid4().hex[:16]}", owner=OWNER, workspace=workspace)
+    bench.session_ids.add(spec.id)
+    with patched_environ(server.env):
+        began = time.perf_counter()
+        runtime = await plane.start_session(spec)
+        start_s = time.perf_counter() - began
+        began = time.perf_counter()
+        await plane.stop_session(spec.id)
+        stop_api_s = time.perf_counter() - began
+        await wait_no_processes(spec.id)
+        stop_s = time.perf_counter() - began
+    return {
+        "session_id": spec.id,
+        "start_s": start_s,
+        "ready_after": dict(runtime.ready_after),
+        "stop_api_s": stop_api_s,
+        "stop_s": stop_s,
+    }
+
+
+async def direct_run(
+    bench: BenchEnv, server: OqtoServer, plane: LocalUserPlane, workspace: str, env: dict[str, str]
+) -> dict[str, Any]:
+    """opencode alone: the user plane's own argv/env/probe for the agent service."""
+    settings = plane._settings  # the very settings the server built from its config
+    session_id = f"benchdirect{uuid.uuid4().hex[:16]}"
+    bench.session_ids.add(session_id)
+    workspace_path = server.root / "direct-ws" / workspace
+    workspace_path.mkdir(parents=True, exist_ok=True)
+    runtime_dir = server.root / "direct-run" / session_id[-8:]
+    runtime_dir.mkdir(parents=True, mode=0o700)
+    layout = SessionLayout(
+        session_id=session_id,
+        workspace=workspace_path,
+        runtime_dir=runtime_dir,
+        log_dir=server.root / "direct-logs" / session_id,
+    )
+    with patched_environ(env):
+        services, _ = build_services(settings.services, layout)
+    agent = services[0]
+    assert agent.spec.name == "agent"
+    process = ManagedProcess(agent.spec)
+    began = time.perf_counter()
+    await process.start()
+    exited = asyncio.ensure_future(process.wait())
+    try:
+        async with asyncio.timeout(settings.start_timeout):
+            await wait_until_ready(agent.probe, exited)
+        start_s = time.perf_counter() - began
+        async with httpx.AsyncClient(
+            base_url=agent.probe.url.removesuffix("/global/health"), auth=agent.probe.auth
+        ) as client:
+            turn_s = await first_turn(client, "", bench.model_ref())
+    finally:
+        exited.cancel()
+        stop_began = time.perf_counter()
+        await process.stop(settings.stop_grace)
+        stop_api_s = time.perf_counter() - stop_began
+    await wait_no_processes(session_id)
+    return {
+        "session_id": session_id,
+        "start_s": start_s,
+        "first_turn_s": turn_s,
+        "stop_api_s": stop_api_s,
+        "stop_s": time.perf_counter() - stop_began,
+    }
+
+
+# -- driver ------------------------------------------------------------------------------
+
+
+async def run(args: argparse.Namespace, bench: BenchEnv) -> dict[str, Any]:
+    began = time.perf_counter()
+    server = bench.server()
+    server_start_s = time.perf_counter() - began
+    token = server.login()
+    loaded = load_config(server.config_path, environ=server.env)
+    with patched_environ(server.env):
+        plane = build_userplane(loaded.config)
+    results: dict[str, list[dict[str, Any]]] = {"api": [], "inproc": [], "direct": []}
+    warmup: dict[str, list[dict[str, Any]]] = {"api": [], "inproc": [], "direct": []}
+    order = ["api", "inproc", "direct"]
+    try:
+        async with httpx.AsyncClient(
+            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=300
+        ) as client:
+            total = args.warmup + args.runs
+            for i in range(total):
+                is_warmup = i < args.warmup
+                label = "warmup" if is_warmup else f"run {i - args.warmup + 1}/{args.runs}"
+                rotated = order[i % 3 :] + order[: i % 3]
+                for variant in rotated:
+                    workspace = f"bench-{variant}-{i}"
+                    if variant == "api":
+                        result = await api_run(bench, server, client, workspace, args.poll)
+                    elif variant == "inproc":
+                        result = await inproc_run(bench, server, plane, workspace)
+                    else:
+                        result = await direct_run(bench, server, plane, workspace, server.env)
+                    (warmup if is_warmup else results)[variant].append(result)
+                    print(
+                        f"  {label:>10} {variant:>6}: start {result['start_s'] * 1000:7.0f} ms"
+                        f"  stop {result['stop_s'] * 1000:6.0f} ms"
+                        + (
+                            f"  first turn {result['first_turn_s'] * 1000:6.0f} ms"
+                            if "first_turn_s" in result
+                            else ""
+                        )
+                        + (
+                            f"  ready_after {result['ready_after']}"
+                            if "ready_after" in result
+                            else ""
+                        )
+                    )
+    finally:
+        with patched_environ(server.env):
+            await plane.close()
+
+    cold: list[dict[str, Any]] = []
+    for i in range(args.cold_runs if args.cold else 0):
+        home = bench.fresh_home(f"cold-home-api-{i}")
+        cold_server = bench.server(f"server-cold-{i}", home=home)
+        async with httpx.AsyncClient(
+            base_url=cold_server.url,
+            headers={"Authorization": f"Bearer {cold_server.login()}"},
+            timeout=300,
+        ) as client:
+            api = await api_run(bench, cold_server, client, f"bench-cold-{i}", args.poll)
+        bench.stop_server(cold_server)
+        direct_env = dict(server.env, HOME=str(bench.fresh_home(f"cold-home-direct-{i}")))
+        direct = await direct_run(bench, server, plane, f"bench-cold-{i}", direct_env)
+        cold.append({"api": api, "direct": direct})
+        print(
+            f"  cold {i + 1}: api start {api['start_s']:.2f} s (ready_after {api['ready_after']}),"
+            f" first turn {api['first_turn_s']:.2f} s; opencode alone start"
+            f" {direct['start_s']:.2f} s, first turn {direct['first_turn_s']:.2f} s"
+        )
+
+    return {
+        "server_start_s": round(server_start_s, 3),
+        "runs": results,
+        "warmup": warmup,
+        "cold": cold,
+    }
+
+
+def med(values: list[float]) -> float:
+    return percentile(values, 50)
+
+
+def analyse(args: argparse.Namespace, raw: dict[str, Any]) -> dict[str, Any]:
+    runs = raw["runs"]
+    api, inproc, direct = runs["api"], runs["inproc"], runs["direct"]
+    summary: dict[str, Any] = {
+        "api_start": summarize([r["start_s"] for r in api]),
+        "api_post": summarize([r["post_s"] for r in api]),
+        "api_poll_get": summarize([r["poll_get_mean_s"] for r in api]),
+        "inproc_start": summarize([r["start_s"] for r in inproc]),
+        "direct_opencode_start": summarize([r["start_s"] for r in direct]),
+        "api_first_turn": summarize([r["first_turn_s"] for r in api]),
+        "direct_first_turn": summarize([r["first_turn_s"] for r in direct]),
+        "api_stop_request": summarize([r["stop_api_s"] for r in api]),
+        "api_stop_until_no_processes": summarize([r["stop_s"] for r in api]),
+        "inproc_stop_until_no_processes": summarize([r["stop_s"] for r in inproc]),
+        "direct_opencode_stop": summarize([r["stop_s"] for r in direct]),
+    }
+    for variant, rows in (("api", api), ("inproc", inproc)):
+        for service in SERVICES:
+            values = [r["ready_after"][service] for r in rows if service in r["ready_after"]]
+            summary[f"{variant}_ready_after_{service}"] = summarize(values)
+    m_api = med([r["start_s"] for r in api])
+    m_inproc = med([r["start_s"] for r in inproc])
+    m_direct = med([r["start_s"] for r in direct])
+    m_agent = med([r["ready_after"]["agent"] for r in api if "agent" in r["ready_after"]])
+    # Per run: how much of the end-to-end time is not the slowest service's readiness.
+    overhead = [r["start_s"] - max(r["ready_after"].values()) for r in api if r["ready_after"]]
+    summary["api_overhead_beyond_slowest_service"] = summarize(overhead)
+    ratios = {
+        "api_over_direct_opencode": ratio(m_api, m_direct),
+        "first_turn_proxied_over_direct": ratio(
+            med([r["first_turn_s"] for r in api]), med([r["first_turn_s"] for r in direct])
+        ),
+        "api_over_inproc": ratio(m_api, m_inproc),
+        "inproc_over_direct_opencode": ratio(m_inproc, m_direct),
+        "api_agent_ready_after_over_direct_opencode": ratio(m_agent, m_direct),
+        "api_over_jupyterhub_spawn": ratio(
+            m_api, PEER_BASELINES["jupyterhub_spawn_trivial_singleuser_median_s"]
+        ),
+    }
+    return {
+        "resolution_s": {
+            "poll_interval": args.poll,
+            "poll_get_p50": round(med([r["poll_get_mean_s"] for r in api]), 4),
+        },
+        "summary": summary,
+        "ratios": ratios,
+    }
+
+
+def markdown(args: argparse.Namespace, raw: dict[str, Any], result: dict[str, Any]) -> str:
+    s = result["summary"]
+
+    def row(name: str, key: str) -> list[str]:
+        v = s[key]
+        if not v.get("n"):
+            return [name, "0", "-", "-", "-", "-"]
+        return [
+            name,
+            str(v["n"]),
+            fmt_ms(v["p50_ms"], 0),
+            fmt_ms(v["min_ms"], 0),
+            fmt_ms(v["max_ms"], 0),
+            fmt_ms(v["mean_ms"], 0),
+        ]
+
+    rows = [
+        row("API: POST /api/sessions -> GET says running", "api_start"),
+        row("  of which POST /api/sessions (201 starting)", "api_post"),
+        row("  agent (opencode) ready_after, from server log", "api_ready_after_agent"),
+        row("  files (oqto-files) ready_after", "api_ready_after_files"),
+        row("  terminal (ttyd) ready_after", "api_ready_after_terminal"),
+        row("  end to end minus slowest service", "api_overhead_beyond_slowest_service"),
+        row("in process: LocalUserPlane.start_session", "inproc_start"),
+        row("  agent ready_after", "inproc_ready_after_agent"),
+        row("  files ready_after", "inproc_ready_after_files"),
+        row("  terminal ready_after", "inproc_ready_after_terminal"),
+        row("opencode alone (same argv/env/probe)", "direct_opencode_start"),
+        row("first agent turn via the proxy (new session + 1 prompt)", "api_first_turn"),
+        row("first agent turn, opencode alone", "direct_first_turn"),
+        row("API stop: POST .../stop returns", "api_stop_request"),
+        row("API stop: until no tagged process", "api_stop_until_no_processes"),
+        row("in process stop: until no tagged process", "inproc_stop_until_no_processes"),
+        row("opencode alone: SIGTERM until gone", "direct_opencode_stop"),
+    ]
+    r = result["ratios"]
+    lines = [
+        f"# Session start ({args.runs} runs, warm opencode HOME)",
+        "",
+        md_table(["what", "n", "p50 ms", "min ms", "max ms", "mean ms"], rows),
+        "",
+        f"Resolution: API polled every {args.poll * 1000:.0f} ms "
+        f"(+ GET ~{result['resolution_s']['poll_get_p50'] * 1000:.1f} ms); "
+        f"`oqto serve` itself started in {raw['server_start_s']:.2f} s.",
+        "",
+        "| ratio (medians) | value |",
+        "|---|---|",
+        f"| API / opencode alone (our overhead) | {r['api_over_direct_opencode']} |",
+        f"| API / in-process user plane | {r['api_over_inproc']} |",
+        f"| in-process user plane / opencode alone | {r['inproc_over_direct_opencode']} |",
+        f"| first agent turn via proxy / opencode alone | {r['first_turn_proxied_over_direct']} |",
+        f"| agent ready_after (API) / opencode alone | "
+        f"{r['api_agent_ready_after_over_direct_opencode']} |",
+        f"| API / JupyterHub spawn (164 ms, reference) | {r['api_over_jupyterhub_spawn']} |",
+        "",
+        "Peer reference (measured here earlier, not by this run): JupyterHub spawn ~164 ms "
+        "median with a trivial single-user server; opencode alone answers after ~1.45-1.8 s.",
+    ]
+    if raw["cold"]:
+        warm_start = result["summary"]["api_start"].get("p50_ms", float("nan")) / 1000
+        warm_turn = result["summary"]["api_first_turn"].get("p50_ms", float("nan")) / 1000
+        lines += [
+            "",
+            "## Cold opencode HOME (fresh and empty: opencode installs its packages)",
+            "",
+            f"Warm medians for comparison: API start {warm_start:.2f} s, first turn "
+            f"{warm_turn:.2f} s.",
+            "",
+            md_table(
+                [
+                    "run",
+                    "API start s",
+                    "agent ready_after s",
+                    "API first turn s",
+                    "opencode alone start s",
+                    "opencode alone first turn s",
+                ],
+                [
+                    [
+                        str(i + 1),
+                        f"{c['api']['start_s']:.2f}",
+                        f"{c['api']['ready_after'].get('agent', float('nan')):.2f}",
+                        f"{c['api']['first_turn_s']:.2f}",
+                        f"{c['direct']['start_s']:.2f}",
+                        f"{c['direct']['first_turn_s']:.2f}",
+                    ]
+                    for i, c in enumerate(raw["cold"])
+                ],
+            ),
+        ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per variant (5)")
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (1)")
+    parser.add_argument(
+        "--poll", type=float, default=0.01, help="API status poll interval, s (0.01)"
+    )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="also start with a fresh empty opencode HOME (downloads ~95 MB per start)",
+    )
+    parser.add_argument("--cold-runs", type=int, default=1, help="cold runs with --cold (1)")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    args = parser.parse_args()
+
+    info = machine_info()
+    print(f"machine: {info['cpus']} CPUs, load {info['loadavg_at_start']}, {info['opencode']}")
+    with bench_env("bench-start", keep=args.keep) as bench:
+        print(f"warm opencode HOME copied in {bench.home_copy_seconds:.2f} s")
+        raw = asyncio.run(run(args, bench))
+    result = analyse(args, raw)
+    report = {
+        "benchmark": "session_start",
+        "machine": info,
+        "settings": vars(args),
+        "peer_baselines_reference": PEER_BASELINES,
+        **result,
+        "raw": raw,
+        "leftover_processes": bench.leftovers,
+    }
+    md = markdown(args, raw, result)
+    print()
+    print(md)
+    json_path, md_path = write_report("session_start", report, md)
+    print(f"\nreport: {json_path}\n        {md_path}")
+    if bench.leftovers:
+        print(f"ERROR: processes were left behind: {bench.leftovers}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
