@@ -47,7 +47,8 @@ class SessionService:
         self._userplane_for = userplane_for
         self._max_running = max_running_per_user
         self._starting: dict[str, asyncio.Task[None]] = {}
-        self._endpoints: dict[str, SessionEndpoints] = {}
+        # Running sessions only: session id -> (owner's user id, endpoints).
+        self._endpoints: dict[str, tuple[str, SessionEndpoints]] = {}
         # Run before a session's services stop (e.g. drop pooled proxy connections).
         self.on_stop: list[Callable[[str], Awaitable[None]]] = []
         # Told of every change (user id, session id, row or None when deleted), e.g. to push
@@ -76,6 +77,12 @@ class SessionService:
             return self._owned(db, user, session_id)
 
     async def endpoints(self, user: User, session_id: str) -> SessionEndpoints:
+        # Proxied requests are the hot path: a session that is running (it is in the cache
+        # exactly while it is) costs neither a database read nor a user-plane call. The
+        # entry goes when the session stops, fails or is deleted.
+        cached = self._endpoints.get(session_id)
+        if cached is not None and cached[0] == user.id:
+            return cached[1]
         row = await asyncio.to_thread(self.get, user, session_id)
         if row.status is not SessionStatus.RUNNING:
             raise ApiError(
@@ -84,16 +91,11 @@ class SessionService:
                 f"session is {row.status.value}" + (f": {row.error}" if row.error else ""),
                 headers={"Retry-After": "1"} if row.status is SessionStatus.STARTING else None,
             )
-        # Proxied requests are the hot path: ask the user plane once per session run, not
-        # once per request. The entry goes when the session stops or fails.
-        cached = self._endpoints.get(session_id)
-        if cached is not None:
-            return cached
         async with self._userplane_errors():
             runtime = await self._userplane_for(user).get_session(session_id)
         if runtime is None or runtime.endpoints is None:
             raise ApiError(503, "session_not_running", "session services are not running")
-        self._endpoints[session_id] = runtime.endpoints
+        self._endpoints[session_id] = (user.id, runtime.endpoints)
         return runtime.endpoints
 
     @contextlib.asynccontextmanager
@@ -175,9 +177,9 @@ class SessionService:
                 self._set, session_id, SessionStatus.FAILED, f"internal error: {exc}"
             )
             return
-        if runtime.endpoints is not None:
-            self._endpoints[session_id] = runtime.endpoints
         await asyncio.to_thread(self._set, session_id, SessionStatus.RUNNING)
+        if runtime.endpoints is not None:
+            self._endpoints[session_id] = (user.id, runtime.endpoints)
 
     async def stop(self, user: User, session_id: str) -> Session:
         row = await asyncio.to_thread(self.get, user, session_id)

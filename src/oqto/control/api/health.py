@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from functools import cache
 from importlib.metadata import version
 
 from fastapi import APIRouter, Request
@@ -10,11 +11,17 @@ from oqto.control.context import context
 router = APIRouter(tags=["health"])
 
 
+@cache
+def _version() -> str:
+    # importlib.metadata scans sys.path on every call; the version does not change.
+    return version("oqto")
+
+
 @router.get("/health", response_model=HealthOut)
-def health(request: Request) -> HealthOut:
+async def health(request: Request) -> HealthOut:
     ctx = context(request)
     return HealthOut(
         status="ok",
-        version=version("oqto"),
+        version=_version(),
         mode="single-user" if ctx.single_user else "multi-user",
     )
