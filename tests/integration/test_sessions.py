@@ -27,9 +27,9 @@ def test_lifecycle_stop_resume_delete(server: OqtoServer, admin: httpx.Client) -
     body = created.json()
     assert body["status"] == "starting" and body["workspace"] == "life/cycle"
     sid = body["id"]
-    assert (server.workspaces / "admin" / "life" / "cycle").is_dir()
 
     server.wait_status(admin, sid, "running")
+    assert (server.workspaces / "admin" / "life" / "cycle").is_dir()
     pids = session_pids(sid)
     commands = " ".join(pids.values())
     assert "opencode" in commands and "ttyd" in commands and "oqto.files" in commands
