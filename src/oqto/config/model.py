@@ -4,10 +4,11 @@ silently falls back to a default."""
 from __future__ import annotations
 
 import enum
+import re
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class _Section(BaseModel):
@@ -55,8 +56,9 @@ class BackendSection(_Section):
 
 
 class LocalSection(_Section):
-    # Per-session private directories (sockets) live below this. Empty means
-    # $XDG_RUNTIME_DIR/oqto, or /tmp/oqto-<uid> when there is no runtime dir.
+    # Single-user mode's per-session private directories (sockets) live below this. Empty
+    # means $XDG_RUNTIME_DIR/oqto, or /tmp/oqto-<uid>. Runners ignore it: they always use
+    # their own account's $XDG_RUNTIME_DIR/oqto.
     socket_dir: Path | None = None
     # The one convention for where a user's runner listens; `{uid}` and `{user}` are the
     # Linux account's. The default is `$XDG_RUNTIME_DIR/oqto-runner.sock` under logind.
@@ -128,6 +130,48 @@ class LoggingSection(_Section):
         return value.lower()
 
 
+class ProvisioningSection(_Section):
+    """How `oqtoctl user create` and the usermgr helper make Linux accounts."""
+
+    # Linux account of platform user NAME: <prefix>NAME (unless given explicitly). A prefix
+    # keeps platform accounts apart from people's own accounts on the host.
+    linux_user_prefix: str = "oqto_"
+    uid_min: Annotated[int, Field(ge=1000, le=2**31 - 2)] = 2000
+    uid_max: Annotated[int, Field(ge=1000, le=2**31 - 2)] = 60000
+    shell: str = "/bin/bash"
+    home_base: Path = Path("/home")
+    # None: /etc/oqto/skel when it exists, else /etc/skel.
+    skeleton: Path | None = None
+    # The privileged helper's socket (root-owned; only the service account may connect).
+    usermgr_socket: Path = Path("/run/oqto-usermgr/usermgr.sock")
+    # Where runners started without systemd (containers, CI) write their output.
+    runner_log_dir: Path = Path("/var/log/oqto/runners")
+    runner_start_timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 60.0
+
+    @field_validator("linux_user_prefix")
+    @classmethod
+    def _check_prefix(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[a-z_][a-z0-9_-]{0,15}", value):
+            raise ValueError(
+                "must be empty or match [a-z_][a-z0-9_-]* (at most 16 characters), "
+                "so every Linux account name it makes is valid"
+            )
+        return value
+
+    @field_validator("shell", "home_base", "skeleton", "usermgr_socket", "runner_log_dir")
+    @classmethod
+    def _check_absolute(cls, value: str | Path | None) -> str | Path | None:
+        if value is not None and not str(value).startswith("/"):
+            raise ValueError("must be an absolute path")
+        return value
+
+    @model_validator(mode="after")
+    def _check_range(self) -> ProvisioningSection:
+        if self.uid_min > self.uid_max:
+            raise ValueError(f"uid_min ({self.uid_min}) must not exceed uid_max ({self.uid_max})")
+        return self
+
+
 class OqtoConfig(_Section):
     server: ServerSection = Field(default_factory=ServerSection)
     backend: BackendSection = Field(default_factory=BackendSection)
@@ -140,3 +184,4 @@ class OqtoConfig(_Section):
     files: FilesSection = Field(default_factory=FilesSection)
     sessions: SessionsSection = Field(default_factory=SessionsSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
+    provisioning: ProvisioningSection = Field(default_factory=ProvisioningSection)

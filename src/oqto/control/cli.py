@@ -10,25 +10,18 @@ from typing import Annotated
 
 import typer
 import uvicorn
-from rich.console import Console
-from rich.markup import escape
 
+from oqto.cliutil import err, fail
 from oqto.config import BackendMode, ConfigError, load_config
 from oqto.config.model import parse_listen
 from oqto.control.app import build_context, create_app
 from oqto.control.bootstrap import BootstrapError, ensure_admin
 from oqto.logs import setup_logging
+from oqto.osutil.sdnotify import notify
 
 app = typer.Typer(
     name="oqto", help="Oqto control plane.", no_args_is_help=True, add_completion=False
 )
-err = Console(stderr=True)
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    # The message quotes config keys like `[server] listen`: print it verbatim, not as markup.
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -100,9 +93,14 @@ def serve(
                 f"Created administrator [bold]{created.username}[/] with password "
                 f"[bold]{created.generated_password}[/] (shown once; change it after login)",
                 highlight=False,
+                soft_wrap=True,
             )
         else:
-            err.print(f"Created administrator [bold]{created.username}[/]", highlight=False)
+            err.print(
+                f"Created administrator [bold]{created.username}[/]",
+                highlight=False,
+                soft_wrap=True,
+            )
     err.print(
         f"Oqto ({'single-user' if single else 'multi-user'}) config: "
         f"{loaded.path or 'defaults'}; data: {ctx.paths.data_dir}",
@@ -119,9 +117,30 @@ def serve(
             timeout_graceful_shutdown=10,
         )
     )
-    asyncio.run(server.serve(sockets=[sock]))
+    asyncio.run(_serve(server, sock))
     if not server.started:
         sys.exit(1)
+
+
+async def _tell_systemd(server: uvicorn.Server) -> None:
+    """`Type=notify`: READY=1 once uvicorn accepts connections, STOPPING=1 when it begins
+    to shut down (no-ops outside systemd)."""
+    while not server.started:
+        if server.should_exit:
+            return
+        await asyncio.sleep(0.05)
+    notify("READY=1")
+    while not server.should_exit:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
+        await asyncio.sleep(0.2)
+    notify("STOPPING=1")
+
+
+async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+    notifier = asyncio.create_task(_tell_systemd(server))
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        notifier.cancel()
 
 
 @app.command()

@@ -16,6 +16,7 @@ import uvicorn
 
 from oqto.files.app import create_app
 from oqto.files.limits import FileLimits, MiB
+from oqto.osutil.unixsock import bind_unix_socket
 
 log = logging.getLogger(__name__)
 
@@ -101,20 +102,12 @@ def main() -> None:
 def _bind_unix_socket(path: Path) -> socket.socket:
     """Bind the socket ourselves: uvicorn's own uds mode would chmod it to 0o666."""
     _remove_stale_socket(path)
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    # The umask closes the window between bind() and chmod(); the chmod still matters
-    # because a default ACL on the directory overrides the umask.
-    previous_umask = os.umask(0o177)
     try:
-        sock.bind(os.fspath(path))
-        os.chmod(path, 0o600)
+        sock = bind_unix_socket(path)
     except OSError as exc:
-        sock.close()
         raise typer.BadParameter(
             f"cannot listen on {path}: {exc}", param_hint="'--socket'"
         ) from exc
-    finally:
-        os.umask(previous_umask)
     return sock
 
 

@@ -105,10 +105,11 @@ def start_runner(
     ]
     if config is not None:
         argv += ["--config", str(config)]
+    env = login_environment(account, runtime_dir, path)
     with log_path.open("ab") as log:
         return subprocess.Popen(
             argv,
-            env=login_environment(account, runtime_dir, path),
+            env=env,
             cwd=account.home,
             stdin=subprocess.DEVNULL,
             stdout=log,

@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
+from oqto.cliutil import err, fail
 from oqto.config import ConfigError, load_config
 from oqto.config.paths import default_runtime_dir, default_state_dir
 from oqto.logs import setup_logging
@@ -26,13 +25,7 @@ from oqto.userplane.factory import local_userplane
 from oqto.userplane.local import LocalUserPlane
 
 app = typer.Typer(name="oqto-runner", add_completion=False)
-err = Console(stderr=True)
 log = logging.getLogger("oqto.runner")
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(2)
 
 
 def socket_path_for(pattern: str, uid: int, user: str) -> Path:
@@ -55,11 +48,11 @@ def main(
     try:
         cfg = load_config(config).config
     except ConfigError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     setup_logging(cfg.logging.level, cfg.logging.format.value)
     uid = os.getuid()
     if uid == 0:
-        raise _fail("oqto-runner runs as the platform user's own account, never as root")
+        raise fail("oqto-runner runs as the platform user's own account, never as root")
     user = pwd.getpwuid(uid).pw_name
     service_name = service_user or cfg.runner.service_user
     try:
@@ -73,12 +66,14 @@ def main(
         service_uid = None
     path = socket_path or socket_path_for(cfg.local.runner_socket_pattern, uid, user)
     if not path.parent.is_dir():
-        raise _fail(
+        raise fail(
             f"runner socket directory {path.parent} does not exist (is XDG_RUNTIME_DIR "
             "set up, e.g. by logind or lingering?)"
         )
     state = default_state_dir()
-    runtime_dir = (cfg.local.socket_dir or default_runtime_dir()).expanduser()
+    # Always below this account's own runtime directory: `[local] socket_dir` is the control
+    # plane's (single-user sessions, e.g. the seed's /run/oqto), which no user may write.
+    runtime_dir = default_runtime_dir()
     try:
         userplane = local_userplane(
             cfg,
@@ -88,8 +83,8 @@ def main(
             grant_uid=service_uid,
         )
     except OSError as exc:
-        raise _fail(
-            f"cannot prepare {exc.filename or runtime_dir} ([local] socket_dir): {exc.strerror}"
+        raise fail(
+            f"cannot prepare {exc.filename or runtime_dir} (XDG_RUNTIME_DIR): {exc.strerror}"
         ) from None
     handlers = RunnerHandlers(userplane, cfg.local.workspace_root, version("oqto"))
     server = RunnerServer(handlers, runner_policy(uid, service_uid))

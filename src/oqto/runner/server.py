@@ -7,13 +7,13 @@ import contextlib
 import logging
 import os
 import pwd
-import socket
 from pathlib import Path
 
 from pydantic import BaseModel
 
 from oqto.osutil import acl
 from oqto.osutil.peercred import PeerPolicy, from_transport
+from oqto.osutil.unixsock import bind_unix_socket
 from oqto.protocol.runner import (
     EVENT_SESSION_STATE,
     PROTOCOL_VERSION,
@@ -72,12 +72,7 @@ class RunnerServer:
         account. Nobody else can connect; SO_PEERCRED then checks who did."""
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old_umask = os.umask(0o177)
-        try:
-            sock.bind(str(path))
-        finally:
-            os.umask(old_umask)
+        sock = bind_unix_socket(path)
         if grant_uid is not None:
             acl.grant_user(path.parent, grant_uid, "x")
             acl.grant_user(path, grant_uid, "rw")

@@ -79,6 +79,8 @@ class User(Base):
     # so a recycled account name is detected before anything runs as it.
     linux_user: Mapped[str | None] = mapped_column(String(64), nullable=True)
     linux_uid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Contact address given to `oqtoctl user create --email`; informational only.
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tokens: Mapped[list[AuthToken]] = relationship(back_populates="user", cascade="all, delete")

@@ -1,0 +1,1 @@
+"""`oqtoctl`: the administrator's command line for a systemd (or container) deployment."""

@@ -1,0 +1,347 @@
+"""The checks behind `oqtoctl doctor`. Each says what it found and, when it fails, how to
+fix it; none of them changes anything."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import re
+import shutil
+import stat
+import subprocess
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import select
+
+from oqto.config import ConfigError, OqtoConfig, load_config
+from oqto.control.db.engine import alembic_config
+from oqto.control.db.models import User
+from oqto.ctl.context import config_file
+from oqto.osutil import acl
+from oqto.osutil.accounts import lookup
+from oqto.provisioning import runner, systemd
+from oqto.provisioning.database import DatabaseError, data_dir, open_sessionmaker
+from oqto.provisioning.units import CONTROL_UNIT, SYSTEM_UNIT_DIR, USERMGR_UNIT
+
+OK, WARN, FAIL = "ok", "warn", "fail"
+RUNNER_PATH = "/usr/local/bin:/usr/bin:/bin"
+MIN_VERSIONS = {"opencode": (1, 0), "ttyd": (1, 7), "bwrap": (0, 4)}
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def _version(text: str) -> tuple[int, ...] | None:
+    found = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", text)
+    return tuple(int(p) for p in found.groups() if p is not None) if found else None
+
+
+def _run(argv: list[str], timeout: float = 30) -> subprocess.CompletedProcess[str] | None:
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+
+
+def check_config(explicit: Path | None) -> tuple[Check, OqtoConfig | None, Path | None]:
+    try:
+        loaded = load_config(config_file(explicit))
+    except ConfigError as exc:
+        return (
+            Check("config", FAIL, str(exc), "fix the file named above (oqtoctl config validate)"),
+            None,
+            None,
+        )
+    where = str(loaded.path) if loaded.path else "no file, defaults"
+    if loaded.path is None:
+        return (
+            Check(
+                "config",
+                WARN,
+                f"valid ({where})",
+                "create /etc/oqto/config.toml: oqto.service and the runners read it "
+                "(oqtoctl install-units writes a default one)",
+            ),
+            loaded.config,
+            None,
+        )
+    return Check("config", OK, f"valid ({where})"), loaded.config, loaded.path
+
+
+def check_database(config: OqtoConfig) -> Check:
+    try:
+        engine, _maker = open_sessionmaker(config, create=False, upgrade=False)
+    except DatabaseError as exc:
+        return Check("database", FAIL, str(exc), "start oqto.service once: it creates it")
+    try:
+        with engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+    except Exception as exc:
+        return Check("database", FAIL, f"cannot read it: {exc}", "check [database] url")
+    finally:
+        engine.dispose()
+    if current != head:
+        return Check(
+            "database",
+            FAIL,
+            f"schema at {current or 'nothing'}, this version needs {head}",
+            "systemctl restart oqto (it migrates on start), or any oqtoctl user command",
+        )
+    return Check("database", OK, f"reachable, schema at {head}")
+
+
+def check_tool(name: str, binary: str, config_key: str | None, required: bool = True) -> Check:
+    """`config_key`: where the config names the program (None: found on PATH only)."""
+    found = shutil.which(binary, path=RUNNER_PATH) if "/" not in binary else binary
+    missing = FAIL if required else WARN
+    if found is None or not os.access(found, os.X_OK):
+        fix = (
+            f"install {name} (scripts/setup.sh does) and set {config_key} to its absolute path"
+            if config_key
+            else f"apt-get install {'bubblewrap' if name == 'bwrap' else name}"
+        )
+        return Check(
+            name, missing, f"{binary!r} not found on the runners' PATH ({RUNNER_PATH})", fix
+        )
+    result = _run([found, "--version"])
+    text = (result.stdout + result.stderr) if result else ""
+    version = _version(text)
+    if version is None:
+        return Check(name, missing, f"{found}: cannot tell its version", f"reinstall {name}")
+    shown = ".".join(map(str, version))
+    if version < MIN_VERSIONS[name]:
+        want = ".".join(map(str, MIN_VERSIONS[name]))
+        return Check(name, missing, f"{found} is {shown}, need >= {want}", f"upgrade {name}")
+    return Check(name, OK, f"{found} {shown}")
+
+
+def check_userns() -> Iterator[Check]:
+    restrict = Path("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
+    if restrict.exists() and restrict.read_text().strip() == "1":
+        yield Check(
+            "apparmor userns",
+            WARN,
+            "Ubuntu's AppArmor restricts unprivileged user namespaces (bwrap needs them)",
+            "give bwrap an AppArmor profile with 'userns,' (Ubuntu 24.04 ships "
+            "/etc/apparmor.d/bwrap-userns-restrict), or sysctl "
+            "kernel.apparmor_restrict_unprivileged_userns=0",
+        )
+    clone = Path("/proc/sys/kernel/unprivileged_userns_clone")
+    if clone.exists() and clone.read_text().strip() == "0":
+        yield Check(
+            "user namespaces",
+            FAIL,
+            "kernel.unprivileged_userns_clone=0",
+            "sysctl kernel.unprivileged_userns_clone=1 (and persist it in /etc/sysctl.d/)",
+        )
+        return
+    max_ns = Path("/proc/sys/user/max_user_namespaces")
+    if max_ns.exists() and max_ns.read_text().strip() == "0":
+        yield Check(
+            "user namespaces",
+            FAIL,
+            "user.max_user_namespaces=0",
+            "sysctl user.max_user_namespaces=10000",
+        )
+        return
+    bwrap = shutil.which("bwrap", path=RUNNER_PATH)
+    if bwrap is None or os.geteuid() != 0:
+        yield Check("user namespaces", OK, "enabled in the kernel (not tried)")
+        return
+    # Really try, as an unprivileged account, what the sandbox will do.
+    result = _run(
+        [
+            "setpriv",
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            bwrap,
+            "--unshare-user",
+            "--ro-bind",
+            "/",
+            "/",
+            "true",
+        ]
+    )
+    if result is None or result.returncode != 0:
+        detail = (result.stderr.strip() if result else "") or "bwrap failed"
+        yield Check(
+            "user namespaces",
+            FAIL,
+            f"an unprivileged bwrap --unshare-user fails: {detail}",
+            "allow unprivileged user namespaces (see the apparmor userns check)",
+        )
+    else:
+        yield Check("user namespaces", OK, "an unprivileged account can create one (bwrap)")
+
+
+def check_systemd(users: list[User]) -> Iterator[Check]:
+    if not systemd.booted_with_systemd():
+        yield Check(
+            "systemd",
+            WARN,
+            "not booted with systemd: runners were started directly and do not come back "
+            "after a reboot by themselves",
+            "on a container host, run `oqtoctl runner start NAME` for each user at start",
+        )
+        return
+    for unit in (CONTROL_UNIT, USERMGR_UNIT):
+        installed = any((d / unit).exists() for d in (SYSTEM_UNIT_DIR, Path("/lib/systemd/system")))
+        result = _run(["systemctl", "is-active", unit])
+        active = result.stdout.strip() if result else "unknown"
+        if not installed:
+            yield Check(unit, FAIL, "not installed", "oqtoctl install-units")
+        elif active != "active":
+            yield Check(
+                unit,
+                FAIL if unit == CONTROL_UNIT else WARN,
+                f"{active}",
+                f"systemctl enable --now {unit}; journalctl -u {unit}",
+            )
+        else:
+            yield Check(unit, OK, "active")
+    for row in users:
+        if row.linux_user and not systemd.linger_enabled(row.linux_user):
+            yield Check(
+                f"linger {row.linux_user}",
+                FAIL,
+                "lingering is off: the runner stops at logout and is not started at boot",
+                f"loginctl enable-linger {row.linux_user}",
+            )
+    if users and all(r.linux_user and systemd.linger_enabled(r.linux_user) for r in users):
+        yield Check("linger", OK, f"on for all {len(users)} users")
+
+
+def _named_perms(path: Path, uid: int) -> int:
+    entries = acl.read_acl(path)
+    mask = next((e.perms for e in entries if e.tag is acl.AclTag.MASK), 7)
+    named = next((e.perms for e in entries if e.tag is acl.AclTag.USER and e.id == uid), 0)
+    return named & mask
+
+
+def check_runner(row: User, config: OqtoConfig, service_uid: int | None) -> Check:
+    name = f"runner {row.username}"
+    account = lookup(row.linux_user) if row.linux_user else None
+    if account is None or account.uid != row.linux_uid:
+        return Check(
+            name, FAIL, f"Linux account {row.linux_user!r} missing or recycled", "oqtoctl user show"
+        )
+    path = runner.socket_path(config.local.runner_socket_pattern, account)
+    restart = f"oqtoctl runner restart {row.username}"
+    try:
+        st = path.lstat()
+        parent = path.parent.stat()
+    except OSError as exc:
+        return Check(name, FAIL, f"{path}: {exc.strerror}", restart)
+    problems = []
+    if not stat.S_ISSOCK(st.st_mode) or st.st_uid != account.uid:
+        problems.append(f"{path} is not a socket owned by {account.name}")
+    if parent.st_uid != account.uid or parent.st_mode & 0o007:
+        problems.append(f"{path.parent} must be {account.name}'s and closed to others")
+    if st.st_mode & 0o007:
+        problems.append(f"{path} is open to other accounts (mode {stat.S_IMODE(st.st_mode):o})")
+    if service_uid is not None:
+        try:
+            if _named_perms(path.parent, service_uid) & 1 == 0:
+                problems.append(f"the service account cannot enter {path.parent} (ACL)")
+            if _named_perms(path, service_uid) & 6 != 6:
+                problems.append(f"the service account cannot connect to {path} (ACL)")
+        except OSError as exc:
+            problems.append(f"cannot read ACLs: {exc}")
+    if problems:
+        return Check(name, FAIL, "; ".join(problems), restart)
+    try:
+        pong = runner.ping(path, account.uid, timeout=3)
+    except runner.RunnerError as exc:
+        return Check(name, FAIL, str(exc), restart)
+    return Check(name, OK, f"{path} answers (oqto {pong.version}), owner/mode/ACL right")
+
+
+def check_service_account(config: OqtoConfig, users: list[User]) -> Iterator[Check]:
+    service = config.runner.service_user
+    try:
+        account = pwd.getpwnam(service)
+    except KeyError:
+        yield Check(
+            "service account",
+            FAIL,
+            f"{service!r} does not exist",
+            f"useradd -r -s /usr/sbin/nologin {service}",
+        )
+        return
+    directory = data_dir(config)
+    problems: list[str] = []
+    fixes: list[str] = []
+    try:
+        st = directory.stat()
+        if st.st_uid != account.pw_uid or st.st_mode & 0o007:
+            problems.append(f"{directory} is not {service}'s alone")
+            fixes.append(f"chown {service}:{service} {directory} && chmod 0750 {directory}")
+    except OSError as exc:
+        problems.append(f"{directory}: {exc.strerror}")
+        fixes.append(f"mkdir -p {directory} && chown {service}:{service} {directory}")
+    for row in users:
+        home = lookup(row.linux_user) if row.linux_user else None
+        if home is None:
+            continue
+        try:
+            mode = home.home.stat().st_mode
+        except OSError:
+            continue
+        if mode & 0o077:
+            problems.append(f"{home.home} is open to others (mode {stat.S_IMODE(mode):o})")
+            fixes.append(f"chmod 0700 {home.home}")
+        if home.gid == account.pw_gid:
+            problems.append(f"{home.name} is in the service group")
+            fixes.append(f"usermod -g {home.name} {home.name}")
+    if problems:
+        yield Check("service account", FAIL, "; ".join(problems), "; ".join(fixes))
+    else:
+        yield Check(
+            "service account",
+            OK,
+            f"{service} (uid {account.pw_uid}) owns {directory}; platform homes are private",
+        )
+
+
+def run_all(explicit_config: Path | None) -> list[Check]:
+    checks: list[Check] = []
+    config_check, config, _path = check_config(explicit_config)
+    checks.append(config_check)
+    if config is None:
+        return checks
+    db_check = check_database(config)
+    checks.append(db_check)
+    users: list[User] = []
+    if db_check.status == OK:
+        engine, maker = open_sessionmaker(config, create=False, upgrade=False)
+        try:
+            with maker() as session:
+                users = list(session.scalars(select(User).where(User.linux_user.is_not(None))))
+        finally:
+            engine.dispose()
+    checks.append(check_tool("opencode", config.opencode.binary, "[opencode] binary"))
+    checks.append(check_tool("ttyd", config.ttyd.binary, "[ttyd] binary"))
+    checks.append(check_tool("bwrap", "bwrap", None, required=False))
+    checks.extend(check_userns())
+    checks.extend(check_systemd(users))
+    checks.extend(check_service_account(config, users))
+    try:
+        service_uid: int | None = pwd.getpwnam(config.runner.service_user).pw_uid
+    except KeyError:
+        service_uid = None
+    checks.extend(check_runner(row, config, service_uid) for row in users)
+    return checks
