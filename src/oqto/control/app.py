@@ -9,7 +9,8 @@ from fastapi import APIRouter, FastAPI
 
 from oqto.config.model import OqtoConfig
 from oqto.config.paths import default_data_dir, default_runtime_dir
-from oqto.control.api import auth, docs, health, sessions, users
+from oqto.control import web
+from oqto.control.api import account, admin, auth, docs, events, health, register, sessions
 from oqto.control.auth.ratelimit import LoginThrottle
 from oqto.control.backends import Backend, InProcessBackend, RunnerBackend
 from oqto.control.context import ControlContext, ServerPaths
@@ -95,11 +96,16 @@ def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    # Read by the admin API (runner health in multi-user mode).
+    app.state.backend = backend
     install_error_handlers(app)
+    events.install(app, ctx.sessions)
     api = APIRouter(prefix="/api")
-    for module in (health, auth, users, sessions, docs):
+    for module in (health, auth, register, account, admin, sessions, events, docs):
         api.include_router(module.router)
     app.include_router(api)
+    # Last: its catch-all serves the browser app for every path the API does not own.
+    web.install(app)
     app.add_middleware(RequestLogMiddleware)
     return app
 

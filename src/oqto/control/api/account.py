@@ -1,0 +1,131 @@
+"""The signed-in user's own account: password and personal API tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Select, select, update
+
+from oqto.control.auth.deps import CurrentPrincipal, CurrentUser
+from oqto.control.auth.passwords import hash_password, password_problem, verify_password
+from oqto.control.auth.tokens import issue_token, revoke_token
+from oqto.control.context import context
+from oqto.control.db.models import AuthToken, TokenKind, User, utcnow
+from oqto.control.errors import ApiError
+
+router = APIRouter(prefix="/account", tags=["account"])
+
+MAX_API_TOKENS = 50
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PasswordChangeIn(_In):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=1, max_length=1024)
+
+
+class ApiTokenCreateIn(_In):
+    name: str = Field(min_length=1, max_length=128)
+    # None: never expires.
+    expires_in_days: int | None = Field(default=90, ge=1, le=3650)
+
+
+class ApiTokenOut(BaseModel):
+    id: str
+    name: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: AuthToken) -> ApiTokenOut:
+        return cls(id=row.id, name=row.name, created_at=row.created_at, expires_at=row.expires_at)
+
+
+class ApiTokenCreatedOut(BaseModel):
+    token: str  # shown once; only its hash is stored
+    info: ApiTokenOut
+
+
+@router.post("/password", status_code=204)
+def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, request: Request) -> None:
+    """Every other token of the user is revoked (other browsers, API tokens): whoever may
+    have learnt the old password may also hold one. The calling session stays signed in."""
+    ctx = context(request)
+    client = request.client.host if request.client else "unknown"
+    username = principal.user.username
+    # Guessing the current password here is throttled like a login.
+    wait = ctx.throttle.retry_after(username, client)
+    if wait > 0:
+        raise ApiError(
+            429,
+            "too_many_attempts",
+            f"too many failed attempts; try again in {int(wait) + 1} s",
+            headers={"Retry-After": str(int(wait) + 1)},
+        )
+    problem = password_problem(body.new_password)
+    if problem:
+        raise ApiError(400, "weak_password", problem)
+    with ctx.db.begin() as db:
+        user = db.get(User, principal.user.id)
+        if user is None or not verify_password(user.password_hash, body.current_password):
+            ctx.throttle.record_failure(username, client)
+            raise ApiError(400, "wrong_password", "the current password is wrong")
+        user.password_hash = hash_password(body.new_password)
+        db.execute(
+            update(AuthToken)
+            .where(
+                AuthToken.user_id == user.id,
+                AuthToken.id != principal.token.id,
+                AuthToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )
+    ctx.throttle.reset(username)
+
+
+def _live_api_tokens(user: User) -> Select[AuthToken]:
+    return (
+        select(AuthToken)
+        .where(
+            AuthToken.user_id == user.id,
+            AuthToken.kind == TokenKind.API,
+            AuthToken.revoked_at.is_(None),
+        )
+        .order_by(AuthToken.created_at.desc())
+    )
+
+
+@router.get("/tokens", response_model=list[ApiTokenOut])
+def list_tokens(user: CurrentUser, request: Request) -> list[ApiTokenOut]:
+    now = utcnow()
+    with context(request).db() as db:
+        return [
+            ApiTokenOut.of(row)
+            for row in db.scalars(_live_api_tokens(user))
+            if row.expires_at is None or row.expires_at > now
+        ]
+
+
+@router.post("/tokens", response_model=ApiTokenCreatedOut, status_code=201)
+def create_token(body: ApiTokenCreateIn, user: CurrentUser, request: Request) -> ApiTokenCreatedOut:
+    ttl = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    with context(request).db.begin() as db:
+        if len(list(db.scalars(_live_api_tokens(user)))) >= MAX_API_TOKENS:
+            raise ApiError(409, "too_many_tokens", f"at most {MAX_API_TOKENS} API tokens")
+        token, row = issue_token(db, user, TokenKind.API, ttl, name=body.name)
+        return ApiTokenCreatedOut(token=token, info=ApiTokenOut.of(row))
+
+
+@router.delete("/tokens/{token_id}", status_code=204)
+def delete_token(token_id: str, user: CurrentUser, request: Request) -> None:
+    with context(request).db.begin() as db:
+        row = db.get(AuthToken, token_id)
+        # Someone else's token id is reported like a missing one.
+        if row is None or row.user_id != user.id or row.kind is not TokenKind.API:
+            raise ApiError(404, "not_found", "no such API token")
+        revoke_token(db, row.id)

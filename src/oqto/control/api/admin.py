@@ -1,0 +1,287 @@
+"""Administration (admins only): users, invite codes, every user's sessions."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session as DBSession
+
+from oqto.control.api.schemas import SessionOut, UserCreateIn, UserOut
+from oqto.control.auth.deps import CurrentAdmin
+from oqto.control.auth.passwords import hash_password, password_problem
+from oqto.control.auth.tokens import revoke_all_for_user
+from oqto.control.backends import RunnerBackend
+from oqto.control.context import context
+from oqto.control.db.models import Invite, Role, Session, User
+from oqto.control.errors import ApiError
+from oqto.control.invites import InviteError, create_invite, list_invites, revoke_invite
+from oqto.control.sessions import ACTIVE
+from oqto.protocol.runner import Method, PingResult
+from oqto.runner.client import RunnerUserPlane
+from oqto.userplane.base import UserPlaneError
+
+router = APIRouter(prefix="/admin", tags=["admin"])
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AdminUserOut(UserOut):
+    linux_user: str | None
+
+    @classmethod
+    def of_admin(cls, user: User) -> AdminUserOut:
+        return cls(**UserOut.of(user).model_dump(), linux_user=user.linux_user)
+
+
+class PasswordResetIn(_In):
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class RunnerHealthOut(BaseModel):
+    # in-process: single-user mode, sessions run inside the control plane.
+    status: Literal["ok", "unavailable", "in-process"]
+    detail: str
+
+
+class InviteCreateIn(_In):
+    max_uses: int = Field(default=1, ge=1, le=1000)
+    # None: never expires.
+    expires_in_hours: int | None = Field(default=168, ge=1, le=24 * 365)
+    role: Role = Role.USER
+    note: str | None = Field(default=None, max_length=256)
+
+
+class InviteOut(BaseModel):
+    id: str
+    prefix: str
+    role: Role
+    max_uses: int
+    uses: int
+    note: str | None
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, row: Invite) -> InviteOut:
+        return cls(
+            id=row.id,
+            prefix=row.prefix,
+            role=row.role,
+            max_uses=row.max_uses,
+            uses=row.uses,
+            note=row.note,
+            created_at=row.created_at,
+            expires_at=row.expires_at,
+            revoked_at=row.revoked_at,
+        )
+
+
+class InviteCreatedOut(BaseModel):
+    code: str  # shown once; only its hash is stored
+    invite: InviteOut
+
+
+class AdminSessionOut(SessionOut):
+    username: str
+
+
+# -- users ---------------------------------------------------------------------------------
+
+
+def _user(db: DBSession, user_id: str) -> User:
+    user = db.get(User, user_id)
+    if user is None:
+        raise ApiError(404, "not_found", "no such user")
+    return user
+
+
+def _not_self(admin: User, user_id: str, action: str) -> None:
+    # An administrator locking themselves out leaves nobody to undo it.
+    if admin.id == user_id:
+        raise ApiError(400, "own_account", f"you cannot {action} your own account")
+
+
+@router.get("/users", response_model=list[AdminUserOut])
+def list_users(_admin: CurrentAdmin, request: Request) -> list[AdminUserOut]:
+    with context(request).db() as db:
+        return [AdminUserOut.of_admin(u) for u in db.scalars(select(User).order_by(User.username))]
+
+
+@router.post("/users", response_model=AdminUserOut, status_code=201)
+def create_user(body: UserCreateIn, _admin: CurrentAdmin, request: Request) -> AdminUserOut:
+    problem = password_problem(body.password)
+    if problem:
+        raise ApiError(400, "weak_password", problem)
+    try:
+        with context(request).db.begin() as db:
+            user = User(
+                username=body.username, password_hash=hash_password(body.password), role=body.role
+            )
+            db.add(user)
+            db.flush()
+            return AdminUserOut.of_admin(user)
+    except IntegrityError:
+        raise ApiError(409, "user_exists", f"user {body.username!r} already exists") from None
+
+
+@router.post("/users/{user_id}/disable", response_model=AdminUserOut)
+def disable_user(user_id: str, admin: CurrentAdmin, request: Request) -> AdminUserOut:
+    """Signs them out everywhere at once: every token is revoked, not just refused."""
+    _not_self(admin, user_id, "disable")
+    with context(request).db.begin() as db:
+        user = _user(db, user_id)
+        user.disabled = True
+        revoke_all_for_user(db, user.id)
+        return AdminUserOut.of_admin(user)
+
+
+@router.post("/users/{user_id}/enable", response_model=AdminUserOut)
+def enable_user(user_id: str, _admin: CurrentAdmin, request: Request) -> AdminUserOut:
+    with context(request).db.begin() as db:
+        user = _user(db, user_id)
+        user.disabled = False
+        return AdminUserOut.of_admin(user)
+
+
+@router.post("/users/{user_id}/password", status_code=204)
+def reset_password(
+    user_id: str, body: PasswordResetIn, _admin: CurrentAdmin, request: Request
+) -> None:
+    problem = password_problem(body.password)
+    if problem:
+        raise ApiError(400, "weak_password", problem)
+    with context(request).db.begin() as db:
+        user = _user(db, user_id)
+        user.password_hash = hash_password(body.password)
+        # Whoever knew the old password may hold a token from it.
+        revoke_all_for_user(db, user.id)
+
+
+@router.delete("/users/{user_id}", status_code=204)
+async def delete_user(user_id: str, admin: CurrentAdmin, request: Request) -> None:
+    """Stops the user's sessions first: deleting the rows alone would orphan processes."""
+    _not_self(admin, user_id, "delete")
+    ctx = context(request)
+
+    def load() -> tuple[User, list[str]]:
+        with ctx.db() as db:
+            user = _user(db, user_id)
+            active = db.scalars(
+                select(Session.id).where(Session.user_id == user_id, Session.status.in_(ACTIVE))
+            )
+            return user, list(active)
+
+    user, active = await asyncio.to_thread(load)
+    for session_id in active:
+        await ctx.sessions.stop(user, session_id)
+
+    def remove() -> None:
+        with ctx.db.begin() as db:
+            found = db.get(User, user_id)
+            if found is not None:
+                db.delete(found)
+
+    await asyncio.to_thread(remove)
+
+
+@router.get("/users/{user_id}/runner", response_model=RunnerHealthOut)
+async def runner_health(user_id: str, _admin: CurrentAdmin, request: Request) -> RunnerHealthOut:
+    ctx = context(request)
+
+    def load() -> User:
+        with ctx.db() as db:
+            return _user(db, user_id)
+
+    user = await asyncio.to_thread(load)
+    backend = request.app.state.backend
+    if not isinstance(backend, RunnerBackend):
+        return RunnerHealthOut(
+            status="in-process", detail="single-user mode: sessions run inside the server"
+        )
+    try:
+        plane = backend.pool.userplane_for(user)
+        assert isinstance(plane, RunnerUserPlane)
+        result = await plane.client.call(Method.PING, {})
+    except UserPlaneError as exc:
+        return RunnerHealthOut(status="unavailable", detail=exc.message)
+    assert isinstance(result, PingResult)
+    return RunnerHealthOut(status="ok", detail=f"runner {result.version}, uid {result.uid}")
+
+
+# -- invites -------------------------------------------------------------------------------
+
+
+@router.get("/invites", response_model=list[InviteOut])
+def get_invites(_admin: CurrentAdmin, request: Request) -> list[InviteOut]:
+    with context(request).db() as db:
+        return [InviteOut.of(row) for row in list_invites(db)]
+
+
+@router.post("/invites", response_model=InviteCreatedOut, status_code=201)
+def post_invite(body: InviteCreateIn, admin: CurrentAdmin, request: Request) -> InviteCreatedOut:
+    expires = dt.timedelta(hours=body.expires_in_hours) if body.expires_in_hours else None
+    try:
+        with context(request).db.begin() as db:
+            code, row = create_invite(
+                db,
+                created_by=admin.id,
+                max_uses=body.max_uses,
+                expires_in=expires,
+                role=body.role,
+                note=body.note or None,
+            )
+            return InviteCreatedOut(code=code, invite=InviteOut.of(row))
+    except InviteError as exc:
+        raise ApiError(400, "invalid_invite", str(exc)) from None
+
+
+@router.delete("/invites/{invite_id}", status_code=204)
+def delete_invite(invite_id: str, _admin: CurrentAdmin, request: Request) -> None:
+    """Revokes the code; the row stays so its use is still on record."""
+    with context(request).db.begin() as db:
+        if db.get(Invite, invite_id) is None:
+            raise ApiError(404, "not_found", "no such invite")
+        revoke_invite(db, invite_id)
+
+
+# -- everyone's sessions -------------------------------------------------------------------
+
+
+@router.get("/sessions", response_model=list[AdminSessionOut])
+def all_sessions(_admin: CurrentAdmin, request: Request) -> list[AdminSessionOut]:
+    with context(request).db() as db:
+        rows = db.execute(
+            select(Session, User.username)
+            .join(User, User.id == Session.user_id)
+            .order_by(Session.created_at.desc())
+        )
+        return [
+            AdminSessionOut(**SessionOut.of(row).model_dump(), username=username)
+            for row, username in rows
+        ]
+
+
+@router.post("/sessions/{session_id}/stop", response_model=AdminSessionOut)
+async def force_stop(session_id: str, _admin: CurrentAdmin, request: Request) -> AdminSessionOut:
+    """Stops anyone's session, through the same path as its owner's own stop."""
+    ctx = context(request)
+
+    def owner() -> User:
+        with ctx.db() as db:
+            row = db.get(Session, session_id)
+            if row is None:
+                raise ApiError(404, "not_found", "no such session")
+            return _user(db, row.user_id)
+
+    user = await asyncio.to_thread(owner)
+    row = await ctx.sessions.stop(user, session_id)
+    return AdminSessionOut(**SessionOut.of(row).model_dump(), username=user.username)

@@ -1,0 +1,160 @@
+"""`GET /api/events`: a Server-Sent Events stream of the signed-in user's session changes,
+so browsers show live status without polling.
+
+`SessionService.on_change` is called from worker threads (and sometimes the event loop);
+one `SessionEventHub` listener fans each change out to the connections of that session's
+owner by handing it to the event loop with `call_soon_threadsafe`. Every connection has a
+bounded queue: a client too slow to keep up gets one `resync` event (refetch the list)
+instead of unbounded memory growth on the server.
+
+Wire format: `event: session` with a session JSON, `event: session.deleted` with
+`{"id": ...}`, `event: resync` with `{}` (sent first on every connection, so a reconnecting
+client refetches what it missed), and `: keepalive` comments every 15 s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import threading
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.responses import StreamingResponse
+
+from oqto.control.api.schemas import SessionOut
+from oqto.control.auth.deps import CurrentPrincipal, Principal
+from oqto.control.context import context
+from oqto.control.db.models import AuthToken, Session, utcnow
+from oqto.control.sessions import SessionService
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["events"])
+
+HEARTBEAT_SECONDS = 15.0
+QUEUE_SIZE = 256
+HEARTBEAT = b": keepalive\n\n"
+
+
+def sse_event(name: str, data: object) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def encode_change(session_id: str, row: Session | None) -> bytes:
+    if row is None:
+        return sse_event("session.deleted", {"id": session_id})
+    return sse_event("session", SessionOut.of(row).model_dump(mode="json"))
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One browser connection. Its queue is touched only on the event loop's thread."""
+
+    user_id: str
+    loop: asyncio.AbstractEventLoop
+    queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    overflowed: bool = False
+
+    def offer(self, payload: bytes) -> None:
+        try:
+            self.queue.put_nowait(payload)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+    def take_overflow(self) -> bool:
+        """True once after the queue overflowed; the stale backlog is dropped."""
+        if not self.overflowed:
+            return False
+        self.overflowed = False
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        return True
+
+
+class SessionEventHub:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscriptions: set[Subscription] = set()
+
+    def attach(self, sessions: SessionService) -> None:
+        sessions.on_change.append(self.publish)
+
+    def subscribe(self, user_id: str) -> Subscription:
+        sub = Subscription(user_id=user_id, loop=asyncio.get_running_loop())
+        with self._lock:
+            self._subscriptions.add(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            self._subscriptions.discard(sub)
+
+    def publish(self, user_id: str, session_id: str, row: Session | None) -> None:
+        """Any thread. Serialises once, here, so the loop only enqueues bytes."""
+        with self._lock:
+            targets = [s for s in self._subscriptions if s.user_id == user_id]
+        if not targets:
+            return
+        payload = encode_change(session_id, row)
+        for sub in targets:
+            # The loop is gone during shutdown; nobody is left to tell.
+            with contextlib.suppress(RuntimeError):
+                sub.loop.call_soon_threadsafe(sub.offer, payload)
+
+
+def install(app: FastAPI, sessions: SessionService) -> None:
+    hub = SessionEventHub()
+    hub.attach(sessions)
+    app.state.session_events = hub
+
+
+def _token_live(request: Request, token_id: str) -> bool:
+    with context(request).db() as db:
+        row = db.get(AuthToken, token_id)
+        return (
+            row is not None
+            and row.revoked_at is None
+            and (row.expires_at is None or row.expires_at > utcnow())
+            and not row.user.disabled
+        )
+
+
+async def _stream(
+    request: Request, hub: SessionEventHub, principal: Principal
+) -> AsyncIterator[bytes]:
+    # Subscribed inside the generator so that a response that never starts leaks nothing;
+    # the first event tells the client to (re)fetch, after the subscription exists, so no
+    # change falls between the two.
+    sub = hub.subscribe(principal.user.id)
+    try:
+        yield sse_event("resync", {})
+        while True:
+            try:
+                payload = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
+            except TimeoutError:
+                # A long-lived stream must not outlive a sign-out, a revoked token or a
+                # disabled account: the credential is checked again at every heartbeat.
+                if not await asyncio.to_thread(_token_live, request, principal.token.id):
+                    return
+                yield HEARTBEAT
+                continue
+            if sub.take_overflow():
+                yield sse_event("resync", {})
+                continue
+            yield payload
+    finally:
+        hub.unsubscribe(sub)
+
+
+@router.get("/events", response_class=StreamingResponse)
+async def events(principal: CurrentPrincipal, request: Request) -> StreamingResponse:
+    hub: SessionEventHub = request.app.state.session_events
+    return StreamingResponse(
+        _stream(request, hub, principal),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )

@@ -1,0 +1,182 @@
+"""Browser tests: Debian's Chromium, driven by Playwright, against a real `oqto serve
+--single-user` with real opencode, ttyd and oqto-files sessions and the fake LLM.
+
+Playwright's own browser downloads are never used (`executable_path`). Every page records
+Content-Security-Policy violations, uncaught script errors and unexpected dialogs; a test
+that caused any fails. Screenshots of the main screens go to `test-artifacts/screenshots/`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Page,
+    Playwright,
+    expect,
+    sync_playwright,
+)
+from tests.browser.helpers import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    DESKTOP,
+    REPO,
+    WEB_DIST,
+    WEB_SOURCES,
+    NewContext,
+    sign_in,
+)
+from tests.support.fake_llm import FakeLLM, opencode_config
+from tests.support.procs import tagged_pids
+from tests.support.server import OqtoServer, tool_env
+
+# The machine is small and shared: allow for slow moments, without ever sleeping.
+expect.set_options(timeout=20_000)
+
+# Records what the page's own CSP refused; injected by the browser driver, not the page.
+WATCH_CSP = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  const where = e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 200) : "";
+  const at = `${e.sourceFile}:${e.lineNumber}`;
+  const what = `${e.violatedDirective}: ${e.blockedURI} ${e.sample}`;
+  window.__cspViolations.push(`${what} at ${at} ${where}`);
+});
+"""
+
+
+def _stale_build() -> str | None:
+    index = WEB_DIST / "index.html"
+    if not index.exists():
+        return "the web UI is not built"
+    built = index.stat().st_mtime
+    sources = [WEB_SOURCES / "index.html", WEB_SOURCES / "package-lock.json"]
+    sources += [p for p in (WEB_SOURCES / "src").rglob("*") if p.is_file()]
+    newer = [p for p in sources if p.exists() and p.stat().st_mtime > built]
+    return f"the web UI build is older than {newer[0].relative_to(REPO)}" if newer else None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _prerequisites() -> None:
+    path = tool_env()["PATH"]
+    missing = [name for name in ("opencode", "ttyd") if shutil.which(name, path=path) is None]
+    if not Path(CHROMIUM).exists():
+        missing.append(CHROMIUM)
+    if missing:
+        pytest.fail(f"missing {', '.join(missing)}: run scripts/setup.sh --test", pytrace=False)
+    problem = _stale_build()
+    if problem:
+        pytest.fail(f"{problem}: run scripts/setup.sh (or npm run build in web/)", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def fake_llm() -> Iterator[FakeLLM]:
+    with FakeLLM() as llm:
+        yield llm
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[OqtoServer]:
+    root = tmp_path_factory.mktemp("oqto-browser")
+    opencode_json = root / "opencode.json"
+    opencode_json.write_text(json.dumps(opencode_config(fake_llm.base_url)))
+    srv = OqtoServer(root, opencode_config=opencode_json).start()
+    try:
+        yield srv
+    finally:
+        code = srv.stop()
+        assert code == 0, f"oqto serve exited with {code}:\n{srv.log()[-4000:]}"
+        assert tagged_pids(under=srv.root) == {}, "session processes left after the server stopped"
+
+
+@pytest.fixture(scope="session")
+def api(server: OqtoServer) -> Iterator[httpx.Client]:
+    """The admin, through the API: for setting up and checking what the UI did."""
+    with server.client(server.login()) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    instance = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield instance
+    finally:
+        instance.close()
+
+
+@dataclass
+class PageWatch:
+    errors: list[str] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+
+    def attach(self, page: Page) -> None:
+        self.pages.append(page)
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+
+    def problems(self) -> list[str]:
+        found = list(self.errors)
+        for page in self.pages:
+            if not page.is_closed():
+                found += page.evaluate("window.__cspViolations || []")
+        return found
+
+
+@pytest.fixture
+def new_context(browser: Browser, server: OqtoServer) -> Iterator[NewContext]:
+    """Factory of fresh browser contexts (separate cookie jars: separate people)."""
+    contexts: list[BrowserContext] = []
+    watch = PageWatch()
+
+    def make(viewport: dict[str, int] | None = None) -> BrowserContext:
+        context = browser.new_context(
+            base_url=server.url, viewport=viewport or DESKTOP, accept_downloads=True
+        )
+        context.add_init_script(WATCH_CSP)
+        context.on("page", watch.attach)
+        contexts.append(context)
+        return context
+
+    try:
+        yield make
+        problems = watch.problems()
+        assert problems == [], f"CSP violations or script errors: {problems}"
+    finally:
+        for context in contexts:
+            context.close()
+
+
+@pytest.fixture
+def page(new_context: NewContext) -> Page:
+    """A signed-in administrator on the sessions page."""
+    tab = new_context().new_page()
+    tab.goto("/")
+    sign_in(tab)
+    expect(tab.get_by_role("heading", name="Sessions")).to_be_visible()
+    return tab
+
+
+@pytest.fixture(scope="session")
+def shared_session(server: OqtoServer, api: httpx.Client) -> dict[str, Any]:
+    """One running session for the chat, files and terminal tests (starting opencode is
+    the slow part of these tests)."""
+    created = api.post("/api/sessions", json={"workspace": "browser-proj"})
+    assert created.status_code == 201, created.text
+    return server.wait_status(api, created.json()["id"], "running")

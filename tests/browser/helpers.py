@@ -1,0 +1,62 @@
+"""Shared constants and steps of the browser tests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import BrowserContext, Page, expect
+from tests.support.server import ADMIN_PASSWORD, REPO, OqtoServer
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+WEB_DIST = REPO / "src" / "oqto" / "web_dist"
+WEB_SOURCES = REPO / "web"
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+# The `new_context` fixture: a fresh browser context (own cookies: another person).
+NewContext = Callable[..., BrowserContext]
+
+
+def sign_in(page: Page, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in").click()
+
+
+def screenshot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def unnamed_controls(page: Page) -> list[str]:
+    """Interactive elements without an accessible name, read from the accessibility tree
+    (a control with a name appears there as `- button "Name"`)."""
+    snapshot = page.locator("body").aria_snapshot()
+    roles = ("button", "link", "textbox", "combobox", "checkbox", "radio", "slider")
+    return [
+        line.strip()
+        for line in snapshot.splitlines()
+        if line.strip().removeprefix("- ").rstrip(":") in roles
+    ]
+
+
+def open_session(page: Page, session: dict[str, Any]) -> None:
+    page.goto(f"/sessions/{session['id']}")
+    expect(page.get_by_role("heading", name=str(session["workspace"]))).to_be_visible()
+    expect(page.locator(".session-head .badge")).to_have_text("Running")
+
+
+def workspace_dir(server: OqtoServer, session: dict[str, Any], user: str = "admin") -> Path:
+    return server.workspaces / user / str(session["workspace"])

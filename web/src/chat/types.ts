@@ -1,0 +1,97 @@
+/** The parts of opencode's API the chat uses (opencode 1.18; see its `/doc`). */
+
+export interface ModelRef {
+  providerID: string;
+  modelID: string;
+}
+
+export interface OcSession {
+  id: string;
+  title: string;
+  parentID?: string;
+  directory?: string;
+  time: { created: number; updated: number };
+}
+
+export interface MessageInfo {
+  id: string;
+  sessionID: string;
+  role: "user" | "assistant";
+  time: { created: number; completed?: number };
+  error?: { name: string; data?: { message?: string } };
+  modelID?: string;
+  providerID?: string;
+}
+
+export type ToolStatus = "pending" | "running" | "completed" | "error";
+
+export interface ToolState {
+  status: ToolStatus;
+  input?: Record<string, unknown>;
+  output?: string;
+  error?: string;
+  title?: string;
+  metadata?: Record<string, unknown>;
+}
+
+interface PartBase {
+  id: string;
+  messageID: string;
+  sessionID: string;
+}
+
+export interface TextPart extends PartBase {
+  type: "text" | "reasoning";
+  text: string;
+  synthetic?: boolean;
+  time?: { start: number; end?: number };
+}
+
+export interface ToolPart extends PartBase {
+  type: "tool";
+  tool: string;
+  callID: string;
+  state: ToolState;
+}
+
+export interface PatchPart extends PartBase {
+  type: "patch";
+  files: string[];
+}
+
+export interface FilePart extends PartBase {
+  type: "file";
+  filename?: string;
+  mime?: string;
+}
+
+export interface OtherPart extends PartBase {
+  type: "step-start" | "step-finish" | "snapshot" | "agent" | "retry" | "compaction" | "subtask";
+}
+
+export type Part = TextPart | ToolPart | PatchPart | FilePart | OtherPart;
+
+export interface Message {
+  info: MessageInfo;
+  parts: Part[];
+}
+
+export type RunStatus = "idle" | "busy" | "retry";
+
+export interface PermissionRequest {
+  id: string;
+  sessionID: string;
+  permission: string;
+  patterns: string[];
+}
+
+export interface ProviderList {
+  providers: { id: string; name: string; models: Record<string, { id: string; name: string }> }[];
+  default: Record<string, string>;
+}
+
+/** One event from opencode's `/event` stream (only the fields the chat reads). */
+export interface OcEvent {
+  type: string;
+  properties: Record<string, unknown>;
+}

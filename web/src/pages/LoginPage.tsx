@@ -1,0 +1,84 @@
+import { useState, type SubmitEvent } from "react";
+import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
+import { ApiError, errorMessage } from "../api/http";
+import { useAuth } from "../auth/AuthContext";
+import { ErrorText } from "../components/bits";
+import { safeNext } from "../lib/redirect";
+import { useTitle } from "../lib/useTitle";
+
+function loginError(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 401) return "Wrong username or password.";
+    if (error.status === 429) return `Too many failed attempts. Try again in ${error.retryAfter ?? 60} s.`;
+  }
+  return errorMessage(error);
+}
+
+export function LoginPage() {
+  useTitle("Sign in");
+  const { user, signIn } = useAuth();
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const next = safeNext(params.get("next"));
+  const [username, setUsername] = useState("");
+  const [password, setPassword] = useState("");
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  if (user) return <Navigate to={next} replace />;
+
+  const submit = async (event: SubmitEvent): Promise<void> => {
+    event.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await signIn(username.trim(), password);
+      void navigate(next, { replace: true });
+    } catch (e) {
+      setError(loginError(e));
+      setBusy(false);
+    }
+  };
+
+  return (
+    <main id="main" className="auth-page">
+      <form className="card auth-card" onSubmit={(e) => void submit(e)} aria-labelledby="login-title">
+        <div className="auth-brand">
+          <img src="/favicon.svg" alt="" width="40" height="40" />
+          <h1 id="login-title">Sign in to Oqto</h1>
+        </div>
+        <label className="field">
+          <span>Username</span>
+          <input
+            name="username"
+            autoComplete="username"
+            autoCapitalize="none"
+            spellCheck={false}
+            required
+            value={username}
+            onChange={(e) => setUsername(e.target.value)}
+            autoFocus
+          />
+        </label>
+        <label className="field">
+          <span>Password</span>
+          <input
+            name="password"
+            type="password"
+            autoComplete="current-password"
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        </label>
+        <ErrorText error={error} />
+        <button type="submit" className="primary" disabled={busy}>
+          {busy ? "Signing in…" : "Sign in"}
+        </button>
+        <p className="muted">
+          Have an invite code? <Link to="/register">Create an account</Link>
+        </p>
+      </form>
+    </main>
+  );
+}
