@@ -65,7 +65,7 @@ def _stale_build() -> str | None:
     return f"the web UI build is older than {newer[0].relative_to(REPO)}" if newer else None
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="package", autouse=True)
 def _prerequisites() -> None:
     path = tool_env()["PATH"]
     missing = [name for name in ("opencode", "ttyd") if shutil.which(name, path=path) is None]
@@ -78,13 +78,13 @@ def _prerequisites() -> None:
         pytest.fail(f"{problem}: run scripts/setup.sh (or npm run build in web/)", pytrace=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def fake_llm() -> Iterator[FakeLLM]:
     with FakeLLM() as llm:
         yield llm
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[OqtoServer]:
     root = tmp_path_factory.mktemp("oqto-browser")
     opencode_json = root / "opencode.json"
@@ -98,20 +98,22 @@ def server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Itera
         assert tagged_pids(under=srv.root) == {}, "session processes left after the server stopped"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def api(server: OqtoServer) -> Iterator[httpx.Client]:
     """The admin, through the API: for setting up and checking what the UI did."""
     with server.client(server.login()) as client:
         yield client
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while sync_playwright() is open, the main thread has a
+# running event loop, and every later test's asyncio.run() would fail.
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as pw:
         yield pw
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     instance = playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -173,7 +175,7 @@ def page(new_context: NewContext) -> Page:
     return tab
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def shared_session(server: OqtoServer, api: httpx.Client) -> dict[str, Any]:
     """One running session for the chat, files and terminal tests (starting opencode is
     the slow part of these tests)."""
