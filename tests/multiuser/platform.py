@@ -17,7 +17,7 @@ from tests.support.server import OPENCODE_HOME, TOOLS_BIN, VENV_BIN, free_port, 
 
 from oqto.control.db.engine import make_engine, make_sessionmaker, sqlite_url
 from oqto.control.db.models import Role
-from oqto.osutil.accounts import LinuxAccount
+from oqto.osutil.accounts import LinuxAccount, lookup
 from oqto.provisioning.direct import (
     Provisioned,
     provision_user_without_systemd,
@@ -208,6 +208,11 @@ stop_grace_seconds = 3
                 socket_pattern=SOCKET_PATTERN,
                 runner_log=log,
             )
+        except BaseException:
+            # The account may exist already; the session teardown only knows added users.
+            if (account := lookup(linux_name)) is not None:
+                remove_account(account)
+            raise
         finally:
             engine.dispose()
         user = PlatformUser(name=name, provisioned=provisioned, log=log)

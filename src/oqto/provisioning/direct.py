@@ -175,7 +175,7 @@ def provision_user_without_systemd(
     socket_path = Path(socket_pattern.format(uid=account.uid, user=account.name))
     try:
         wait_for_runner(socket_path, account.uid, runner, RUNNER_START_TIMEOUT)
-    except ProvisioningError:
+    except BaseException:  # whatever went wrong, do not leave a runner nobody tracks
         runner.terminate()
         runner.wait(10)
         raise
