@@ -181,12 +181,12 @@ step_python() {
 UV=""
 step_uv() {
     mark_required uv
-    if [ -x "$TOOLS/uv-venv/bin/uv" ]; then
-        UV="$TOOLS/uv-venv/bin/uv"
-    elif command -v uv >/dev/null 2>&1; then
-        UV="$(command -v uv)"
+    # Always the pinned uv in a private venv (not whatever `uv` is on PATH): the lock is
+    # read by one known version, and the systemd test uses this venv's pip and uv.
+    local want="$TOOLS/uv-venv/bin/uv"
+    if [ -x "$want" ] && [ "$("$want" --version 2>/dev/null | awk '{print $2}')" = "$UV_VERSION" ]; then
+        UV="$want"
     elif [ -n "$PY" ]; then
-        # A private venv keeps uv out of the system/user site-packages.
         if ! "$PY" -c 'import ensurepip, venv' >/dev/null 2>&1; then
             apt_install python3-venv || true
         fi
@@ -195,7 +195,7 @@ step_uv() {
         if "$PY" -m venv "$TOOLS/uv-venv" &&
             "$TOOLS/uv-venv/bin/python" -m pip install -q --disable-pip-version-check \
                 "uv==$UV_VERSION"; then
-            UV="$TOOLS/uv-venv/bin/uv"
+            UV="$want"
         fi
     fi
     if [ -z "$UV" ] || ! "$UV" --version >/dev/null 2>&1; then
