@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Select, select, update
 
+from oqto.control.api.schemas import RowOut
 from oqto.control.auth.deps import CurrentPrincipal, CurrentUser
 from oqto.control.auth.passwords import hash_password, password_problem, verify_password
 from oqto.control.auth.tokens import issue_token, revoke_token
@@ -35,15 +36,11 @@ class ApiTokenCreateIn(_In):
     expires_in_days: int | None = Field(default=90, ge=1, le=3650)
 
 
-class ApiTokenOut(BaseModel):
+class ApiTokenOut(RowOut):
     id: str
     name: str | None
     created_at: dt.datetime
     expires_at: dt.datetime | None
-
-    @classmethod
-    def of(cls, row: AuthToken) -> ApiTokenOut:
-        return cls(id=row.id, name=row.name, created_at=row.created_at, expires_at=row.expires_at)
 
 
 class ApiTokenCreatedOut(BaseModel):

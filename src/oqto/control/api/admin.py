@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DBSession
 
-from oqto.control.api.schemas import SessionOut, UserCreateIn, UserOut
+from oqto.control.api.schemas import RowOut, SessionOut, UserCreateIn, UserOut
 from oqto.control.auth.deps import CurrentAdmin
 from oqto.control.auth.passwords import hash_password, password_problem
 from oqto.control.auth.tokens import revoke_all_for_user
@@ -59,7 +59,7 @@ class InviteCreateIn(_In):
     note: str | None = Field(default=None, max_length=256)
 
 
-class InviteOut(BaseModel):
+class InviteOut(RowOut):
     id: str
     prefix: str
     role: Role
@@ -69,20 +69,6 @@ class InviteOut(BaseModel):
     created_at: dt.datetime
     expires_at: dt.datetime | None
     revoked_at: dt.datetime | None
-
-    @classmethod
-    def of(cls, row: Invite) -> InviteOut:
-        return cls(
-            id=row.id,
-            prefix=row.prefix,
-            role=row.role,
-            max_uses=row.max_uses,
-            uses=row.uses,
-            note=row.note,
-            created_at=row.created_at,
-            expires_at=row.expires_at,
-            revoked_at=row.revoked_at,
-        )
 
 
 class InviteCreatedOut(BaseModel):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oqto.control.db.models import Role, Session, SessionStatus, User
+from oqto.control.db.models import Role, SessionStatus
 
 
 class _In(BaseModel):
@@ -26,22 +27,22 @@ class TokenOut(BaseModel):
     user: UserOut
 
 
-class UserOut(BaseModel):
+class RowOut(BaseModel):
+    """A response read straight from a database row's attributes (no field-by-field copy)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    @classmethod
+    def of(cls, row: object) -> Self:
+        return cls.model_validate(row)
+
+
+class UserOut(RowOut):
     id: str
     username: str
     role: Role
     disabled: bool
     created_at: dt.datetime
-
-    @classmethod
-    def of(cls, user: User) -> UserOut:
-        return cls(
-            id=user.id,
-            username=user.username,
-            role=user.role,
-            disabled=user.disabled,
-            created_at=user.created_at,
-        )
 
 
 USERNAME_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
@@ -57,24 +58,13 @@ class SessionCreateIn(_In):
     workspace: str = Field(min_length=1, max_length=255)
 
 
-class SessionOut(BaseModel):
+class SessionOut(RowOut):
     id: str
     workspace: str
     status: SessionStatus
     error: str | None
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    @classmethod
-    def of(cls, row: Session) -> SessionOut:
-        return cls(
-            id=row.id,
-            workspace=row.workspace,
-            status=row.status,
-            error=row.error,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-        )
 
 
 class HealthOut(BaseModel):
