@@ -45,6 +45,7 @@ __all__ = [
     "opencode_endpoint",
     "patched_environ",
     "percentile",
+    "publish",
     "ratio",
     "summarize",
     "tagged_exact",
@@ -158,6 +159,18 @@ def write_report(name: str, data: dict[str, Any], markdown: str) -> tuple[Path, 
     json_path.write_text(json.dumps(data, indent=2, default=str) + "\n")
     md_path.write_text(markdown.rstrip() + "\n")
     return json_path, md_path
+
+
+def publish(name: str, data: dict[str, Any], markdown: str, leftovers: Any) -> int:
+    """Print the tables, write the report, and turn leftover processes into exit 1."""
+    print()
+    print(markdown)
+    json_path, md_path = write_report(name, data, markdown)
+    print(f"\nreport: {json_path}\n        {md_path}")
+    if leftovers:
+        print(f"ERROR: processes were left behind: {leftovers}", file=sys.stderr)
+        return 1
+    return 0
 
 
 # -- environment -----------------------------------------------------------------------

@@ -46,9 +46,9 @@ from common import (
     md_table,
     opencode_endpoint,
     percentile,
+    publish,
     ratio,
     summarize,
-    write_report,
 )
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
 
@@ -548,14 +548,7 @@ def main() -> int:
         "leftover_processes": bench.leftovers,
     }
     md = markdown(args, out, ratios)
-    print()
-    print(md)
-    json_path, md_path = write_report("proxy_latency", report, md)
-    print(f"\nreport: {json_path}\n        {md_path}")
-    if bench.leftovers:
-        print(f"ERROR: processes were left behind: {bench.leftovers}", file=sys.stderr)
-        return 1
-    return 0
+    return publish("proxy_latency", report, md, bench.leftovers)
 
 
 if __name__ == "__main__":

@@ -46,10 +46,10 @@ from common import (
     md_table,
     patched_environ,
     percentile,
+    publish,
     ratio,
     summarize,
     tagged_exact,
-    write_report,
 )
 
 from oqto.config import load_config
@@ -486,14 +486,7 @@ def main() -> int:
         "leftover_processes": bench.leftovers,
     }
     md = markdown(args, raw, result)
-    print()
-    print(md)
-    json_path, md_path = write_report("session_start", report, md)
-    print(f"\nreport: {json_path}\n        {md_path}")
-    if bench.leftovers:
-        print(f"ERROR: processes were left behind: {bench.leftovers}", file=sys.stderr)
-        return 1
-    return 0
+    return publish("session_start", report, md, bench.leftovers)
 
 
 if __name__ == "__main__":
