@@ -4,6 +4,7 @@ silently falls back to a default."""
 from __future__ import annotations
 
 import enum
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated
@@ -43,6 +44,26 @@ class ServerSection(_Section):
     data_dir: Path | None = None
     public_url: str | None = None
     allowed_origins: list[str] = Field(default_factory=list)
+    # Peers (IP addresses or CIDR networks) whose X-Forwarded-For / X-Forwarded-Proto are
+    # believed. Empty: none, so no local process can pick the address the throttle sees.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # The front door: everything an unauthenticated client can make large or slow.
+    max_header_bytes: Annotated[int, Field(ge=1024, le=1 << 20)] = 32 * 1024
+    header_timeout_seconds: Annotated[float, Field(gt=0, le=300)] = 10.0
+    keepalive_timeout_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
+    max_connections_per_client: Annotated[int, Field(ge=1, le=100_000)] = 128
+    # One WebSocket message, either direction (browser -> us, session service -> us).
+    ws_max_message_bytes: Annotated[int, Field(ge=1024, le=256 << 20)] = 4 << 20
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {entry!r}") from None
+        return value
 
     @field_validator("listen")
     @classmethod
@@ -95,6 +116,8 @@ class AuthSection(_Section):
     session_ttl_hours: Annotated[int, Field(ge=1, le=24 * 365)] = 168
     login_max_failures: Annotated[int, Field(ge=1, le=1000)] = 5
     login_window_seconds: Annotated[int, Field(ge=1, le=86400)] = 300
+    # argon2id costs 64 MiB and most of a core per check: at most this many at once.
+    max_concurrent_password_checks: Annotated[int, Field(ge=1, le=64)] = 2
     cookie_secure: bool | None = None
 
 
