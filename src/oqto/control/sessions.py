@@ -289,3 +289,30 @@ class SessionService:
 
     async def cancel_starts(self) -> None:
         await asyncio.gather(*(self._cancel_start(sid) for sid in list(self._starting)))
+
+    async def stop_all_for(self, user: User) -> int:
+        """Stop every active session of `user` through the ordinary stop path (a disabled
+        account keeps nothing running); returns how many stopped. One that cannot be
+        stopped now (runner unreachable) is logged and left for the next call."""
+
+        def active() -> list[str]:
+            with self._db() as db:
+                return list(
+                    db.scalars(
+                        select(Session.id).where(
+                            Session.user_id == user.id, Session.status.in_(ACTIVE)
+                        )
+                    )
+                )
+
+        stopped = 0
+        for session_id in await asyncio.to_thread(active):
+            try:
+                await self.stop(user, session_id)
+            except ApiError as exc:
+                log.warning(
+                    "could not stop session %s of %s: %s", session_id, user.username, exc.message
+                )
+                continue
+            stopped += 1
+        return stopped
