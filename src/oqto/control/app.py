@@ -51,7 +51,8 @@ def make_backend(config: OqtoConfig, paths: ServerPaths, single_user: bool) -> B
 
 def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext, Backend]:
     """Everything that can fail on bad config or a bad database fails here, before the
-    server binds its port."""
+    server accepts a connection (its port is bound first, so that a taken port fails before
+    anything is written)."""
     paths = resolve_paths(config)
     paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(paths.database_url)

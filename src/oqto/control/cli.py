@@ -16,6 +16,7 @@ from oqto.config import BackendMode, ConfigError, load_config
 from oqto.config.model import parse_listen
 from oqto.control.app import build_context, create_app
 from oqto.control.bootstrap import BootstrapError, ensure_admin
+from oqto.control.frontdoor import uvicorn_config
 from oqto.logs import setup_logging
 from oqto.osutil.sdnotify import notify
 
@@ -77,15 +78,18 @@ def serve(
         host, port = parse_listen(listen or cfg.server.listen)
     except ValueError as exc:
         raise fail(f"--listen: {exc}") from None
-    try:
-        ctx, backend = build_context(cfg, single_user=single)
-        created = ensure_admin(ctx.db)
-    except BootstrapError as exc:
-        raise fail(str(exc)) from None
+    # The port first: a taken port must fail before the database is migrated or the first
+    # administrator created, or the generated password would be made and never shown.
     try:
         sock = bind(host, port)
     except OSError as exc:
         raise fail(f"cannot listen on {host}:{port} ([server] listen): {exc.strerror}") from None
+    try:
+        ctx, backend = build_context(cfg, single_user=single)
+        created = ensure_admin(ctx.db)
+    except BootstrapError as exc:
+        sock.close()
+        raise fail(str(exc)) from None
 
     if created is not None:
         if created.generated_password:
@@ -107,16 +111,7 @@ def serve(
         highlight=False,
     )
     err.print(f"Open [bold]{browser_url(host, port)}[/] in your browser", highlight=False)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(ctx, backend),
-            log_config=None,
-            access_log=False,
-            ws_ping_interval=20.0,
-            ws_ping_timeout=20.0,
-            timeout_graceful_shutdown=10,
-        )
-    )
+    server = uvicorn.Server(uvicorn_config(create_app(ctx, backend), cfg.server))
     asyncio.run(_serve(server, sock))
     if not server.started:
         sys.exit(1)
