@@ -1,5 +1,6 @@
-"""`POST /api/auth/register`: invite codes, and in multi-user mode a Linux account made by
-the usermgr helper; all or nothing."""
+"""`POST /api/auth/register`: invite codes and a Linux account made by the usermgr helper;
+all or nothing. (Single-user mode refuses registration; the refusals that come before the
+helper is asked are tested in tests/unit/test_register_api.py.)"""
 
 from __future__ import annotations
 
@@ -49,53 +50,6 @@ def body(name: str, code: str, password: str = PASSWORD) -> dict[str, str]:
 
 
 @pytest.fixture
-def single(install: Install) -> Iterator[tuple[TestClient, ControlContext]]:
-    client, ctx = app_for(install, single_user=True)
-    with client:
-        yield client, ctx
-
-
-def test_single_user_mode_registers_a_database_user(
-    single: tuple[TestClient, ControlContext],
-) -> None:
-    client, ctx = single
-    code = invite(ctx, uses=1, role=Role.ADMIN)
-    response = client.post("/api/auth/register", json=body("newbie", code))
-    assert response.status_code == 201, response.text
-    assert response.json()["username"] == "newbie" and response.json()["role"] == "admin"
-    with ctx.db() as db:
-        row = db.scalar(select(User).where(User.username == "newbie"))
-        assert row is not None and row.linux_user is None
-    assert uses(ctx) == [1]
-    login = client.post("/api/auth/login", json={"username": "newbie", "password": PASSWORD})
-    assert login.status_code == 200
-    # The code is used up now.
-    again = client.post("/api/auth/register", json=body("second", code))
-    assert again.status_code == 400 and again.json()["error"] == "invalid_invite"
-
-
-def test_refusals_consume_nothing(single: tuple[TestClient, ControlContext]) -> None:
-    client, ctx = single
-    code = invite(ctx, uses=5)
-    with ctx.db.begin() as db:
-        db.add(User(username="taken", password_hash=hash_password("x-pass-123"), role=Role.USER))
-    assert client.post("/api/auth/register", json=body("taken", code)).status_code == 409
-    weak = client.post("/api/auth/register", json=body("weakling", code, "short"))
-    assert weak.status_code == 400 and weak.json()["error"] == "weak_password"
-    assert client.post("/api/auth/register", json=body("Bad Name", code)).status_code == 422
-    assert uses(ctx) == [0]
-
-
-def test_bad_codes_are_throttled(single: tuple[TestClient, ControlContext]) -> None:
-    client, _ctx = single
-    statuses = [
-        client.post("/api/auth/register", json=body("guess", f"inv_wrong{i}")).status_code
-        for i in range(7)
-    ]
-    assert statuses[:5] == [400] * 5 and statuses[-1] == 429
-
-
-@pytest.fixture
 def multi(install: Install) -> Iterator[tuple[TestClient, ControlContext, Install]]:
     client, ctx = app_for(install, single_user=False)
     with client:
@@ -121,6 +75,50 @@ def test_multi_user_mode_provisions_through_usermgr(
         assert row is not None and (row.linux_user, row.linux_uid) == (account.name, account.uid)
     assert runner.ping(Path(f"/run/user/{account.uid}/oqto-runner.sock"), account.uid)
     assert uses(ctx) == [1]
+    login = client.post("/api/auth/login", json={"username": name, "password": PASSWORD})
+    assert login.status_code == 200
+    # The code is used up now; the answer does not say so.
+    again = client.post("/api/auth/register", json=body(unique_name(), code))
+    assert again.status_code == 400 and again.json()["error"] == "registration_failed"
+
+
+def test_refusals_consume_nothing(multi: tuple[TestClient, ControlContext, Install]) -> None:
+    client, ctx, _install = multi
+    code = invite(ctx, uses=5)
+    with ctx.db.begin() as db:
+        db.add(User(username="taken", password_hash=hash_password("x-pass-123"), role=Role.USER))
+    taken = client.post("/api/auth/register", json=body("taken", code))
+    assert taken.status_code == 400 and taken.json()["error"] == "registration_failed"
+    weak = client.post("/api/auth/register", json=body("weakling", code, "short"))
+    assert weak.status_code == 400 and weak.json()["error"] == "weak_password"
+    assert client.post("/api/auth/register", json=body("Bad Name", code)).status_code == 422
+    assert uses(ctx) == [0]
+
+
+def test_the_service_accounts_name_is_not_revealed(
+    multi: tuple[TestClient, ControlContext, Install],
+) -> None:
+    """An existing Linux account (here the service account, `<prefix>svc...`) gets the
+    same answer as a bad invite, and the helper is never asked."""
+    client, ctx, install = multi
+    name = install.service.name.removeprefix(PREFIX)
+    response = client.post("/api/auth/register", json=body(name, invite(ctx)))
+    assert response.status_code == 400 and response.json()["error"] == "registration_failed"
+    assert uses(ctx) == [0]
+
+
+def test_a_32_character_name_is_a_400_not_a_500(
+    multi: tuple[TestClient, ControlContext, Install],
+) -> None:
+    """The helper is running: before, it was asked and its refusal became a 500."""
+    client, ctx, install = multi
+    sock = install.root / "usermgr" / "usermgr.sock"
+    with running_server(install.config, sock, 0, install.service.gid):
+        response = client.post("/api/auth/register", json=body("n" * 32, invite(ctx)))
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_username"
+    assert f"at most {32 - len(PREFIX)} characters" in response.json()["message"]
+    assert uses(ctx) == [0]
 
 
 def test_usermgr_down_means_503_and_nothing_created(
@@ -155,6 +153,7 @@ def test_database_failure_rolls_the_account_back(
     sock = install.root / "usermgr" / "usermgr.sock"
     with running_server(install.config, sock, 0, install.service.gid):
         response = client.post("/api/auth/register", json=body(name, code))
-    assert response.status_code == 409, response.text
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "registration_failed"
     assert lookup(PREFIX + name) is None
     assert uses(ctx) == [0]

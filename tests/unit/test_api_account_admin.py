@@ -3,34 +3,57 @@ through the real app in-process."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select, update
 
 from oqto.config import load_config
+from oqto.control.api.account import MAX_API_TOKENS
 from oqto.control.app import build_context, create_app
+from oqto.control.auth.deps import Principal
 from oqto.control.auth.passwords import hash_password
+from oqto.control.auth.tokens import issue_token, resolve_token
+from oqto.control.bootstrap import BootstrapError
 from oqto.control.context import ControlContext
-from oqto.control.db.models import Role, Session, SessionStatus, User
+from oqto.control.db.models import AuthToken, Invite, Role, Session, SessionStatus, TokenKind, User
 
 ADMIN_PW = "admin-password-1"
 USER_PW = "user-password-1"
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Iterator[FastAPI]:
+def make_app(tmp_path: Path, single_user: bool) -> FastAPI:
     config = tmp_path / "c.toml"
     config.write_text(
         f'[server]\ndata_dir = "{tmp_path}/data"\n[local]\nsocket_dir = "{tmp_path}/run"\n'
+        f'runner_socket_pattern = "{tmp_path}/runner-{{uid}}.sock"\n'
     )
-    ctx, backend = build_context(load_config(config, environ={}).config, single_user=True)
+    ctx, backend = build_context(load_config(config, environ={}).config, single_user=single_user)
+    # Two users even in single-user mode (which could not add the second itself): the
+    # routes' own rules (ownership, admin role) are what most tests here check.
     with ctx.db.begin() as db:
         db.add(User(username="boss", password_hash=hash_password(ADMIN_PW), role=Role.ADMIN))
         db.add(User(username="alice", password_hash=hash_password(USER_PW), role=Role.USER))
-    yield create_app(ctx, backend)
+    return create_app(ctx, backend)
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[FastAPI]:
+    yield make_app(tmp_path, single_user=True)
+
+
+@pytest.fixture
+def multi(tmp_path: Path) -> Iterator[FastAPI]:
+    """Multi-user mode, where users and invites can be added (no runner is needed for
+    users without a Linux account)."""
+    yield make_app(tmp_path, single_user=False)
 
 
 def ctx_of(app: FastAPI) -> ControlContext:
@@ -161,7 +184,9 @@ def test_admin_routes_refuse_non_admins(alice: TestClient) -> None:
         assert response.json()["error"] == "forbidden"
 
 
-def test_create_disable_enable_reset_and_delete_a_user(app: FastAPI, admin: TestClient) -> None:
+def test_create_disable_enable_reset_and_delete_a_user(multi: FastAPI) -> None:
+    app = multi
+    admin = login(app, "boss", ADMIN_PW)
     created = admin.post(
         "/api/admin/users", json={"username": "bob", "password": "bob-password", "role": "user"}
     )
@@ -246,7 +271,8 @@ def test_runner_health_in_single_user_mode_is_in_process(app: FastAPI, admin: Te
 # -- admin: invites ------------------------------------------------------------------------
 
 
-def test_invites_create_list_revoke(admin: TestClient) -> None:
+def test_invites_create_list_revoke(multi: FastAPI) -> None:
+    admin = login(multi, "boss", ADMIN_PW)
     created = admin.post(
         "/api/admin/invites",
         json={"max_uses": 3, "expires_in_hours": 24, "role": "user", "note": "for carol"},
@@ -292,3 +318,127 @@ def test_all_sessions_and_force_stop(app: FastAPI, admin: TestClient, alice: Tes
     assert stopped.json()["status"] == "stopped" and stopped.json()["username"] == "alice"
     assert alice.get(f"/api/sessions/{session_id}").json()["status"] == "stopped"
     assert admin.post("/api/admin/sessions/nope/stop").status_code == 404
+
+
+# -- single-user mode has exactly one platform user -----------------------------------------
+
+
+def test_single_user_mode_refuses_new_users_and_invites(app: FastAPI, admin: TestClient) -> None:
+    """The finding: single-user mode accepted other platform users, who then ran as the
+    server's own account."""
+    with ctx_of(app).db() as db:
+        before = db.scalar(select(func.count()).select_from(User))
+    for path, body in (
+        ("/api/admin/users", {"username": "mallory", "password": "mallory-pw-1"}),
+        ("/api/admin/invites", {"max_uses": 1}),
+    ):
+        response = admin.post(path, json=body)
+        assert response.status_code == 409, (path, response.text)
+        assert response.json()["error"] == "single_user"
+        assert "[local] single_user" in response.json()["message"]
+        assert "server's own Linux account" in response.json()["message"]
+    with ctx_of(app).db() as db:
+        assert db.scalar(select(func.count()).select_from(User)) == before
+        assert db.scalar(select(func.count()).select_from(Invite)) == 0
+
+
+def test_single_user_mode_refuses_to_start_with_more_than_one_user(tmp_path: Path) -> None:
+    """A database left from multi-user mode must not bring its users along."""
+    make_app(tmp_path, single_user=False)  # boss and alice
+    config = load_config(tmp_path / "c.toml", environ={}).config
+    with pytest.raises(BootstrapError, match=r"2 enabled users \(alice, boss\)"):
+        build_context(config, single_user=True)
+    ctx, _backend = build_context(config, single_user=False)
+    with ctx.db.begin() as db:
+        db.execute(update(User).where(User.username == "alice").values(disabled=True))
+    build_context(config, single_user=True)  # one enabled user: fine
+
+
+# -- the API token cap holds under concurrency --------------------------------------------
+
+
+def test_the_api_token_cap_holds_under_concurrent_creates(app: FastAPI) -> None:
+    """The finding: concurrent creates took the cap of 50 to 61."""
+    alice_id = user_id(app, "alice")
+    with ctx_of(app).db.begin() as db:
+        alice_row = db.get(User, alice_id)
+        assert alice_row is not None
+        for i in range(MAX_API_TOKENS - 10):
+            issue_token(db, alice_row, TokenKind.API, None, name=f"old{i}")
+        # Expired and revoked tokens do not count.
+        issue_token(db, alice_row, TokenKind.API, dt.timedelta(seconds=-1), name="expired")
+    token = login(app, "alice", USER_PW).headers["Authorization"]
+
+    async def burst() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://t", headers={"Authorization": token}
+        ) as client:
+            responses = await asyncio.gather(
+                *(client.post("/api/account/tokens", json={"name": f"n{i}"}) for i in range(40))
+            )
+        return [r.status_code for r in responses]
+
+    statuses = asyncio.run(burst())
+    assert statuses.count(201) == 10, statuses
+    assert statuses.count(409) == 30, statuses
+    with ctx_of(app).db() as db:
+        live = db.scalar(
+            select(func.count())
+            .select_from(AuthToken)
+            .where(
+                AuthToken.user_id == alice_id,
+                AuthToken.kind == TokenKind.API,
+                AuthToken.revoked_at.is_(None),
+                AuthToken.name != "expired",
+            )
+        )
+    assert live == MAX_API_TOKENS
+
+
+# -- disable ends everything; delete leaves Linux accounts to oqtoctl ---------------------
+
+
+def test_disabling_a_user_stops_their_sessions_and_ends_their_connections(
+    app: FastAPI, admin: TestClient
+) -> None:
+    """The finding: a disabled user's sessions kept running."""
+    ctx = ctx_of(app)
+    alice_id = user_id(app, "alice")
+    with ctx.db.begin() as db:
+        row = Session(user_id=alice_id, workspace="w", status=SessionStatus.RUNNING)
+        db.add(row)
+        db.flush()
+        session_id = row.id
+    token = login(app, "alice", USER_PW).headers["Authorization"].removeprefix("Bearer ")
+    with ctx.db() as db:
+        resolved = resolve_token(db, token)
+    assert resolved is not None
+    ended = threading.Event()
+    ctx.live.track(Principal(*resolved, via_cookie=False), ended.set)
+
+    assert admin.post(f"/api/admin/users/{alice_id}/disable").status_code == 200
+    assert ended.wait(5)
+    with ctx.db() as db:
+        stopped = db.get(Session, session_id)
+        assert stopped is not None and stopped.status is SessionStatus.STOPPED
+
+
+def test_deleting_a_user_with_a_linux_account_points_to_oqtoctl(multi: FastAPI) -> None:
+    admin = login(multi, "boss", ADMIN_PW)
+    with ctx_of(multi).db.begin() as db:
+        db.add(
+            User(
+                username="carol",
+                password_hash="x",
+                role=Role.USER,
+                linux_user="oqto_carol",
+                linux_uid=4242,
+            )
+        )
+    carol = user_id(multi, "carol")
+    response = admin.delete(f"/api/admin/users/{carol}")
+    assert response.status_code == 409
+    assert response.json()["error"] == "use_oqtoctl"
+    assert "oqtoctl user delete carol" in response.json()["message"]
+    assert carol in [u["id"] for u in admin.get("/api/admin/users").json()]

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
 from oqto.config import load_config
 from oqto.control.api import events
@@ -18,7 +20,7 @@ from oqto.control.api.events import QUEUE_SIZE, SessionEventHub, encode_change
 from oqto.control.app import build_context, create_app
 from oqto.control.auth.passwords import hash_password
 from oqto.control.context import ControlContext
-from oqto.control.db.models import Role, Session, SessionStatus, User, utcnow
+from oqto.control.db.models import AuthToken, Role, Session, SessionStatus, User, utcnow
 
 
 def row(user_id: str, status: SessionStatus = SessionStatus.RUNNING) -> Session:
@@ -133,3 +135,37 @@ def test_the_stream_ends_once_its_token_is_revoked(
         assert TestClient(app).post("/api/auth/logout", headers=bearer).status_code == 204
         # The next heartbeat finds the token revoked and ends the stream.
         assert [line for line in lines if line and line != ": keepalive"] == []
+
+
+def read_until_end(lines: Iterator[str]) -> threading.Thread:
+    """Drain the stream in a thread; the thread ends when the stream does."""
+    reader = threading.Thread(target=lambda: [None for _ in lines], daemon=True)
+    reader.start()
+    return reader
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize("change", ["revoke", "disable", "role"])
+def test_the_stream_ends_soon_after_a_change_made_in_the_database(
+    tmp_path: Path, change: str
+) -> None:
+    """Another process (oqtoctl, an admin's SQL) revokes the sign-in: the stream must end
+    within seconds, not at some later heartbeat."""
+    app, ctx, uid, token = make_app(tmp_path)
+    ctx.live.interval = 0.1
+    with TestClient(app) as client:  # runs the lifespan, which runs the live check
+        bearer = {"Authorization": f"Bearer {token}"}
+        with client.stream("GET", "/api/events", headers=bearer) as response:
+            lines = response.iter_lines()
+            assert next(lines) == "event: resync"
+            with ctx.db.begin() as db:
+                if change == "revoke":
+                    db.execute(update(AuthToken).values(revoked_at=utcnow()))
+                elif change == "disable":
+                    db.execute(update(User).where(User.id == uid).values(disabled=True))
+                else:
+                    db.execute(update(User).where(User.id == uid).values(role=Role.ADMIN))
+            reader = read_until_end(lines)
+            reader.join(5)
+            assert not reader.is_alive(), f"the stream outlived the {change}"
+    assert ctx.live.tracked_count() == 0

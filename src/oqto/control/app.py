@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -11,8 +12,12 @@ from oqto.config.model import OqtoConfig
 from oqto.config.paths import default_data_dir, default_runtime_dir
 from oqto.control import web
 from oqto.control.api import account, admin, auth, docs, events, health, register, sessions
+from oqto.control.auth.live import LiveConnections
+from oqto.control.auth.passwords import PasswordGate
+from oqto.control.auth.proxies import TrustedProxyMiddleware
 from oqto.control.auth.ratelimit import LoginThrottle
 from oqto.control.backends import Backend, InProcessBackend, RunnerBackend
+from oqto.control.bootstrap import check_single_user
 from oqto.control.context import ControlContext, ServerPaths
 from oqto.control.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
 from oqto.control.errors import install_error_handlers
@@ -20,6 +25,7 @@ from oqto.control.proxy.upstream import UpstreamClients
 from oqto.control.requestlog import RequestLogMiddleware
 from oqto.control.runners import RunnerPool
 from oqto.control.sessions import SessionService
+from oqto.control.trustedproxies import TrustedProxies
 from oqto.userplane.factory import local_userplane
 
 
@@ -58,6 +64,8 @@ def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext
     engine = make_engine(paths.database_url)
     migrate(engine)
     db = make_sessionmaker(engine)
+    if single_user:
+        check_single_user(db)
     backend = make_backend(config, paths, single_user)
     service = SessionService(
         db, backend.userplane_for, max_running_per_user=config.sessions.max_running_per_user
@@ -71,6 +79,8 @@ def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext
         single_user=single_user,
         db=db,
         throttle=LoginThrottle(config.auth.login_max_failures, config.auth.login_window_seconds),
+        password_gate=PasswordGate(config.auth.max_concurrent_password_checks),
+        live=LiveConnections(db, service),
         sessions=service,
         upstreams=upstreams,
     )
@@ -81,9 +91,14 @@ def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         await backend.startup(ctx.sessions)
+        # Ends streams and WebSockets whose sign-in was revoked by another process.
+        live = asyncio.create_task(ctx.live.run())
         try:
             yield
         finally:
+            live.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await live
             await backend.shutdown(ctx.sessions)
             await ctx.upstreams.aclose()
 
@@ -108,6 +123,10 @@ def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
     # Last: its catch-all serves the browser app for every path the API does not own.
     web.install(app)
     app.add_middleware(RequestLogMiddleware)
+    # Outermost, so the request log and the throttle see the client a trusted proxy names.
+    app.add_middleware(
+        TrustedProxyMiddleware, proxies=TrustedProxies(ctx.config.server.trusted_proxies)
+    )
     return app
 
 

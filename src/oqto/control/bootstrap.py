@@ -1,5 +1,8 @@
 """First start: create the administrator. There is never a default password: it comes from
-OQTO_ADMIN_PASSWORD or is generated and shown exactly once."""
+OQTO_ADMIN_PASSWORD or is generated and shown exactly once.
+
+Single-user mode also refuses to start on a database with more than one enabled user
+(one left from multi-user mode, say): each of them would run as the server's account."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
+from oqto.control import singleuser
 from oqto.control.api.schemas import USERNAME_PATTERN
 from oqto.control.auth.passwords import hash_password, password_problem
 from oqto.control.db.models import Role, User
@@ -44,3 +48,20 @@ def ensure_admin(db: sessionmaker[DBSession]) -> CreatedAdmin | None:
             raise BootstrapError(f"OQTO_ADMIN_PASSWORD: {problem}")
         session.add(User(username=username, password_hash=hash_password(password), role=Role.ADMIN))
     return CreatedAdmin(username=username, generated_password=generated)
+
+
+def check_single_user(db: sessionmaker[DBSession]) -> None:
+    """Single-user mode has exactly one platform user: refuse a database with more."""
+    with db() as session:
+        names = list(
+            session.scalars(
+                select(User.username).where(User.disabled.is_(False)).order_by(User.username)
+            )
+        )
+    if len(names) > 1:
+        listed = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+        raise BootstrapError(
+            f"the database has {len(names)} enabled users ({listed}). "
+            + singleuser.explanation("having more than one user")
+            + " Or disable all but one first (oqtoctl user disable NAME)."
+        )

@@ -10,6 +10,8 @@ from sqlalchemy.orm import sessionmaker
 from starlette.requests import HTTPConnection
 
 from oqto.config.model import OqtoConfig
+from oqto.control.auth.live import LiveConnections
+from oqto.control.auth.passwords import PasswordGate
 from oqto.control.auth.ratelimit import LoginThrottle
 from oqto.control.proxy.upstream import UpstreamClients
 from oqto.control.sessions import SessionService
@@ -30,6 +32,8 @@ class ControlContext:
     single_user: bool
     db: sessionmaker[DBSession]
     throttle: LoginThrottle
+    password_gate: PasswordGate
+    live: LiveConnections
     sessions: SessionService
     upstreams: UpstreamClients
 

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
+from oqto.control import singleuser
 from oqto.control.db.models import Invite, Role
 from oqto.control.invites import (
     CODE_PREFIX,
@@ -63,6 +64,8 @@ def create(
 ) -> None:
     """Create an invite code (shown once; only its hash is stored)."""
     require_root("creating invites")
+    if ctl(context).config.local.single_user:
+        raise fail(singleuser.explanation("oqtoctl invite create"))
     try:
         lifetime = None if expires == "never" else parse_duration(expires)
     except InviteError as exc:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
+from oqto.control import singleuser
 from oqto.control.auth.passwords import hash_password
 from oqto.control.db.models import Role, User
 from oqto.ctl.context import Ctl, ctl, require_root
@@ -114,6 +115,8 @@ def create(
     on a failure everything this run did is rolled back."""
     require_root("creating users")
     c = ctl(context)
+    if c.config.local.single_user:
+        raise fail(singleuser.explanation("oqtoctl user create"))
     if adopt and linux_user is None:
         raise fail("--adopt needs --linux-user: name the account to adopt explicitly")
     if not _EMAIL.fullmatch(email):

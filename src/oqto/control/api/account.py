@@ -6,12 +6,13 @@ import datetime as dt
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 
 from oqto.control.api.schemas import RowOut
+from oqto.control.auth import guard
 from oqto.control.auth.deps import CurrentPrincipal, CurrentUser
-from oqto.control.auth.passwords import hash_password, password_problem, verify_password
-from oqto.control.auth.tokens import issue_token, revoke_token
+from oqto.control.auth.passwords import password_problem
+from oqto.control.auth.tokens import issue_token, lock_user, revoke_token
 from oqto.control.context import context
 from oqto.control.db.models import AuthToken, TokenKind, User, utcnow
 from oqto.control.errors import ApiError
@@ -53,36 +54,32 @@ def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, request
     """Every other token of the user is revoked (other browsers, API tokens): whoever may
     have learnt the old password may also hold one. The calling session stays signed in."""
     ctx = context(request)
-    client = request.client.host if request.client else "unknown"
-    username = principal.user.username
-    # Guessing the current password here is throttled like a login.
-    wait = ctx.throttle.retry_after(username, client)
-    if wait > 0:
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"too many failed attempts; try again in {int(wait) + 1} s",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
     problem = password_problem(body.new_password)
     if problem:
         raise ApiError(400, "weak_password", problem)
-    with ctx.db.begin() as db:
-        user = db.get(User, principal.user.id)
-        if user is None or not verify_password(user.password_hash, body.current_password):
-            ctx.throttle.record_failure(username, client)
+    # Guessing the current password here is throttled like a login.
+    with guard.attempt(ctx, request, principal.user.username, "attempts") as attempt:
+        with ctx.db() as db:
+            user = db.get(User, principal.user.id)
+        if user is None or not guard.verify(ctx, user.password_hash, body.current_password):
+            attempt.failed()
             raise ApiError(400, "wrong_password", "the current password is wrong")
-        user.password_hash = hash_password(body.new_password)
-        db.execute(
-            update(AuthToken)
-            .where(
-                AuthToken.user_id == user.id,
-                AuthToken.id != principal.token.id,
-                AuthToken.revoked_at.is_(None),
-            )
-            .values(revoked_at=utcnow())
-        )
-    ctx.throttle.reset(username)
+        new_hash = guard.hash_new(ctx, body.new_password)
+        with ctx.db.begin() as db:
+            db.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
+            revoked = db.scalars(
+                update(AuthToken)
+                .where(
+                    AuthToken.user_id == user.id,
+                    AuthToken.id != principal.token.id,
+                    AuthToken.revoked_at.is_(None),
+                )
+                .values(revoked_at=utcnow())
+                .returning(AuthToken.id)
+            ).all()
+        attempt.succeeded()
+    for token_id in revoked:
+        ctx.live.end_token(token_id)
 
 
 def _live_api_tokens(user: User) -> Select[AuthToken]:
@@ -112,7 +109,20 @@ def list_tokens(user: CurrentUser, request: Request) -> list[ApiTokenOut]:
 def create_token(body: ApiTokenCreateIn, user: CurrentUser, request: Request) -> ApiTokenCreatedOut:
     ttl = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
     with context(request).db.begin() as db:
-        if len(list(db.scalars(_live_api_tokens(user)))) >= MAX_API_TOKENS:
+        # Count and insert under the user's row lock: concurrent creates are serialised,
+        # so the cap holds (otherwise each counts 49 and all of them insert).
+        lock_user(db, user.id)
+        live = db.scalar(
+            select(func.count())
+            .select_from(AuthToken)
+            .where(
+                AuthToken.user_id == user.id,
+                AuthToken.kind == TokenKind.API,
+                AuthToken.revoked_at.is_(None),
+                AuthToken.expires_at.is_(None) | (AuthToken.expires_at > utcnow()),
+            )
+        )
+        if (live or 0) >= MAX_API_TOKENS:
             raise ApiError(409, "too_many_tokens", f"at most {MAX_API_TOKENS} API tokens")
         token, row = issue_token(db, user, TokenKind.API, ttl, name=body.name)
         return ApiTokenCreatedOut(token=token, info=ApiTokenOut.of(row))
@@ -120,9 +130,11 @@ def create_token(body: ApiTokenCreateIn, user: CurrentUser, request: Request) ->
 
 @router.delete("/tokens/{token_id}", status_code=204)
 def delete_token(token_id: str, user: CurrentUser, request: Request) -> None:
-    with context(request).db.begin() as db:
+    ctx = context(request)
+    with ctx.db.begin() as db:
         row = db.get(AuthToken, token_id)
         # Someone else's token id is reported like a missing one.
         if row is None or row.user_id != user.id or row.kind is not TokenKind.API:
             raise ApiError(404, "not_found", "no such API token")
         revoke_token(db, row.id)
+    ctx.live.end_token(token_id)

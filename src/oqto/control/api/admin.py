@@ -1,4 +1,7 @@
-"""Administration (admins only): users, invite codes, every user's sessions."""
+"""Administration (admins only): users, invite codes, every user's sessions.
+
+Disabling a user, resetting their password or deleting them also ends their live
+connections (`LiveConnections.end_user`); disabling and deleting stop their sessions."""
 
 from __future__ import annotations
 
@@ -12,16 +15,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DBSession
 
+from oqto.control import singleuser
 from oqto.control.api.schemas import RowOut, SessionOut, UserCreateIn, UserOut
+from oqto.control.auth import guard
 from oqto.control.auth.deps import CurrentAdmin
-from oqto.control.auth.passwords import hash_password, password_problem
+from oqto.control.auth.passwords import password_problem
 from oqto.control.auth.tokens import revoke_all_for_user
 from oqto.control.backends import RunnerBackend
 from oqto.control.context import context
 from oqto.control.db.models import Invite, Role, Session, User
 from oqto.control.errors import ApiError
 from oqto.control.invites import InviteError, create_invite, list_invites, revoke_invite
-from oqto.control.sessions import ACTIVE
 from oqto.protocol.runner import Method, PingResult
 from oqto.runner.client import RunnerUserPlane
 from oqto.userplane.base import UserPlaneError
@@ -104,14 +108,16 @@ def list_users(_admin: CurrentAdmin, request: Request) -> list[AdminUserOut]:
 
 @router.post("/users", response_model=AdminUserOut, status_code=201)
 def create_user(body: UserCreateIn, _admin: CurrentAdmin, request: Request) -> AdminUserOut:
+    ctx = context(request)
+    if ctx.single_user:
+        raise singleuser.refusal("adding a user")
     problem = password_problem(body.password)
     if problem:
         raise ApiError(400, "weak_password", problem)
+    password_hash = guard.hash_new(ctx, body.password)
     try:
-        with context(request).db.begin() as db:
-            user = User(
-                username=body.username, password_hash=hash_password(body.password), role=body.role
-            )
+        with ctx.db.begin() as db:
+            user = User(username=body.username, password_hash=password_hash, role=body.role)
             db.add(user)
             db.flush()
             return AdminUserOut.of_admin(user)
@@ -120,14 +126,23 @@ def create_user(body: UserCreateIn, _admin: CurrentAdmin, request: Request) -> A
 
 
 @router.post("/users/{user_id}/disable", response_model=AdminUserOut)
-def disable_user(user_id: str, admin: CurrentAdmin, request: Request) -> AdminUserOut:
-    """Signs them out everywhere at once: every token is revoked, not just refused."""
+async def disable_user(user_id: str, admin: CurrentAdmin, request: Request) -> AdminUserOut:
+    """Signs them out everywhere at once (every token is revoked, not just refused, and
+    open streams and terminals end) and stops their sessions."""
     _not_self(admin, user_id, "disable")
-    with context(request).db.begin() as db:
-        user = _user(db, user_id)
-        user.disabled = True
-        revoke_all_for_user(db, user.id)
-        return AdminUserOut.of_admin(user)
+    ctx = context(request)
+
+    def disable() -> User:
+        with ctx.db.begin() as db:
+            user = _user(db, user_id)
+            user.disabled = True
+            revoke_all_for_user(db, user.id)
+            return user
+
+    user = await asyncio.to_thread(disable)
+    ctx.live.end_user(user.id)
+    await ctx.sessions.stop_all_for(user)
+    return AdminUserOut.of_admin(user)
 
 
 @router.post("/users/{user_id}/enable", response_model=AdminUserOut)
@@ -145,30 +160,42 @@ def reset_password(
     problem = password_problem(body.password)
     if problem:
         raise ApiError(400, "weak_password", problem)
-    with context(request).db.begin() as db:
+    ctx = context(request)
+    with ctx.db() as db:
+        _user(db, user_id)
+    password_hash = guard.hash_new(ctx, body.password)
+    with ctx.db.begin() as db:
         user = _user(db, user_id)
-        user.password_hash = hash_password(body.password)
+        user.password_hash = password_hash
         # Whoever knew the old password may hold a token from it.
         revoke_all_for_user(db, user.id)
+    ctx.live.end_user(user_id)
 
 
 @router.delete("/users/{user_id}", status_code=204)
 async def delete_user(user_id: str, admin: CurrentAdmin, request: Request) -> None:
-    """Stops the user's sessions first: deleting the rows alone would orphan processes."""
+    """Only users without a Linux account. Deleting one that has one means removing the
+    account, its home and its runner, which needs root: the control plane (account
+    `oqto`, unprivileged) refuses and names the `oqtoctl` command that does it all.
+    Stops the user's sessions first: deleting the rows alone would orphan processes."""
     _not_self(admin, user_id, "delete")
     ctx = context(request)
 
-    def load() -> tuple[User, list[str]]:
+    def load() -> User:
         with ctx.db() as db:
-            user = _user(db, user_id)
-            active = db.scalars(
-                select(Session.id).where(Session.user_id == user_id, Session.status.in_(ACTIVE))
-            )
-            return user, list(active)
+            return _user(db, user_id)
 
-    user, active = await asyncio.to_thread(load)
-    for session_id in active:
-        await ctx.sessions.stop(user, session_id)
+    user = await asyncio.to_thread(load)
+    if user.linux_user is not None:
+        raise ApiError(
+            409,
+            "use_oqtoctl",
+            f"user {user.username!r} has the Linux account {user.linux_user!r}; deleting it "
+            f"(account, home, runner) needs root: run `sudo oqtoctl user delete "
+            f"{user.username}` on the server (add --keep-home to keep the home), or disable "
+            "the user here instead",
+        )
+    await ctx.sessions.stop_all_for(user)
 
     def remove() -> None:
         with ctx.db.begin() as db:
@@ -177,6 +204,7 @@ async def delete_user(user_id: str, admin: CurrentAdmin, request: Request) -> No
                 db.delete(found)
 
     await asyncio.to_thread(remove)
+    ctx.live.end_user(user_id)
 
 
 @router.get("/users/{user_id}/runner", response_model=RunnerHealthOut)
@@ -214,9 +242,12 @@ def get_invites(_admin: CurrentAdmin, request: Request) -> list[InviteOut]:
 
 @router.post("/invites", response_model=InviteCreatedOut, status_code=201)
 def post_invite(body: InviteCreateIn, admin: CurrentAdmin, request: Request) -> InviteCreatedOut:
+    ctx = context(request)
+    if ctx.single_user:
+        raise singleuser.refusal("inviting a user")
     expires = dt.timedelta(hours=body.expires_in_hours) if body.expires_in_hours else None
     try:
-        with context(request).db.begin() as db:
+        with ctx.db.begin() as db:
             code, row = create_invite(
                 db,
                 created_by=admin.id,

@@ -1,5 +1,10 @@
 """Login and logout. A login issues an opaque token, returned in the body for API clients
-and set as an HttpOnly cookie for browsers; logout revokes it server-side."""
+and set as an HttpOnly cookie for browsers; logout revokes it server-side and ends the
+streams and WebSockets opened with it.
+
+A login is throttled per (name, client address) and per address before the password is
+checked (`auth.ratelimit`), and the check itself waits for a slot of the bounded
+`PasswordGate`; an unknown name is checked against a dummy hash, so it costs the same."""
 
 from __future__ import annotations
 
@@ -10,8 +15,8 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
 from oqto.control.api.schemas import LoginIn, TokenOut, UserOut
+from oqto.control.auth import guard
 from oqto.control.auth.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentPrincipal, CurrentUser
-from oqto.control.auth.passwords import verify_password
 from oqto.control.auth.tokens import issue_token, revoke_token
 from oqto.control.context import context
 from oqto.control.db.models import TokenKind, User
@@ -28,26 +33,20 @@ def _secure_cookies(request: Request) -> bool:
 @router.post("/login", response_model=TokenOut)
 def login(body: LoginIn, request: Request, response: Response) -> TokenOut:
     ctx = context(request)
-    client = request.client.host if request.client else "unknown"
-    wait = ctx.throttle.retry_after(body.username, client)
-    if wait > 0:
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"too many failed logins; try again in {int(wait) + 1} s",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
     ttl = dt.timedelta(hours=ctx.config.auth.session_ttl_hours)
-    with ctx.db.begin() as db:
-        user = db.scalar(select(User).where(User.username == body.username))
-        ok = verify_password(user.password_hash if user else None, body.password)
+    with guard.attempt(ctx, request, body.username, "logins") as attempt:
+        with ctx.db() as db:
+            user = db.scalar(select(User).where(User.username == body.username))
+        # Outside any transaction: the slow hash must not hold a database connection.
+        ok = guard.verify(ctx, user.password_hash if user else None, body.password)
         if not ok or user is None or user.disabled:
-            ctx.throttle.record_failure(body.username, client)
+            attempt.failed()
             raise ApiError(401, "invalid_credentials", "wrong username or password")
-        token, row = issue_token(db, user, TokenKind.LOGIN, ttl)
-        out_user = UserOut.of(user)
-        expires = row.expires_at
-    ctx.throttle.reset(body.username)
+        with ctx.db.begin() as db:
+            token, row = issue_token(db, user, TokenKind.LOGIN, ttl)
+            out_user = UserOut.of(user)
+            expires = row.expires_at
+        attempt.succeeded()
     csrf = secrets.token_urlsafe(24)
     secure = _secure_cookies(request)
     max_age = int(ttl.total_seconds())
@@ -74,8 +73,10 @@ def login(body: LoginIn, request: Request, response: Response) -> TokenOut:
 
 @router.post("/logout", status_code=204)
 def logout(principal: CurrentPrincipal, request: Request, response: Response) -> None:
-    with context(request).db.begin() as db:
+    ctx = context(request)
+    with ctx.db.begin() as db:
         revoke_token(db, principal.token.id)
+    ctx.live.end_token(principal.token.id)
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
 

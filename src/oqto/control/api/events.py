@@ -10,6 +10,9 @@ instead of unbounded memory growth on the server.
 Wire format: `event: session` with a session JSON, `event: session.deleted` with
 `{"id": ...}`, `event: resync` with `{}` (sent first on every connection, so a reconnecting
 client refetches what it missed), and `: keepalive` comments every 15 s.
+
+A stream is tracked in `LiveConnections`: it ends (the response completes) as soon as its
+token is revoked or expires, or its user is disabled, deleted or changes role.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from starlette.responses import StreamingResponse
 from oqto.control.api.schemas import SessionOut
 from oqto.control.auth.deps import CurrentPrincipal, Principal
 from oqto.control.context import context
-from oqto.control.db.models import AuthToken, Session, utcnow
+from oqto.control.db.models import Session
 from oqto.control.sessions import SessionService
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,8 @@ router = APIRouter(tags=["events"])
 HEARTBEAT_SECONDS = 15.0
 QUEUE_SIZE = 256
 HEARTBEAT = b": keepalive\n\n"
+# Queued by `Subscription.end`: the stream stops when it reaches this.
+END = b""
 
 
 def sse_event(name: str, data: object) -> bytes:
@@ -64,6 +69,12 @@ class Subscription:
             self.queue.put_nowait(payload)
         except asyncio.QueueFull:
             self.overflowed = True
+
+    def end(self) -> None:
+        """On the loop's thread: drop what is queued and make the stream stop next."""
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.queue.put_nowait(END)
 
     def take_overflow(self) -> bool:
         """True once after the queue overflowed; the stale backlog is dropped."""
@@ -112,17 +123,6 @@ def install(app: FastAPI, sessions: SessionService) -> None:
     app.state.session_events = hub
 
 
-def _token_live(request: Request, token_id: str) -> bool:
-    with context(request).db() as db:
-        row = db.get(AuthToken, token_id)
-        return (
-            row is not None
-            and row.revoked_at is None
-            and (row.expires_at is None or row.expires_at > utcnow())
-            and not row.user.disabled
-        )
-
-
 async def _stream(
     request: Request, hub: SessionEventHub, principal: Principal
 ) -> AsyncIterator[bytes]:
@@ -130,23 +130,25 @@ async def _stream(
     # the first event tells the client to (re)fetch, after the subscription exists, so no
     # change falls between the two.
     sub = hub.subscribe(principal.user.id)
+    # A long-lived stream must not outlive a sign-out, a revoked token or a disabled
+    # account: the registry ends it (from the loop's thread, so the queue is safe to touch).
+    untrack = context(request).live.track(principal, sub.end)
     try:
         yield sse_event("resync", {})
         while True:
             try:
                 payload = await asyncio.wait_for(sub.queue.get(), HEARTBEAT_SECONDS)
             except TimeoutError:
-                # A long-lived stream must not outlive a sign-out, a revoked token or a
-                # disabled account: the credential is checked again at every heartbeat.
-                if not await asyncio.to_thread(_token_live, request, principal.token.id):
-                    return
                 yield HEARTBEAT
                 continue
+            if payload == END:
+                return
             if sub.take_overflow():
                 yield sse_event("resync", {})
                 continue
             yield payload
     finally:
+        untrack()
         hub.unsubscribe(sub)
 
 

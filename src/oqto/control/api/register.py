@@ -1,10 +1,15 @@
 """Self-registration with an invite code: `POST /api/auth/register`.
 
-Multi-user mode: the platform user gets a Linux account, set up like `oqtoctl user create`
-does it, by the privileged usermgr helper (the control plane itself is unprivileged).
-Single-user mode: a database user only. Either way it is all or nothing: the invite use and
-the user row are written in one transaction only after the Linux side is ready, and if that
-transaction fails the helper is told to undo the Linux side.
+The platform user gets a Linux account, set up like `oqtoctl user create` does it, by the
+privileged usermgr helper (the control plane itself is unprivileged). It is all or
+nothing: the invite use and the user row are written in one transaction only after the
+Linux side is ready, and if that transaction fails the helper is told to undo the Linux
+side. Single-user mode refuses: it has exactly one platform user (`oqto.control.singleuser`).
+
+Registration must not tell a stranger which names exist: the invite is checked first, and
+a bad invite, a taken name and an existing Linux account all get the same answer
+(`registration_failed`). Every such failure counts against the client's address in the
+login throttle, reserved before anything is looked up.
 """
 
 from __future__ import annotations
@@ -18,12 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DBSession
 
+from oqto.control import singleuser
 from oqto.control.api.schemas import USERNAME_PATTERN, UserOut
-from oqto.control.auth.passwords import hash_password, password_problem
+from oqto.control.auth import guard
+from oqto.control.auth.passwords import password_problem
 from oqto.control.context import ControlContext, context
 from oqto.control.db.models import User
 from oqto.control.errors import ApiError
 from oqto.control.invites import InviteError, redeem_invite
+from oqto.osutil.accounts import lookup
+from oqto.provisioning.naming import NamingError, linux_name_for
 from oqto.usermgr.client import UsermgrClient, UsermgrError
 from oqto.usermgr.protocol import ProvisionResult
 
@@ -31,36 +40,70 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"])
 
 _UNAVAILABLE = {"usermgr_unavailable", "timeout", "busy", "forbidden"}
+# Linux account names have at most this many characters; the account of NAME is
+# `[provisioning] linux_user_prefix` + NAME.
+LINUX_NAME_MAX = 32
+# The throttle's name for registrations (no user name contains ':').
+THROTTLE_NAME = "register:"
 
 
 class RegisterIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    username: str = Field(pattern=USERNAME_PATTERN)
+    username: str = Field(
+        pattern=USERNAME_PATTERN,
+        max_length=LINUX_NAME_MAX,
+        description="Lower-case letters, digits, '_' and '-', starting with a letter; at "
+        "most 32 characters minus the length of `[provisioning] linux_user_prefix` "
+        "(27 with the default prefix `oqto_`), since prefix + name is the Linux account.",
+    )
     password: str = Field(min_length=1, max_length=1024)
     invite_code: str = Field(min_length=1, max_length=128)
 
 
-def _throttle_key(client: str) -> str:
-    # Not a user name (those cannot contain ':'): failed invite codes count per address.
-    return f"register:{client}"
+class RegistrationRefused(Exception):
+    """Bad invite, taken name or existing account: the caller must not learn which."""
+
+
+def refused() -> ApiError:
+    return ApiError(400, "registration_failed", "invite code invalid or name not available")
+
+
+def _check_name_length(ctx: ControlContext, username: str) -> None:
+    prefix = ctx.config.provisioning.linux_user_prefix
+    limit = LINUX_NAME_MAX - len(prefix)
+    if len(username) > limit:
+        raise ApiError(
+            400,
+            "invalid_username",
+            f"user names can have at most {limit} characters here: the Linux account is "
+            f"{prefix!r} + the name, and Linux account names have at most {LINUX_NAME_MAX}",
+        )
 
 
 def _precheck(ctx: ControlContext, body: RegisterIn) -> None:
-    """Refuse early (before creating anything) if the name is taken or the code is bad."""
+    """Refuse early (before creating anything): the invite first, then the name, then its
+    Linux account. Raises `RegistrationRefused` for all three alike."""
     with ctx.db() as db:
-        if db.scalar(select(User.id).where(User.username == body.username)) is not None:
-            raise ApiError(409, "user_exists", f"user {body.username!r} already exists")
         try:
             redeem_invite(db, body.invite_code)  # a dry run: rolled back below
-        except InviteError as exc:
-            raise ApiError(400, "invalid_invite", str(exc)) from None
+        except InviteError:
+            raise RegistrationRefused from None
         finally:
             db.rollback()
+        if db.scalar(select(User.id).where(User.username == body.username)) is not None:
+            raise RegistrationRefused
+    try:
+        account = linux_name_for(body.username, ctx.config.provisioning.linux_user_prefix)
+    except NamingError:
+        raise RegistrationRefused from None
+    # The helper refuses an existing account too; asking here keeps it from being told.
+    if lookup(account) is not None:
+        raise RegistrationRefused
 
 
 def _commit(
-    ctx: ControlContext, body: RegisterIn, password_hash: str, linux: ProvisionResult | None
+    ctx: ControlContext, body: RegisterIn, password_hash: str, linux: ProvisionResult
 ) -> UserOut:
     db: DBSession
     with ctx.db.begin() as db:
@@ -69,18 +112,20 @@ def _commit(
             username=body.username,
             password_hash=password_hash,
             role=invite.role,
-            linux_user=linux.linux_user if linux else None,
-            linux_uid=linux.uid if linux else None,
+            linux_user=linux.linux_user,
+            linux_uid=linux.uid,
         )
         db.add(user)
         db.flush()
         return UserOut.of(user)
 
 
-def _status_of(code: str) -> int:
-    if code in _UNAVAILABLE:
-        return 503
-    return 409 if code == "account_exists" else 500
+def _provisioning_error(exc: UsermgrError) -> ApiError:
+    if exc.code in _UNAVAILABLE:
+        return ApiError(503, "provisioning_failed", exc.message)
+    if exc.code == "invalid_request":
+        return ApiError(400, "invalid_username", exc.message)
+    return ApiError(500, "provisioning_failed", exc.message)
 
 
 def _helper(ctx: ControlContext) -> UsermgrClient:
@@ -92,47 +137,44 @@ def _helper(ctx: ControlContext) -> UsermgrClient:
 @router.post("/register", response_model=UserOut, status_code=201)
 async def register(body: RegisterIn, request: Request) -> UserOut:
     ctx = context(request)
-    client = request.client.host if request.client else "unknown"
-    wait = ctx.throttle.retry_after(_throttle_key(client), client)
-    if wait > 0:
-        raise ApiError(
-            429,
-            "too_many_attempts",
-            f"too many failed registrations; try again in {int(wait) + 1} s",
-            headers={"Retry-After": str(int(wait) + 1)},
-        )
+    if ctx.single_user:
+        raise singleuser.refusal("registering a user")
+    _check_name_length(ctx, body.username)
     if problem := password_problem(body.password):
         raise ApiError(400, "weak_password", problem)
-    try:
-        await asyncio.to_thread(_precheck, ctx, body)
-    except ApiError as exc:
-        if exc.code == "invalid_invite":
-            ctx.throttle.record_failure(_throttle_key(client), client)
-        raise
-    password_hash = await asyncio.to_thread(hash_password, body.password)
+    with guard.attempt(ctx, request, THROTTLE_NAME, "registrations") as attempt:
+        try:
+            await asyncio.to_thread(_precheck, ctx, body)
+        except RegistrationRefused:
+            attempt.failed()
+            raise refused() from None
+        password_hash = await asyncio.to_thread(guard.hash_new, ctx, body.password)
 
-    linux: ProvisionResult | None = None
-    helper = _helper(ctx)
-    if not ctx.single_user:
+        helper = _helper(ctx)
         try:
             linux = await helper.provision(body.username)
         except UsermgrError as exc:
-            raise ApiError(_status_of(exc.code), "provisioning_failed", exc.message) from None
-    try:
-        return await asyncio.to_thread(_commit, ctx, body, password_hash, linux)
-    except (IntegrityError, InviteError) as exc:
-        await _undo(helper, body.username, linux)
-        if isinstance(exc, InviteError):
-            raise ApiError(400, "invalid_invite", str(exc)) from None
-        raise ApiError(409, "user_exists", f"user {body.username!r} already exists") from None
-    except Exception:
-        await _undo(helper, body.username, linux)
-        raise
+            if exc.code == "account_exists":
+                attempt.failed()
+                raise refused() from None
+            raise _provisioning_error(exc) from None
+        try:
+            user = await asyncio.to_thread(_commit, ctx, body, password_hash, linux)
+        except (IntegrityError, InviteError):
+            # Someone took the name or the last use of the code meanwhile.
+            await _undo(helper, body.username, linux)
+            attempt.failed()
+            raise refused() from None
+        except Exception:
+            await _undo(helper, body.username, linux)
+            raise
+        attempt.succeeded()
+        return user
 
 
-async def _undo(helper: UsermgrClient, username: str, linux: ProvisionResult | None) -> None:
+async def _undo(helper: UsermgrClient, username: str, linux: ProvisionResult) -> None:
     """The database refused the user: remove the Linux account made for it."""
-    if linux is None or linux.rollback_token is None:
+    if linux.rollback_token is None:
         return
     try:
         await helper.rollback(username, linux.rollback_token)
