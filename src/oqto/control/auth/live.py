@@ -78,6 +78,8 @@ class LiveConnections:
         self._tracked: set[_Tracked] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop_retry_at: dict[str, float] = {}
+        # Completed checks, so tests can wait for one instead of sleeping.
+        self.rounds = 0
 
     # -- registration (any thread) ---------------------------------------------------------
 
@@ -178,6 +180,7 @@ class LiveConnections:
             await self._sessions.stop_all_for(user)
             # Stopped sessions drop out of the query; one left over is retried later.
             self._stop_retry_at[user.id] = time.monotonic() + STOP_RETRY_SECONDS
+        self.rounds += 1
 
     def _token_states(self, token_ids: set[str]) -> dict[str, _TokenState]:
         with self._db() as db:
