@@ -216,13 +216,9 @@ def _zip_paths(fs: WorkspaceFS, values: list[str]) -> list[str]:
     A single value that names an existing path is taken literally, so a file whose
     name contains a comma can still be downloaded on its own.
     """
-    if len(values) != 1 or "," not in values[0]:
+    if len(values) != 1 or "," not in values[0] or fs.exists(values[0]):
         return values
-    try:
-        fs.resolve(values[0], must_exist=True)
-    except WorkspaceError:
-        return [value for value in values[0].split(",") if value]
-    return values
+    return [value for value in values[0].split(",") if value]
 
 
 def _zip_filename(requested: str | None, rels: list[str]) -> str:

@@ -5,6 +5,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 
+from oqto.files.beneath import EscapesRoot
+
 
 class ErrorCode(StrEnum):
     BAD_REQUEST = "bad_request"
@@ -52,6 +54,8 @@ _ERRNO_CODES: dict[int, tuple[ErrorCode, str]] = {
 
 def from_os_error(exc: OSError, rel: str) -> WorkspaceError:
     """Translate an OSError without leaking absolute server paths into the message."""
+    if isinstance(exc, EscapesRoot):
+        return WorkspaceError(ErrorCode.OUTSIDE_ROOT, f"path escapes the workspace root: {rel}")
     code, text = _ERRNO_CODES.get(exc.errno or 0, (ErrorCode.IO_ERROR, "I/O error"))
     return WorkspaceError(code, f"{text}: {rel or '.'}")
 

@@ -1,14 +1,12 @@
-"""Confinement of client-supplied relative paths to the workspace root.
+"""Validation of client-supplied relative paths and uploaded file names.
 
-Resolution is path based: symlinks are resolved and the canonical result must stay
-under the canonical root. Final opens additionally use O_NOFOLLOW so a last-component
-swap after the check cannot redirect I/O; a concurrent swap of an intermediate
-directory remains a residual race that only openat2(RESOLVE_BENEATH) would close.
+This is the lexical half of confinement: no absolute paths, no "..", no NUL. The other
+half, that no lookup (symlinks included) leaves the root even while the tree changes
+under it, is `oqto.files.beneath`: paths are never resolved first and opened later.
 """
 
-import os
 import unicodedata
-from pathlib import Path, PurePosixPath
+from pathlib import PurePosixPath
 
 from oqto.files.errors import ErrorCode, WorkspaceError
 
@@ -35,32 +33,6 @@ def split_rel(rel: str) -> tuple[str, ...]:
 def normalize_rel(rel: str) -> str:
     """The canonical client spelling of `rel` ("" for the root), as used in responses."""
     return "/".join(split_rel(rel))
-
-
-def resolve_in_root(
-    root: Path, rel: str, *, must_exist: bool, follow_symlinks: bool = True
-) -> Path:
-    """Map a client path to an absolute path that is guaranteed to lie under `root`.
-
-    With follow_symlinks=False the last component is kept as is (so a symlink names
-    itself, which is what delete and rename need) and only its parent is resolved.
-    A not-yet-existing target is checked through its deepest existing ancestor, so a
-    dangling link or a link to an outside directory is refused before anything is made.
-    """
-    parts = split_rel(rel)
-    canonical_root = Path(os.path.realpath(root, strict=True))
-    if not parts:
-        return canonical_root
-    candidate = canonical_root.joinpath(*parts)
-    if follow_symlinks:
-        resolved = Path(os.path.realpath(candidate))
-    else:
-        resolved = Path(os.path.realpath(candidate.parent)) / candidate.name
-    if not resolved.is_relative_to(canonical_root):
-        raise WorkspaceError(ErrorCode.OUTSIDE_ROOT, f"path escapes the workspace root: {rel}")
-    if must_exist and not os.path.lexists(resolved):
-        raise WorkspaceError(ErrorCode.NOT_FOUND, f"no such file or directory: {rel}")
-    return resolved
 
 
 def sanitize_filename(name: str) -> str:

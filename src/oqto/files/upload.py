@@ -6,9 +6,9 @@ oversized upload leaves no trace.
 """
 
 import os
+import stat
 from collections.abc import AsyncIterable
 from functools import partial
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from anyio import to_thread
@@ -42,8 +42,8 @@ async def receive_multipart(
     """
     limit = fs.limits.max_upload_bytes if max_bytes is None else max_bytes
     boundary = _boundary(content_type)
-    directory = await to_thread.run_sync(partial(fs.directory, dir_rel, create=mkdir))
-    receiver = _Receiver(directory, normalize_rel(dir_rel), overwrite=overwrite)
+    dir_fd = await to_thread.run_sync(partial(fs.open_directory, dir_rel, create=mkdir))
+    receiver = _Receiver(dir_fd, normalize_rel(dir_rel), overwrite=overwrite)
     parser = MultipartParser(boundary, callbacks=receiver.callbacks())
     try:
         received = 0
@@ -59,6 +59,8 @@ async def receive_multipart(
     except BaseException:
         receiver.discard_all()
         raise
+    finally:
+        os.close(dir_fd)
 
 
 def _boundary(content_type: str) -> bytes:
@@ -81,10 +83,13 @@ def _feed(parser: MultipartParser, chunk: bytes, dir_rel: str) -> None:
 
 
 class _Receiver:
-    """Parser callbacks that stage each file part; not thread-safe, fed sequentially."""
+    """Parser callbacks that stage each file part; not thread-safe, fed sequentially.
 
-    def __init__(self, directory: Path, dir_rel: str, *, overwrite: bool) -> None:
-        self._directory = directory
+    Every part lands in the one directory descriptor opened (confined) up front.
+    """
+
+    def __init__(self, dir_fd: int, dir_rel: str, *, overwrite: bool) -> None:
+        self._dir_fd = dir_fd
         self._dir_rel = dir_rel
         self._overwrite = overwrite
         self._header_name: list[bytes] = []
@@ -110,9 +115,10 @@ class _Receiver:
         entries: list[Entry] = []
         for rel, staged in self._staged.items():
             with os_errors_as(rel):
-                self._check_target(staged.target, rel)
+                self._check_target(staged.name, rel)
                 staged.commit()
-                entries.append(make_entry(rel, os.stat(staged.target)))
+                st = os.stat(staged.name, dir_fd=self._dir_fd, follow_symlinks=False)
+                entries.append(make_entry(rel, st))
         self._staged.clear()
         return entries
 
@@ -140,11 +146,10 @@ class _Receiver:
         # parse_options_header hands back the header's raw bytes; browsers send UTF-8.
         name = sanitize_filename(raw_name.decode("utf-8", errors="replace"))
         rel = f"{self._dir_rel}/{name}" if self._dir_rel else name
-        target = self._directory / name
-        self._check_target(target, rel)
+        self._check_target(name, rel)
         if rel in self._staged and not self._overwrite:
             raise WorkspaceError(ErrorCode.EXISTS, f"file uploaded twice: {rel}")
-        self._current = (StagedFile(target), rel)
+        self._current = (StagedFile(self._dir_fd, name), rel)
 
     def _on_part_data(self, data: bytes, start: int, end: int) -> None:
         if self._current is not None:
@@ -164,8 +169,12 @@ class _Receiver:
     def _on_end(self) -> None:
         self.finished = True
 
-    def _check_target(self, target: Path, rel: str) -> None:
-        if target.is_dir() and not target.is_symlink():
+    def _check_target(self, name: str, rel: str) -> None:
+        try:
+            st = os.stat(name, dir_fd=self._dir_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return
+        if stat.S_ISDIR(st.st_mode):
             raise WorkspaceError(ErrorCode.IS_A_DIRECTORY, f"is a directory: {rel}")
-        if not self._overwrite and os.path.lexists(target):
+        if not self._overwrite:
             raise WorkspaceError(ErrorCode.EXISTS, f"target already exists: {rel}")

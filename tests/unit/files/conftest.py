@@ -1,10 +1,11 @@
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
+from oqto.files import beneath
 from oqto.files.app import create_app
 from oqto.files.limits import FileLimits
 
@@ -12,6 +13,16 @@ from oqto.files.limits import FileLimits
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(params=["openat2", "fd-walk"])
+def resolver(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Run a test once with the kernel's openat2 and once with the fallback fd walk."""
+    if request.param == "openat2" and not beneath.openat2_available():
+        pytest.skip("kernel without openat2")
+    beneath.use_openat2(request.param == "openat2")
+    yield request.param
+    beneath.use_openat2(None)
 
 
 @pytest.fixture

@@ -1,91 +1,140 @@
+import errno
 import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from oqto.files import beneath
+from oqto.files.beneath import EscapesRoot, open_beneath
 from oqto.files.errors import ErrorCode, WorkspaceError
-from oqto.files.paths import (
-    MAX_NAME_BYTES,
-    normalize_rel,
-    resolve_in_root,
-    sanitize_filename,
-)
+from oqto.files.paths import MAX_NAME_BYTES, normalize_rel, sanitize_filename, split_rel
+from oqto.files.workspace import WorkspaceFS
 
 
 def error_code(exc: pytest.ExceptionInfo[WorkspaceError]) -> ErrorCode:
     return exc.value.code
 
 
+def where(root: Path, rel: str, flags: int = os.O_PATH) -> Path:
+    """Open `rel` beneath `root` and report where the descriptor really points."""
+    root_fd = os.open(root, os.O_PATH | os.O_DIRECTORY)
+    try:
+        fd = open_beneath(root_fd, rel, flags)
+    finally:
+        os.close(root_fd)
+    try:
+        return Path(os.readlink(f"/proc/self/fd/{fd}"))
+    finally:
+        os.close(fd)
+
+
+both_resolvers = pytest.mark.usefixtures("resolver")
+
+
+@both_resolvers
 @pytest.mark.parametrize("rel", ["", ".", "./", "a/..b/."])
 def test_root_and_dotted_spellings_resolve_inside(root: Path, rel: str) -> None:
     (root / "a" / "..b").mkdir(parents=True)
-    resolved = resolve_in_root(root, rel, must_exist=True)
-    assert resolved.is_relative_to(root.resolve())
+    assert where(root, normalize_rel(rel)).is_relative_to(root.resolve())
 
 
 @pytest.mark.parametrize(
-    ("rel", "code"),
+    "rel",
     [
-        ("..", ErrorCode.INVALID_PATH),
-        ("../outside/secret.txt", ErrorCode.INVALID_PATH),
-        ("a/../../outside", ErrorCode.INVALID_PATH),
-        ("a/..", ErrorCode.INVALID_PATH),
-        ("/etc/passwd", ErrorCode.INVALID_PATH),
-        ("//etc/passwd", ErrorCode.INVALID_PATH),
-        ("a\x00b", ErrorCode.INVALID_PATH),
+        "..",
+        "../outside/secret.txt",
+        "a/../../outside",
+        "a/..",
+        "/etc/passwd",
+        "//etc/passwd",
+        "a\x00b",
     ],
 )
-def test_traversal_spellings_are_rejected(root: Path, rel: str, code: ErrorCode) -> None:
+def test_traversal_spellings_are_rejected(rel: str) -> None:
     with pytest.raises(WorkspaceError) as exc:
-        resolve_in_root(root, rel, must_exist=False)
-    assert error_code(exc) == code
+        split_rel(rel)
+    assert error_code(exc) == ErrorCode.INVALID_PATH
 
 
-def test_missing_target_reported_only_when_required(root: Path) -> None:
-    assert resolve_in_root(root, "new/file.txt", must_exist=False) == root / "new" / "file.txt"
-    with pytest.raises(WorkspaceError) as exc:
-        resolve_in_root(root, "new/file.txt", must_exist=True)
-    assert error_code(exc) == ErrorCode.NOT_FOUND
+@both_resolvers
+def test_missing_target_is_not_found(root: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        where(root, "new/file.txt")
 
 
-@pytest.mark.parametrize("rel", ["escape", "escape/secret.txt", "escape/new/deeper", "dangling"])
-def test_symlinks_leaving_root_are_refused(root: Path, outside: Path, rel: str) -> None:
+@both_resolvers
+@pytest.mark.parametrize(
+    ("rel", "flags"),
+    [
+        ("escape", os.O_PATH),
+        ("escape/secret.txt", os.O_RDONLY),
+        ("escape/new/deeper", os.O_PATH),
+        ("dangling", os.O_WRONLY | os.O_CREAT),
+        ("relative_escape/secret.txt", os.O_RDONLY),
+        ("relative_dangling", os.O_WRONLY | os.O_CREAT),
+    ],
+)
+def test_symlinks_leaving_root_are_refused(root: Path, outside: Path, rel: str, flags: int) -> None:
     (root / "escape").symlink_to(outside)
     (root / "dangling").symlink_to(outside / "does-not-exist-yet")
-    with pytest.raises(WorkspaceError) as exc:
-        resolve_in_root(root, rel, must_exist=False)
-    assert error_code(exc) == ErrorCode.OUTSIDE_ROOT
+    (root / "relative_escape").symlink_to(Path("..") / outside.name)
+    (root / "relative_dangling").symlink_to(Path("..") / outside.name / "planted")
+    with pytest.raises(EscapesRoot):
+        where(root, rel, flags)
+    assert sorted(p.name for p in outside.iterdir()) == ["secret.txt"]
 
 
+@both_resolvers
 def test_outside_root_wins_over_not_found(root: Path, outside: Path) -> None:
     # Existence outside the root must not be observable.
     (root / "escape").symlink_to(outside)
-    with pytest.raises(WorkspaceError) as exc:
-        resolve_in_root(root, "escape/nope", must_exist=True)
-    assert error_code(exc) == ErrorCode.OUTSIDE_ROOT
+    with pytest.raises(EscapesRoot):
+        where(root, "escape/nope")
 
 
+@both_resolvers
 def test_without_following_the_link_names_itself(root: Path, outside: Path) -> None:
     (root / "escape").symlink_to(outside)
-    resolved = resolve_in_root(root, "escape", must_exist=True, follow_symlinks=False)
-    assert resolved == root.resolve() / "escape"
-    assert resolved.is_symlink()
+    assert where(root, "escape", os.O_PATH | os.O_NOFOLLOW) == root.resolve() / "escape"
 
 
+@both_resolvers
 def test_internal_symlinks_resolve_to_their_target(root: Path) -> None:
-    (root / "real").mkdir()
+    (root / "real" / "sub").mkdir(parents=True)
     (root / "real" / "f.txt").write_text("x")
     (root / "alias").symlink_to("real")
-    assert resolve_in_root(root, "alias/f.txt", must_exist=True) == root / "real" / "f.txt"
+    (root / "real" / "sub" / "up").symlink_to("../f.txt")
+    assert where(root, "alias/f.txt") == root / "real" / "f.txt"
+    assert where(root, "alias/sub/up", os.O_RDONLY) == root / "real" / "f.txt"
+
+
+@both_resolvers
+def test_absolute_symlinks_are_refused_even_into_the_root(root: Path) -> None:
+    # Their meaning depends on where the root is mounted (a sandbox may move it), so
+    # only relative links are followed, by openat2 and the fallback walk alike.
+    (root / "f.txt").write_text("x")
+    (root / "abs").symlink_to(root / "f.txt")
+    with pytest.raises(EscapesRoot):
+        where(root, "abs")
+
+
+@both_resolvers
+def test_symlink_loops_stop(root: Path) -> None:
+    (root / "loop").symlink_to("loop")
+    with pytest.raises(OSError) as exc:
+        where(root, "loop/x")
+    assert exc.value.errno == errno.ELOOP
 
 
 def test_root_given_through_a_symlink_is_canonicalised(tmp_path: Path, root: Path) -> None:
     (root / "f.txt").write_text("x")
     link = tmp_path / "root-link"
     link.symlink_to(root)
-    assert resolve_in_root(link, "f.txt", must_exist=True) == root / "f.txt"
+    fs = WorkspaceFS(link)
+    assert fs.root == root.resolve()
+    assert fs.stat("f.txt")["size"] == 1
 
 
 def test_normalize_rel() -> None:
@@ -152,6 +201,8 @@ def maze(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+@both_resolvers
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
         st.sampled_from(["a", "b", "out", "up", "upup", "abs", "loop", "x", ".", "", ".."]),
@@ -160,14 +211,44 @@ def maze(tmp_path_factory: pytest.TempPathFactory) -> Path:
     st.booleans(),
 )
 def test_resolution_never_leaves_root(maze: Path, parts: list[str], follow: bool) -> None:
+    # Raw paths, ".." included: the kernel (or the walk) must confine them by itself.
+    flags = os.O_PATH if follow else os.O_PATH | os.O_NOFOLLOW
     try:
-        resolved = resolve_in_root(maze, "/".join(parts), must_exist=False, follow_symlinks=follow)
-    except WorkspaceError as exc:
-        assert exc.code in {ErrorCode.INVALID_PATH, ErrorCode.OUTSIDE_ROOT}
+        resolved = where(maze, "/".join(parts), flags)
+    except EscapesRoot:
+        return
+    except OSError as exc:
+        assert exc.errno in {errno.ENOENT, errno.ELOOP, errno.ENOTDIR}
         return
     canonical_root = maze.resolve()
-    if resolved == canonical_root:
-        return
-    # Without following, the last component is the link itself and may point anywhere.
-    target = resolved if follow else resolved.parent
-    assert Path(os.path.realpath(target)).is_relative_to(canonical_root)
+    # Without following, the last component may be the link itself, pointing anywhere.
+    assert resolved == canonical_root or resolved.parent.is_relative_to(canonical_root)
+    if follow:
+        assert resolved.is_relative_to(canonical_root)
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.lists(
+        st.sampled_from(["a", "b", "out", "up", "upup", "abs", "loop", "x", ".", "", ".."]),
+        max_size=8,
+    ),
+    st.booleans(),
+)
+def test_walk_and_openat2_agree(maze: Path, parts: list[str], follow: bool) -> None:
+    """The fallback must accept and refuse exactly what the kernel does."""
+    if not beneath.openat2_available():
+        pytest.skip("kernel without openat2")
+    flags = os.O_PATH if follow else os.O_PATH | os.O_NOFOLLOW
+    outcomes = []
+    for kernel in (True, False):
+        beneath.use_openat2(kernel)
+        try:
+            outcomes.append(str(where(maze, "/".join(parts), flags)))
+        except EscapesRoot:
+            outcomes.append("escapes")
+        except OSError as exc:
+            outcomes.append(errno.errorcode[exc.errno or 0])
+        finally:
+            beneath.use_openat2(None)
+    assert outcomes[0] == outcomes[1]

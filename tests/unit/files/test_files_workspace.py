@@ -3,6 +3,7 @@
 import io
 import os
 import stat
+import time
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -205,3 +206,75 @@ def test_root_must_be_a_directory(tmp_path: Path) -> None:
         WorkspaceFS(tmp_path / "file")
     with pytest.raises(FileNotFoundError):
         WorkspaceFS(tmp_path / "missing")
+
+
+def test_zip_keeps_mode_and_mtime(root: Path) -> None:
+    (root / "bin").mkdir()
+    script = root / "bin" / "run.sh"
+    script.write_text("#!/bin/sh\n")
+    script.chmod(0o755)
+    os.utime(script, (1_700_000_000, 1_700_000_000))
+    data = b"".join(WorkspaceFS(root).zip_stream(["bin"]))
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        info = zf.getinfo("bin/run.sh")
+        assert stat.S_IMODE(info.external_attr >> 16) == 0o755
+        assert info.date_time[:3] == (2023, 11, 14)
+        assert zf.getinfo("bin/").is_dir()
+        assert zf.read("bin/run.sh") == b"#!/bin/sh\n"
+
+
+def test_zip_entry_swapped_for_a_symlink_after_planning_is_skipped(
+    root: Path, outside: Path
+) -> None:
+    (root / "d").mkdir()
+    (root / "d" / "a.txt").write_text("keep")
+    (root / "d" / "b.txt").write_text("planned")
+    stream = WorkspaceFS(root).zip_stream(["d"])  # planned, nothing streamed yet
+    (root / "d" / "b.txt").unlink()
+    (root / "d" / "b.txt").symlink_to(outside / "secret.txt")
+    data = b"".join(stream)
+    assert b"top secret" not in data
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        assert sorted(zf.namelist()) == ["d/", "d/a.txt"]
+
+
+def test_zip_reads_a_grown_file_only_up_to_its_planned_size(root: Path) -> None:
+    (root / "log").write_bytes(b"x" * 10)
+    stream = WorkspaceFS(root, FileLimits(max_zip_bytes=10)).zip_stream(["log"])
+    (root / "log").write_bytes(b"x" * 10_000)
+    with zipfile.ZipFile(io.BytesIO(b"".join(stream))) as zf:
+        assert zf.read("log") == b"x" * 10
+
+
+def test_root_is_pinned_when_opened(tmp_path: Path, root: Path, outside: Path) -> None:
+    (root / "f.txt").write_text("inside")
+    fs = WorkspaceFS(root)
+    # Replacing the root's path with a link elsewhere does not redirect the server.
+    root.rename(tmp_path / "moved")
+    root.symlink_to(outside)
+    assert fs.open_file("f.txt").read() == b"inside"
+    with pytest.raises(WorkspaceError) as exc:
+        fs.open_file("secret.txt")
+    assert exc.value.code == ErrorCode.NOT_FOUND
+    fs.close()
+
+
+async def test_write_through_an_internal_link_with_dotdot(root: Path) -> None:
+    (root / "a" / "b").mkdir(parents=True)
+    (root / "a" / "target.txt").write_text("old")
+    (root / "a" / "b" / "link").symlink_to("../target.txt")
+    await WorkspaceFS(root).write_stream("a/b/link", chunks(b"new"))
+    assert (root / "a" / "target.txt").read_text() == "new"
+    assert (root / "a" / "b" / "link").is_symlink()
+
+
+def test_tree_of_a_large_directory_stays_fast(root: Path) -> None:
+    for i in range(1000):
+        (root / f"f{i:04}").write_bytes(b"")
+    fs = WorkspaceFS(root)
+    started = time.monotonic()
+    listing = fs.tree("")
+    elapsed = time.monotonic() - started
+    assert len(listing["entries"]) == 1000 and not listing["truncated"]
+    # ~20 ms here; a lookup from the root per entry or a quadratic step would show.
+    assert elapsed < 2.0, elapsed
