@@ -134,6 +134,7 @@ def test_config_carries_the_server_section() -> None:
     assert config.ws_max_size == 65536
     assert config.timeout_keep_alive == 2.5
     assert config.server_header is False
+    assert config.proxy_headers is False
     assert isinstance(config.http, type) and issubclass(config.http, FrontDoorProtocol)
     assert config.http.limits.max_header_bytes == 4096
     # Each server gets its own counts: two configs never share a client's tally.

@@ -1,5 +1,6 @@
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from starlette.requests import Request
@@ -143,12 +144,12 @@ def test_forward_strips_platform_credentials_and_streams() -> None:
         request = Request(scope, receive)
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(service),
-            base_url="http://files",  # type: ignore[arg-type]
+            base_url="http://files",
         ) as client:
             response = await proxy_http.forward(
                 request, client, proxy_http.upstream_path(request, "files"), "files"
             )
-            sent: list[dict[str, object]] = []
+            sent: list[dict[str, Any]] = []
 
             async def send(message):  # type: ignore[no-untyped-def]
                 sent.append(message)
@@ -162,7 +163,226 @@ def test_forward_strips_platform_credentials_and_streams() -> None:
         assert received["body"] == b"part1-part2"
         assert received["path"] == "/file"
         start = sent[0]
-        out_headers = {k.decode() for k, _ in start["headers"]}  # type: ignore[union-attr]
+        out_headers = {k.decode() for k, _ in start["headers"]}
         assert "set-cookie" not in out_headers and "www-authenticate" not in out_headers
 
     asyncio.run(run())
+
+
+# --- header hygiene, bodies on GET, declared oversize, content headers --------------------
+
+
+class Recorder:
+    """A session service that records what reached it and answers with chosen headers."""
+
+    def __init__(
+        self,
+        content_type: bytes = b"application/json",
+        headers: list[tuple[bytes, bytes]] | None = None,
+    ) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.content_type = content_type
+        self.headers = headers or []
+
+    async def __call__(self, scope, receive, send):  # type: ignore[no-untyped-def]
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        self.requests.append({"headers": list(scope["headers"]), "body": body})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", self.content_type), *self.headers],
+            }
+        )
+        await send({"type": "http.response.body", "body": b"{}"})
+
+
+def proxied(
+    service: Recorder,
+    headers: list[tuple[bytes, bytes]],
+    *,
+    method: str = "GET",
+    body: bytes = b"",
+    label: str = "agent",
+    max_body_bytes: int | None = None,
+) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One request through `forward` to `service`: the status, headers and body the browser
+    would get. The browser's body is offered only when `forward` asks for it."""
+    import httpx
+
+    asked: list[bool] = []
+
+    async def receive():  # type: ignore[no-untyped-def]
+        asked.append(True)
+        if len(asked) == 1:
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # the browser stays connected until the response ends
+
+    scope = {
+        "type": "http",
+        "method": method,
+        "scheme": "http",
+        "server": ("oqto.example", 80),
+        "client": ("203.0.113.7", 5555),
+        "path": "/api/sessions/s1/agent/x",
+        "raw_path": b"/api/sessions/s1/agent/x",
+        "query_string": b"",
+        "headers": [(b"host", b"oqto.example"), *headers],
+    }
+
+    async def run() -> tuple[int, list[tuple[str, str]], bytes]:
+        request = Request(scope, receive)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(service),
+            base_url="http://svc",
+        ) as client:
+            response = await proxy_http.forward(
+                request, client, "/x", label, max_body_bytes=max_body_bytes
+            )
+            sent: list[dict[str, Any]] = []
+
+            async def send(message):  # type: ignore[no-untyped-def]
+                sent.append(message)
+
+            await response(scope, receive, send)
+        start = sent[0]
+        out = [(k.decode(), v.decode()) for k, v in start["headers"]]
+        data = b"".join(m.get("body", b"") for m in sent[1:])
+        return int(start["status"]), out, data
+
+    result = asyncio.run(run())
+    if method not in ("GET", "HEAD") and result[0] == 413:
+        assert not asked, "the body was read before the 413"
+    return result
+
+
+def names(headers: list[tuple[str, str]]) -> list[str]:
+    return [k.lower() for k, _ in headers]
+
+
+def upstream_headers(service: Recorder) -> dict[str, list[str]]:
+    assert len(service.requests) == 1
+    seen: dict[str, list[str]] = {}
+    for k, v in service.requests[0]["headers"]:
+        seen.setdefault(k.decode().lower(), []).append(v.decode())
+    return seen
+
+
+def test_forward_adds_no_headers_of_its_own_and_sets_forwarding() -> None:
+    service = Recorder()
+    status, _, _ = proxied(
+        service,
+        [
+            (b"x-forwarded-for", b"6.6.6.6"),
+            (b"x-forwarded-host", b"evil.example"),
+            (b"x-forwarded-proto", b"https"),
+            (b"forwarded", b"for=6.6.6.6"),
+            (b"x-real-ip", b"6.6.6.6"),
+            (b"connection", b"keep-alive, X-Hop"),
+            (b"x-hop", b"secret"),
+            (b"x-kept", b"1"),
+        ],
+    )
+    assert status == 200
+    seen = upstream_headers(service)
+    for name in ("accept", "accept-encoding", "user-agent", "x-hop", "forwarded", "x-real-ip"):
+        assert name not in seen, name
+    assert seen["x-forwarded-for"] == ["203.0.113.7"]
+    assert seen["x-forwarded-proto"] == ["http"]
+    assert seen["x-forwarded-host"] == ["oqto.example"]
+    assert seen["x-kept"] == ["1"]
+
+
+def test_forward_passes_accept_encoding_exactly() -> None:
+    service = Recorder()
+    proxied(service, [(b"accept-encoding", b"br;q=1, identity;q=0.5"), (b"accept", b"text/x")])
+    seen = upstream_headers(service)
+    assert seen["accept-encoding"] == ["br;q=1, identity;q=0.5"]
+    assert seen["accept"] == ["text/x"]
+
+
+def test_response_loses_connection_named_date_and_server_headers() -> None:
+    service = Recorder(
+        headers=[
+            (b"date", b"Thu, 01 Jan 1970 00:00:00 GMT"),
+            (b"server", b"opencode"),
+            (b"connection", b"x-upstream-hop"),
+            (b"x-upstream-hop", b"1"),
+            (b"x-kept", b"2"),
+        ]
+    )
+    _, headers, _ = proxied(service, [])
+    got = names(headers)
+    for name in ("date", "server", "connection", "x-upstream-hop"):
+        assert name not in got, name
+    assert ("x-kept", "2") in headers
+
+
+def test_sse_headers_are_set_once() -> None:
+    service = Recorder(
+        content_type=b"text/event-stream",
+        headers=[(b"cache-control", b"no-store"), (b"x-accel-buffering", b"yes")],
+    )
+    _, headers, _ = proxied(service, [])
+    got = names(headers)
+    assert got.count("cache-control") == 1 and ("cache-control", "no-cache") in headers
+    assert got.count("x-accel-buffering") == 1 and ("x-accel-buffering", "no") in headers
+
+
+@pytest.mark.parametrize(
+    "body_header", [(b"content-length", b"5"), (b"transfer-encoding", b"chunked")]
+)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_get_or_head_with_a_body_is_a_400(method: str, body_header: tuple[bytes, bytes]) -> None:
+    service = Recorder()
+    status, _, body = proxied(service, [body_header], method=method, body=b"hello")
+    assert status == 400
+    if method == "GET":
+        assert b"body_not_allowed" in body
+    assert service.requests == []
+
+
+def test_declared_oversize_body_gets_413_before_it_is_read() -> None:
+    service = Recorder()
+    status, _, body = proxied(
+        service,
+        [(b"content-length", b"1001")],
+        method="PUT",
+        body=b"x" * 1001,
+        label="files",
+        max_body_bytes=1000,
+    )
+    assert status == 413 and b"too_large" in body and b"1000" in body
+    assert service.requests == []
+    status, _, _ = proxied(
+        service,
+        [(b"content-length", b"1000")],
+        method="PUT",
+        body=b"x" * 1000,
+        label="files",
+        max_body_bytes=1000,
+    )
+    assert status == 200
+    assert service.requests[0]["body"] == b"x" * 1000
+
+
+@pytest.mark.parametrize("label", ["agent", "files"])
+def test_non_json_responses_cannot_script_or_be_framed(label: str) -> None:
+    html = Recorder(
+        content_type=b"text/html; charset=utf-8",
+        headers=[(b"x-frame-options", b"SAMEORIGIN"), (b"content-security-policy", b"img-src *")],
+    )
+    _, headers, _ = proxied(html, [], label=label)
+    got = names(headers)
+    assert got.count("x-frame-options") == 1 and ("x-frame-options", "DENY") in headers
+    assert ("x-content-type-options", "nosniff") in headers
+    policies = [v for k, v in headers if k.lower() == "content-security-policy"]
+    assert "img-src *" in policies  # the service's own policy still applies (tighter)
+    assert any(p.startswith("sandbox") for p in policies)
+    _, json_headers, _ = proxied(Recorder(), [], label=label)
+    assert "content-security-policy" not in names(json_headers)

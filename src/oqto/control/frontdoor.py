@@ -268,6 +268,9 @@ def uvicorn_config(app: Any, server: ServerSection) -> uvicorn.Config:
         # The proxy passes a session service's own responses through: uvicorn's `date`
         # is the one date, and no `server` header advertises what we run.
         server_header=False,
+        # uvicorn would believe X-Forwarded-For from every loopback process; the app's
+        # TrustedProxyMiddleware believes it only from `[server] trusted_proxies`.
+        proxy_headers=False,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=10,
