@@ -118,10 +118,12 @@ def test_other_user_cannot_reach_session_services(
 ) -> None:
     record = runtime_of(alice, alice_session["id"])
     endpoints = record["endpoints"]
-    for socket_path in (endpoints["files_socket"], endpoints["terminal_socket"]):
-        result = run_as(bob.account, CONNECT_UNIX, socket_path)
-        assert result.stdout.startswith("PermissionError"), (socket_path, result.stdout)
-    agent = endpoints["agent"]
+    # Neither another user nor the control plane's own account can connect: the control
+    # plane gets its connections from alice's runner (passed over the runner socket).
+    for account in (bob.account, platform.service):
+        for socket_path in (endpoints["files_socket"], endpoints["terminal_socket"]):
+            result = run_as(account, CONNECT_UNIX, socket_path)
+            assert result.stdout.startswith("PermissionError"), (socket_path, result.stdout)
     probe = (
         "import sys, urllib.request, urllib.error\n"
         "try:\n"
@@ -130,7 +132,7 @@ def test_other_user_cannot_reach_session_services(
         "except urllib.error.HTTPError as e:\n"
         "    print(e.code)\n"
     )
-    result = run_as(bob.account, probe, f"http://{agent['host']}:{agent['port']}/session")
+    result = run_as(bob.account, probe, f"http://127.0.0.1:{endpoints['agent_port']}/session")
     assert result.stdout.strip() == "401", result.stdout + result.stderr
 
 

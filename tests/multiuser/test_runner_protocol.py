@@ -1,8 +1,10 @@
-"""Hostile input on a real runner socket: every bad frame gets a typed error and the
-runner keeps serving. (Root is an allowed peer, so the test talks to alice's runner.)"""
+"""Hostile input on a real runner socket: the first bad frame gets a typed error and ends
+that connection; the runner keeps serving everyone else. (Root is an allowed peer, so the
+test talks to alice's runner.)"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -52,19 +54,53 @@ def code(reply: dict[str, Any]) -> str:
     return str(reply["error"]["code"])
 
 
-def test_bad_frames_get_typed_errors_and_the_runner_keeps_serving(raw: Raw) -> None:
+def closed(raw: Raw) -> bool:
+    try:
+        raw.recv()
+    except ConnectionError:
+        return True
+    return False
+
+
+BAD_AFTER_HELLO = [
+    (b"{not json\n", "bad_frame"),
+    (b"[1, 2]\n", "bad_frame"),
+    (b"\xff\xfe\n", "bad_frame"),
+    (b'{"type": "teleport"}\n', "invalid_message"),
+    (b"x" * (9 << 20) + b"\n", "frame_too_large"),
+    # An HTTP request pushed into the socket: its first line is not a frame.
+    (b"POST /api/sessions HTTP/1.1\r\nHost: x\r\n\r\n{}\n", "bad_frame"),
+    (b'{"type":"response","id":1,"result":{}}\n', "invalid_message"),
+]
+
+
+@pytest.mark.parametrize(("data", "expected"), BAD_AFTER_HELLO)
+def test_first_bad_frame_ends_the_connection(
+    platform: MultiUserPlatform, alice: PlatformUser, data: bytes, expected: str
+) -> None:
+    raw = Raw(str(platform.runner_socket(alice)))
+    assert raw.hello()["uid"] == alice.account.uid
+    # It may hang up mid-way through an oversize frame, as it should; then read why.
+    with contextlib.suppress(BrokenPipeError):
+        raw.send(data + b'{"type":"request","id":9,"method":"ping","params":{}}\n')
+    assert code(raw.recv()) == expected
+    assert closed(raw), "the runner read on after a bad frame"
+
+
+def test_nothing_but_hello_is_accepted_first(
+    platform: MultiUserPlatform, alice: PlatformUser
+) -> None:
+    raw = Raw(str(platform.runner_socket(alice)))
     assert code(raw.request(1, "ping", {})) == "handshake_required"
+    assert closed(raw)
+    raw = Raw(str(platform.runner_socket(alice)))
+    raw.send(b"GET / HTTP/1.1\r\n\r\n")
+    assert code(raw.recv()) == "bad_frame"
+    assert closed(raw)
+
+
+def test_bad_params_get_typed_errors_and_the_connection_stays(raw: Raw) -> None:
     assert raw.hello()["uid"] > 0
-    raw.send(b"{not json\n")
-    assert code(raw.recv()) == "bad_frame"
-    raw.send(b"[1, 2]\n")
-    assert code(raw.recv()) == "bad_frame"
-    raw.send(b"\xff\xfe\n")
-    assert code(raw.recv()) == "bad_frame"
-    raw.send(b'{"type": "teleport"}\n')
-    assert code(raw.recv()) == "invalid_message"
-    raw.send(b"x" * (9 << 20) + b"\n")
-    assert code(raw.recv()) == "frame_too_large"
     assert code(raw.request(2, "spawn", {"argv": ["/bin/sh"]})) == "unknown_method"
     assert code(raw.request(3, "ping", {"extra": 1})) == "invalid_params"
     spec = {"id": "abc", "owner": "x", "workspace": "../escape"}

@@ -15,9 +15,10 @@ import contextlib
 import logging
 
 from oqto.control.db.models import User
-from oqto.control.runners import RunnerPool
+from oqto.control.runners import OwnedEventHandler, RunnerPool
 from oqto.control.sessions import SessionService
-from oqto.userplane.base import EventHandler, UserPlane
+from oqto.protocol.sessions import SessionEvent
+from oqto.userplane.base import UserPlane
 from oqto.userplane.local import LocalUserPlane
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ class Backend(abc.ABC):
     def userplane_for(self, user: User) -> UserPlane: ...
 
     @abc.abstractmethod
-    def set_event_handler(self, handler: EventHandler) -> None: ...
+    def set_event_handler(self, handler: OwnedEventHandler) -> None: ...
 
     @abc.abstractmethod
     async def startup(self, sessions: SessionService) -> None: ...
@@ -44,8 +45,11 @@ class InProcessBackend(Backend):
     def userplane_for(self, user: User) -> UserPlane:
         return self.userplane
 
-    def set_event_handler(self, handler: EventHandler) -> None:
-        self.userplane.set_event_handler(handler)
+    def set_event_handler(self, handler: OwnedEventHandler) -> None:
+        async def untagged(event: SessionEvent) -> None:
+            await handler(None, event)  # one user plane, one platform user
+
+        self.userplane.set_event_handler(untagged)
 
     async def startup(self, sessions: SessionService) -> None:
         await asyncio.to_thread(sessions.mark_orphaned, "the server restarted")
@@ -65,7 +69,7 @@ class RunnerBackend(Backend):
     def userplane_for(self, user: User) -> UserPlane:
         return self.pool.userplane_for(user)
 
-    def set_event_handler(self, handler: EventHandler) -> None:
+    def set_event_handler(self, handler: OwnedEventHandler) -> None:
         self.pool.on_event = handler
 
     async def startup(self, sessions: SessionService) -> None:

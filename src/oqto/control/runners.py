@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import pwd
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from oqto.control.db.models import User
+from oqto.protocol.sessions import SessionEvent
 from oqto.runner.client import RunnerClient, RunnerUnavailable, RunnerUserPlane
-from oqto.userplane.base import EventHandler, UserPlane, UserPlaneError
+from oqto.userplane.base import UserPlane, UserPlaneError
+
+# (platform user id whose runner sent it, event)
+OwnedEventHandler = Callable[[str | None, SessionEvent], Awaitable[None]]
 
 
 class RunnerPool:
@@ -22,7 +27,7 @@ class RunnerPool:
         self._pattern = socket_pattern
         self._call_timeout = call_timeout
         self._start_timeout = start_timeout
-        self.on_event: EventHandler | None = None
+        self.on_event: OwnedEventHandler | None = None
         self._planes: dict[int, RunnerUserPlane] = {}
 
     def socket_for(self, uid: int, linux_user: str) -> Path:
@@ -57,7 +62,14 @@ class RunnerPool:
             )
             plane = RunnerUserPlane(client, self._start_timeout)
             if self.on_event is not None:
-                plane.set_event_handler(self.on_event)
+                # Every event is tagged with the user whose runner sent it, so it can only
+                # ever touch that user's sessions.
+                handler, owner = self.on_event, user.id
+
+                async def tagged(event: SessionEvent) -> None:
+                    await handler(owner, event)
+
+                plane.set_event_handler(tagged)
             self._planes[account.pw_uid] = plane
         return plane
 

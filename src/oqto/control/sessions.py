@@ -7,23 +7,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
+from oqto.control.db.locks import lock_user_row
 from oqto.control.db.models import Session, SessionStatus, User, utcnow
 from oqto.control.errors import ApiError
 from oqto.protocol.sessions import (
+    AgentAuth,
     RuntimeState,
-    SessionEndpoints,
+    ServiceName,
     SessionEvent,
     SessionSpec,
     WorkspaceNameError,
     check_workspace_name,
 )
 from oqto.runner.client import RUNNER_UNAVAILABLE
+from oqto.sockclient import OpenerError
 from oqto.userplane.base import UserPlane, UserPlaneError
 
 log = logging.getLogger(__name__)
@@ -34,6 +39,22 @@ MAX_ERROR_CHARS = 8000
 
 def not_found() -> ApiError:
     return ApiError(404, "not_found", "no such session")
+
+
+@dataclass(frozen=True)
+class SessionRoute:
+    """How the proxy reaches a running session: connections come from the owner's user
+    plane (which proves who serves them), never from an address anybody reported."""
+
+    session_id: str
+    userplane: UserPlane
+    agent_auth: AgentAuth
+
+    async def connect(self, service: ServiceName) -> socket.socket:
+        try:
+            return await self.userplane.connect_service(self.session_id, service)
+        except UserPlaneError as exc:
+            raise OpenerError(exc.message) from None
 
 
 class SessionService:
@@ -47,8 +68,8 @@ class SessionService:
         self._userplane_for = userplane_for
         self._max_running = max_running_per_user
         self._starting: dict[str, asyncio.Task[None]] = {}
-        # Running sessions only: session id -> (owner's user id, endpoints).
-        self._endpoints: dict[str, tuple[str, SessionEndpoints]] = {}
+        # Running sessions only: session id -> (owner's user id, route).
+        self._routes: dict[str, tuple[str, SessionRoute]] = {}
         # Run before a session's services stop (e.g. drop pooled proxy connections).
         self.on_stop: list[Callable[[str], Awaitable[None]]] = []
         # Told of every change (user id, session id, row or None when deleted), e.g. to push
@@ -76,11 +97,11 @@ class SessionService:
         with self._db() as db:
             return self._owned(db, user, session_id)
 
-    async def endpoints(self, user: User, session_id: str) -> SessionEndpoints:
+    async def route(self, user: User, session_id: str) -> SessionRoute:
         # Proxied requests are the hot path: a session that is running (it is in the cache
         # exactly while it is) costs neither a database read nor a user-plane call. The
         # entry goes when the session stops, fails or is deleted.
-        cached = self._endpoints.get(session_id)
+        cached = self._routes.get(session_id)
         if cached is not None and cached[0] == user.id:
             return cached[1]
         row = await asyncio.to_thread(self.get, user, session_id)
@@ -91,12 +112,15 @@ class SessionService:
                 f"session is {row.status.value}" + (f": {row.error}" if row.error else ""),
                 headers={"Retry-After": "1"} if row.status is SessionStatus.STARTING else None,
             )
+        userplane = self._userplane_for(user)
         async with self._userplane_errors():
-            runtime = await self._userplane_for(user).get_session(session_id)
-        if runtime is None or runtime.endpoints is None:
+            runtime = await userplane.get_session(session_id)
+        # A runner answers for its own user only, and only about the session asked for.
+        if runtime is None or runtime.id != session_id or runtime.agent_auth is None:
             raise ApiError(503, "session_not_running", "session services are not running")
-        self._endpoints[session_id] = (user.id, runtime.endpoints)
-        return runtime.endpoints
+        route = SessionRoute(session_id, userplane, runtime.agent_auth)
+        self._routes[session_id] = (user.id, route)
+        return route
 
     @contextlib.asynccontextmanager
     async def _userplane_errors(self) -> AsyncIterator[None]:
@@ -144,6 +168,10 @@ class SessionService:
 
         def insert() -> Session:
             with self._db.begin() as db:
+                # Count and insert atomically: the first statement takes the write lock
+                # (SQLite) or locks the user's row (PostgreSQL), so concurrent creates
+                # queue here instead of all counting the same number.
+                lock_user_row(db, user.id)
                 active = db.scalar(
                     select(func.count())
                     .select_from(Session)
@@ -165,8 +193,9 @@ class SessionService:
 
     async def _start(self, user: User, session_id: str, workspace: str) -> None:
         spec = SessionSpec(id=session_id, owner=user.username, workspace=workspace)
+        userplane = self._userplane_for(user)
         try:
-            runtime = await self._userplane_for(user).start_session(spec)
+            runtime = await userplane.start_session(spec)
         except UserPlaneError as exc:
             log.warning("session start failed session=%s code=%s", session_id, exc.code)
             await asyncio.to_thread(self._set, session_id, SessionStatus.FAILED, exc.message)
@@ -178,8 +207,11 @@ class SessionService:
             )
             return
         await asyncio.to_thread(self._set, session_id, SessionStatus.RUNNING)
-        if runtime.endpoints is not None:
-            self._endpoints[session_id] = (user.id, runtime.endpoints)
+        if runtime.id == session_id and runtime.agent_auth is not None:
+            self._routes[session_id] = (
+                user.id,
+                SessionRoute(session_id, userplane, runtime.agent_auth),
+            )
 
     async def stop(self, user: User, session_id: str) -> Session:
         row = await asyncio.to_thread(self.get, user, session_id)
@@ -196,7 +228,7 @@ class SessionService:
         return await asyncio.to_thread(self.get, user, session_id)
 
     async def _forget(self, session_id: str) -> None:
-        self._endpoints.pop(session_id, None)
+        self._routes.pop(session_id, None)
         await asyncio.gather(*(callback(session_id) for callback in self.on_stop))
 
     async def _stop_services(self, user: User, session_id: str) -> None:
@@ -230,11 +262,29 @@ class SessionService:
         await asyncio.to_thread(remove)
         self._changed(user.id, session_id, None)
 
-    async def on_userplane_event(self, event: SessionEvent) -> None:
-        if event.state in (RuntimeState.FAILED, RuntimeState.STOPPED):
-            await self._forget(event.session_id)
-            status = SessionStatus(event.state.value)
-            await asyncio.to_thread(self._set, event.session_id, status, event.error)
+    async def on_userplane_event(self, owner_id: str | None, event: SessionEvent) -> None:
+        """A session changed on its own (a service died). `owner_id` is the platform user
+        whose user plane said so (None: the single in-process one): a runner's events
+        count for its own user's sessions only, so one user cannot fail another's."""
+        if event.state not in (RuntimeState.FAILED, RuntimeState.STOPPED):
+            return
+        if owner_id is not None:
+            row = await asyncio.to_thread(self._row, event.session_id)
+            if row is None or row.user_id != owner_id:
+                log.warning(
+                    "ignoring a state event for session %s from the user plane of user %s, "
+                    "who does not own it",
+                    event.session_id,
+                    owner_id,
+                )
+                return
+        await self._forget(event.session_id)
+        status = SessionStatus(event.state.value)
+        await asyncio.to_thread(self._set, event.session_id, status, event.error)
+
+    def _row(self, session_id: str) -> Session | None:
+        with self._db() as db:
+            return db.get(Session, session_id)
 
     # -- whole-service lifecycle ---------------------------------------------------------
 

@@ -30,6 +30,8 @@ Methods (params -> result); `PARAM_MODELS` and `RESULT_MODELS` hold the exact sc
     session.get   {id}                                -> {session: SessionRuntime|null}
     session.list  {}                                  -> {sessions: [SessionRuntime]}
     session.logs  {id, service, max_bytes=64KiB}      -> {text}
+    session.connect {id, service}                     -> {service} + the connected socket
+                                                        (SCM_RIGHTS); the runner then closes
     files.tree    {owner, workspace, path="", depth=1}  -> {listing: {...}}
     files.read    {owner, workspace, path, max_bytes=4MiB}  -> {content_b64, size, truncated}
     files.write   {owner, workspace, path, content_b64}     -> {size}
@@ -71,6 +73,8 @@ from oqto.protocol.runner_methods import (
     LogsResult,
     Method,
     PingResult,
+    SessionConnectParams,
+    SessionConnectResult,
     SessionGetResult,
     SessionIdParams,
     SessionListResult,
@@ -137,12 +141,15 @@ __all__ = [
     "ProtocolError",
     "RequestMessage",
     "ResponseMessage",
+    "SessionConnectParams",
+    "SessionConnectResult",
     "SessionGetResult",
     "SessionIdParams",
     "SessionListResult",
     "SessionLogsParams",
     "SessionResult",
     "SessionStartParams",
+    "decode_frame",
     "encode",
     "error_code_for",
     "parse_event",
@@ -188,7 +195,7 @@ class FrameReader:
             if line is None or isinstance(line, ProtocolError):
                 return line
             if line.strip(b" \t\r"):
-                return _decode(line)
+                return decode_frame(line)
 
     async def _next_line(self) -> bytes | ProtocolError | None:
         while True:
@@ -231,7 +238,8 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not JSON")
 
 
-def _decode(line: bytes) -> dict[str, Any] | ProtocolError:
+def decode_frame(line: bytes) -> dict[str, Any] | ProtocolError:
+    """One line (without its newline) as a JSON object, or the ProtocolError saying why not."""
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError:

@@ -23,7 +23,7 @@ from oqto.protocol.runner_schema import (
     clip,
     describe,
 )
-from oqto.protocol.sessions import SessionEvent, SessionRuntime, SessionSpec
+from oqto.protocol.sessions import ServiceName, SessionEvent, SessionRuntime, SessionSpec
 
 MAX_LOG_BYTES = 1 << 20
 DEFAULT_LOG_BYTES = 64 << 10
@@ -39,6 +39,7 @@ class Method(enum.StrEnum):
     SESSION_GET = "session.get"
     SESSION_LIST = "session.list"
     SESSION_LOGS = "session.logs"
+    SESSION_CONNECT = "session.connect"
     FILES_TREE = "files.tree"
     FILES_READ = "files.read"
     FILES_WRITE = "files.write"
@@ -78,6 +79,17 @@ class SessionLogsParams(WireModel):
     id: SessionId
     service: Literal["agent", "files", "terminal"]
     max_bytes: Annotated[StrictInt, Field(ge=1, le=MAX_LOG_BYTES)] = DEFAULT_LOG_BYTES
+
+
+class SessionConnectParams(WireModel):
+    id: SessionId
+    service: ServiceName
+
+
+class SessionConnectResult(WireModel):
+    """Sent with the connected socket as SCM_RIGHTS ancillary data on the same message."""
+
+    service: ServiceName
 
 
 class _WorkspaceParams(WireModel):
@@ -154,6 +166,7 @@ PARAM_MODELS: dict[str, type[BaseModel]] = {
     Method.SESSION_GET: SessionIdParams,
     Method.SESSION_LIST: Empty,
     Method.SESSION_LOGS: SessionLogsParams,
+    Method.SESSION_CONNECT: SessionConnectParams,
     Method.FILES_TREE: FilesTreeParams,
     Method.FILES_READ: FilesReadParams,
     Method.FILES_WRITE: FilesWriteParams,
@@ -170,6 +183,7 @@ RESULT_MODELS: dict[str, type[BaseModel]] = {
     Method.SESSION_GET: SessionGetResult,
     Method.SESSION_LIST: SessionListResult,
     Method.SESSION_LOGS: LogsResult,
+    Method.SESSION_CONNECT: SessionConnectResult,
     Method.FILES_TREE: FilesTreeResult,
     Method.FILES_READ: FilesReadResult,
     Method.FILES_WRITE: FilesWriteResult,

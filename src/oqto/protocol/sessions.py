@@ -27,19 +27,21 @@ class SessionSpec(_Model):
     workspace: str  # name relative to the owner's workspace root
 
 
-class AgentEndpoint(_Model):
-    """opencode only speaks TCP, so it listens on loopback behind a per-session password."""
+class ServiceName(enum.StrEnum):
+    """A session's services, as the control plane asks for a connection to one."""
 
-    host: str
-    port: int
+    AGENT = "agent"
+    FILES = "files"
+    TERMINAL = "terminal"
+
+
+class AgentAuth(_Model):
+    """opencode's per-session HTTP Basic credential. It is the only thing about where a
+    session's services listen that the control plane is told: it never connects to an
+    address a runner names, it asks the user plane for a connection (`connect_service`)."""
+
     username: str
     password: str
-
-
-class SessionEndpoints(_Model):
-    agent: AgentEndpoint
-    files_socket: str
-    terminal_socket: str
 
 
 class SessionRuntime(_Model):
@@ -48,7 +50,7 @@ class SessionRuntime(_Model):
     workspace_path: str
     state: RuntimeState
     error: str | None = None
-    endpoints: SessionEndpoints | None = None
+    agent_auth: AgentAuth | None = None  # while running
     pids: dict[str, int] = {}
     ready_after: dict[str, float] = {}  # seconds from spawn to answering, per service
 

@@ -80,7 +80,6 @@ def main(
             runtime_dir=runtime_dir,
             log_dir=state / "logs" / "sessions",
             state_dir=state / "runner" / "sessions",
-            grant_uid=service_uid,
         )
     except OSError as exc:
         raise fail(

@@ -7,14 +7,16 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import socket
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
-from oqto.osutil.peercred import from_transport
+from oqto.osutil.peercred import from_transport, peer_credentials
 from oqto.protocol.runner import (
     PROTOCOL_VERSION,
+    ErrorCode,
     ErrorMessage,
     EventMessage,
     FrameReader,
@@ -23,21 +25,26 @@ from oqto.protocol.runner import (
     ProtocolError,
     RequestMessage,
     ResponseMessage,
+    SessionConnectResult,
     SessionGetResult,
     SessionListResult,
     SessionResult,
+    decode_frame,
     encode,
     parse_event,
     parse_message,
     parse_result,
 )
-from oqto.protocol.sessions import SessionEvent, SessionRuntime, SessionSpec
+from oqto.protocol.sessions import ServiceName, SessionEvent, SessionRuntime, SessionSpec
 from oqto.runner.server import MAX_FRAME_BYTES
+from oqto.sockclient import OpenerError, check_owner
 from oqto.userplane.base import EventHandler, UserPlane, UserPlaneError
 
 log = logging.getLogger(__name__)
 
 RUNNER_UNAVAILABLE = "runner_unavailable"
+# The answer to session.connect is two short lines; a runner that sends more is broken.
+_MAX_PASS_REPLY = 64 << 10
 
 
 class RunnerUnavailable(UserPlaneError):
@@ -111,16 +118,18 @@ class RunnerClient:
             await self._call(Method.SUBSCRIBE, {}, self.timeout)
 
     async def _read_loop(self, frames: FrameReader) -> None:
+        # A runner is run by its user, who may have replaced it: the first thing it sends
+        # that breaks the protocol ends the connection (every pending call then fails).
         try:
             while (frame := await frames.next_frame()) is not None:
                 if isinstance(frame, ProtocolError):
                     log.warning("bad frame from runner %s: %s", self.socket_path, frame.message)
-                    continue
+                    return
                 try:
                     message = parse_message(frame)
                 except ProtocolError as exc:
                     log.warning("bad message from runner %s: %s", self.socket_path, exc.message)
-                    continue
+                    return
                 if isinstance(message, ResponseMessage):
                     future = self._pending.pop(message.id, None)
                     if future is not None and not future.done():
@@ -196,6 +205,79 @@ class RunnerClient:
         except ProtocolError as exc:
             raise UserPlaneError("invalid_message", f"bad answer from the runner: {exc}") from None
 
+    async def receive_socket(self, session_id: str, service: ServiceName) -> socket.socket:
+        """`session.connect` on a connection of its own: the runner answers with a socket
+        connected to the service (SCM_RIGHTS) and hangs up. The socket is checked by the
+        caller; this only makes sure it came from the right runner as the protocol says."""
+        loop = asyncio.get_running_loop()
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        conn.setblocking(False)
+        try:
+            async with asyncio.timeout(self.timeout):
+                await loop.sock_connect(conn, str(self.socket_path))
+                served_by = peer_credentials(conn).uid
+                if self.expected_uid is not None and served_by != self.expected_uid:
+                    raise RunnerUnavailable(
+                        f"{self.socket_path} is served by uid {served_by}, not {self.expected_uid}"
+                    )
+                await loop.sock_sendall(
+                    conn,
+                    encode(HelloMessage(protocol=PROTOCOL_VERSION, agent=self._agent))
+                    + encode(
+                        RequestMessage(
+                            id=1,
+                            method=Method.SESSION_CONNECT,
+                            params={"id": session_id, "service": service.value},
+                        )
+                    ),
+                )
+                lines, fds = await _read_lines_with_fds(conn, 2)
+        except (OSError, TimeoutError) as exc:
+            raise RunnerUnavailable(
+                f"cannot get a {service.value} connection from the runner: "
+                f"{getattr(exc, 'strerror', None) or exc or 'timed out'}"
+            ) from None
+        finally:
+            conn.close()
+        passed = [socket.socket(fileno=fd) for fd in fds]
+        try:
+            self._check_pass_reply(lines, service)
+            if len(passed) != 1:
+                raise UserPlaneError(
+                    "invalid_message", f"the runner passed {len(passed)} sockets, not one"
+                )
+            return passed.pop()
+        finally:
+            for extra in passed:
+                extra.close()
+
+    @staticmethod
+    def _check_pass_reply(
+        lines: list[dict[str, Any] | ProtocolError], service: ServiceName
+    ) -> None:
+        try:
+            if len(lines) < 2 or isinstance(lines[0], ProtocolError):
+                raise ProtocolError(ErrorCode.INVALID_MESSAGE, "no handshake")
+            hello = parse_message(lines[0])
+            if isinstance(hello, ErrorMessage):
+                raise UserPlaneError(hello.error.code.value, hello.error.message)
+            if isinstance(lines[1], ProtocolError):
+                raise lines[1]
+            reply = parse_message(lines[1])
+        except ProtocolError as exc:
+            raise UserPlaneError("invalid_message", f"bad answer from the runner: {exc}") from None
+        if isinstance(reply, ErrorMessage):
+            raise UserPlaneError(reply.error.code.value, reply.error.message)
+        if not isinstance(reply, ResponseMessage) or reply.id != 1:
+            raise UserPlaneError("invalid_message", "the runner answered something else")
+        try:
+            result = parse_result(Method.SESSION_CONNECT, reply.result, request_id=1)
+        except ProtocolError as exc:
+            raise UserPlaneError("invalid_message", f"bad answer from the runner: {exc}") from None
+        assert isinstance(result, SessionConnectResult)
+        if result.service is not service:
+            raise UserPlaneError("invalid_message", "the runner passed another service")
+
     async def close(self) -> None:
         self._drop("client closed")
         if self._reader_task is not None:
@@ -204,12 +286,72 @@ class RunnerClient:
                 await self._reader_task
 
 
+async def _readable(loop: asyncio.AbstractEventLoop, conn: socket.socket) -> None:
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(conn.fileno(), wake)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(conn.fileno())
+
+
+async def _read_lines_with_fds(
+    conn: socket.socket, count: int
+) -> tuple[list[dict[str, Any] | ProtocolError], list[int]]:
+    """Read `count` newline-terminated frames and every descriptor that arrives with
+    them (close-on-exec from the start), from a non-blocking socket."""
+    loop = asyncio.get_running_loop()
+    buffer = bytearray()
+    fds: list[int] = []
+    try:
+        while buffer.count(b"\n") < count:
+            await _readable(loop, conn)
+            try:
+                data, received, _flags, _addr = socket.recv_fds(
+                    conn, _MAX_PASS_REPLY, 4, socket.MSG_CMSG_CLOEXEC
+                )
+            except BlockingIOError:
+                continue
+            fds.extend(received)
+            if not data:
+                break
+            buffer += data
+            if len(buffer) > _MAX_PASS_REPLY:
+                raise ConnectionError("the runner's answer is too long")
+    except BaseException:
+        for fd in fds:
+            socket.socket(fileno=fd).close()
+        raise
+    lines: list[dict[str, Any] | ProtocolError] = []
+    for line in bytes(buffer).split(b"\n")[:count]:
+        lines.append(decode_frame(line))
+    return lines, fds
+
+
 class RunnerUserPlane(UserPlane):
     """The user plane of one Linux account, reached through its runner."""
 
     def __init__(self, client: RunnerClient, start_timeout: float) -> None:
         self.client = client
         self._start_timeout = start_timeout
+
+    async def connect_service(self, session_id: str, service: ServiceName) -> socket.socket:
+        """The runner connects (as its user) and hands us the socket; we then ask the
+        kernel who serves its far end. The service account needs no access to any
+        session socket, and a runner that names someone else's service is refused."""
+        if self.client.expected_uid is None:
+            raise UserPlaneError("upstream_refused", "no expected uid for this runner")
+        passed = await self.client.receive_socket(session_id, service)
+        try:
+            return check_owner(passed, self.client.expected_uid, f"the {service.value} socket")
+        except OpenerError as exc:
+            log.warning("runner of uid %s: %s", self.client.expected_uid, exc)
+            raise UserPlaneError("upstream_refused", str(exc)) from None
 
     def set_event_handler(self, handler: EventHandler) -> None:
         self.client.on_event = handler

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from oqto.protocol.runner import (
     Method,
     PingResult,
     ProtocolError,
+    SessionConnectParams,
     SessionGetResult,
     SessionIdParams,
     SessionListResult,
@@ -94,6 +96,14 @@ class RunnerHandlers:
 
     async def session_list(self, _params: Empty) -> SessionListResult:
         return SessionListResult(sessions=await self._userplane.list_sessions())
+
+    async def connect(self, params: SessionConnectParams) -> socket.socket:
+        """A connection to one of our own session's services, for the control plane to
+        use (passed over our socket): it never needs access to the service sockets."""
+        try:
+            return await self._userplane.connect_service(params.id, params.service)
+        except UserPlaneError as exc:
+            raise ProtocolError(error_code_for(exc.code), exc.message) from None
 
     async def session_logs(self, params: SessionLogsParams) -> LogsResult:
         text = self._userplane.service_log(params.id, params.service, params.max_bytes)

@@ -7,6 +7,7 @@ import contextlib
 import logging
 import os
 import pwd
+import socket
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -24,6 +25,8 @@ from oqto.protocol.runner import (
     ProtocolError,
     RequestMessage,
     ResponseMessage,
+    SessionConnectParams,
+    SessionConnectResult,
     encode,
     parse_message,
     parse_params,
@@ -51,6 +54,22 @@ class _Connection:
         async with self._lock:
             self.writer.write(data)
             await self.writer.drain()
+
+    async def send_with_socket(self, message: BaseModel, passed: socket.socket) -> None:
+        """Send `message` with `passed` attached (SCM_RIGHTS) to its bytes. The stream
+        transport must have nothing queued, or the descriptor would ride on the wrong
+        bytes; `session.connect` is answered on a connection used for nothing else."""
+        data = encode(message, max_frame_bytes=MAX_FRAME_BYTES)
+        async with self._lock:
+            await self.writer.drain()
+            transport = self.writer.transport
+            if transport.get_write_buffer_size():
+                raise ConnectionError("output still queued; cannot pass a socket now")
+            raw = transport.get_extra_info("socket")
+            with raw.dup() as sock:
+                sent = socket.send_fds(sock, [data], [passed.fileno()])
+            if sent != len(data):
+                raise ConnectionError("short write while passing a socket")
 
 
 class RunnerServer:
@@ -116,52 +135,43 @@ class RunnerServer:
             writer.close()
 
     async def _serve_connection(self, conn: _Connection, frames: _FrameReader) -> None:
-        greeted = False
+        """Hostile until proven otherwise: the first frame must be a hello of our
+        protocol version, and the first frame that is not a valid message ends the
+        connection (after saying why). A peer that streams something else at us (an
+        HTTP request pushed into the socket, say) gets one error and is gone."""
         tasks: set[asyncio.Task[None]] = set()
         try:
+            if not await self._greet(conn, frames):
+                return
             while (frame := await frames.next_frame()) is not None:
                 if isinstance(frame, ProtocolError):
                     await conn.send(frame.to_message())
-                    continue
+                    return
                 try:
                     message = parse_message(frame)
                 except ProtocolError as exc:
                     await conn.send(exc.to_message())
-                    continue
-                if isinstance(message, HelloMessage):
-                    if message.protocol != PROTOCOL_VERSION:
-                        await conn.send(
-                            ProtocolError(
-                                ErrorCode.UNSUPPORTED_VERSION,
-                                f"protocol {message.protocol} is not supported; "
-                                f"this runner speaks {PROTOCOL_VERSION}",
-                            ).to_message()
-                        )
-                        return
-                    greeted = True
-                    await conn.send(
-                        HelloMessage(
-                            protocol=PROTOCOL_VERSION,
-                            agent="oqto-runner",
-                            uid=os.getuid(),
-                            user=self._user,
-                        )
-                    )
-                    continue
+                    return
                 if not isinstance(message, RequestMessage):
                     await conn.send(
                         ProtocolError(
                             ErrorCode.INVALID_MESSAGE, f"a client may not send {message.type}"
                         ).to_message()
                     )
-                    continue
-                if not greeted:
-                    await conn.send(
-                        ProtocolError(
-                            ErrorCode.HANDSHAKE_REQUIRED, "send hello first", message.id
-                        ).to_message()
-                    )
-                    continue
+                    return
+                if message.method == Method.SESSION_CONNECT:
+                    # Answered with a socket attached: nothing else may share the stream.
+                    if tasks:
+                        await conn.send(
+                            ProtocolError(
+                                ErrorCode.INVALID_MESSAGE,
+                                "session.connect needs a connection of its own",
+                                message.id,
+                            ).to_message()
+                        )
+                    else:
+                        await self._pass_socket(conn, message)
+                    return
                 if len(tasks) >= MAX_IN_FLIGHT:
                     await conn.send(
                         ProtocolError(
@@ -178,6 +188,59 @@ class RunnerServer:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _greet(self, conn: _Connection, frames: _FrameReader) -> bool:
+        frame = await frames.next_frame()
+        if frame is None:
+            return False
+        if isinstance(frame, ProtocolError):
+            await conn.send(frame.to_message())
+            return False
+        try:
+            message = parse_message(frame)
+        except ProtocolError as exc:
+            await conn.send(exc.to_message())
+            return False
+        if not isinstance(message, HelloMessage):
+            request_id = message.id if isinstance(message, RequestMessage) else None
+            await conn.send(
+                ProtocolError(
+                    ErrorCode.HANDSHAKE_REQUIRED, "send hello first", request_id
+                ).to_message()
+            )
+            return False
+        if message.protocol != PROTOCOL_VERSION:
+            await conn.send(
+                ProtocolError(
+                    ErrorCode.UNSUPPORTED_VERSION,
+                    f"protocol {message.protocol} is not supported; "
+                    f"this runner speaks {PROTOCOL_VERSION}",
+                ).to_message()
+            )
+            return False
+        await conn.send(
+            HelloMessage(
+                protocol=PROTOCOL_VERSION, agent="oqto-runner", uid=os.getuid(), user=self._user
+            )
+        )
+        return True
+
+    async def _pass_socket(self, conn: _Connection, request: RequestMessage) -> None:
+        try:
+            params = parse_params(request.method, request.params, request_id=request.id)
+            assert isinstance(params, SessionConnectParams)
+            passed = await self._handlers.connect(params)
+        except ProtocolError as exc:
+            exc.request_id = request.id
+            await conn.send(exc.to_message())
+            return
+        try:
+            reply = ResponseMessage(
+                id=request.id, result=SessionConnectResult(service=params.service).model_dump()
+            )
+            await conn.send_with_socket(reply, passed)
+        finally:
+            passed.close()
 
     async def _handle(self, conn: _Connection, request: RequestMessage) -> None:
         try:

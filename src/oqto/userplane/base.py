@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import abc
+import socket
 from collections.abc import Awaitable, Callable
 
-from oqto.protocol.sessions import SessionEvent, SessionRuntime, SessionSpec
+from oqto.protocol.sessions import ServiceName, SessionEvent, SessionRuntime, SessionSpec
 
 EventHandler = Callable[[SessionEvent], Awaitable[None]]
 
@@ -47,6 +48,13 @@ class UserPlane(abc.ABC):
 
     @abc.abstractmethod
     async def list_sessions(self) -> list[SessionRuntime]: ...
+
+    @abc.abstractmethod
+    async def connect_service(self, session_id: str, service: ServiceName) -> socket.socket:
+        """A connected stream socket to one service of a running session, already proven
+        (by the kernel, not by anything the user plane says) to be served by the account
+        that owns the session. The caller owns the socket. This is the only way the
+        control plane reaches a session service: it never connects to an address itself."""
 
     @abc.abstractmethod
     async def close(self) -> None: ...

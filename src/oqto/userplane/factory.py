@@ -16,7 +16,6 @@ def local_userplane(
     runtime_dir: Path,
     log_dir: Path,
     state_dir: Path | None = None,
-    grant_uid: int | None = None,
 ) -> LocalUserPlane:
     opencode_config = config.opencode.config_file
     return LocalUserPlane(
@@ -34,6 +33,5 @@ def local_userplane(
             start_timeout=config.opencode.start_timeout_seconds,
             stop_grace=config.sessions.stop_grace_seconds,
             state_dir=state_dir,
-            grant_uid=grant_uid,
         )
     )

@@ -5,26 +5,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import secrets
 import shutil
+import socket
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from oqto.osutil import acl
+from oqto.osutil.sockowner import loopback_listen_ports
 from oqto.protocol.sessions import (
     RuntimeState,
-    SessionEndpoints,
+    ServiceName,
     SessionEvent,
     SessionRuntime,
     SessionSpec,
 )
+from oqto.sockclient import OpenerError, OpenerTransport, open_verified
 from oqto.userplane.base import EventHandler, SessionStartFailed, UserPlane, UserPlaneError
 from oqto.userplane.process import ManagedProcess, ProcessSpec, file_tail
-from oqto.userplane.proctree import kill_tagged, orphan_sessions
-from oqto.userplane.readiness import HttpProbe, ProcessExited, wait_until_ready
-from oqto.userplane.services import ServiceSettings, SessionLayout, build_services
+from oqto.userplane.proctree import kill_descendants, kill_tagged, orphan_sessions
+from oqto.userplane.readiness import ProcessExited, wait_until_ready
+from oqto.userplane.services import (
+    LOOPBACK,
+    ServiceSettings,
+    SessionEndpoints,
+    SessionLayout,
+    build_services,
+)
 from oqto.userplane.statefile import ProcessRecord, SessionRecord, StateStore
 from oqto.userplane.workspaces import ensure_workspace, workspace_root
 
@@ -39,10 +49,8 @@ class LocalSettings:
     services: ServiceSettings
     start_timeout: float
     stop_grace: float
-    # Runner mode: session records survive restarts here, and this account (the control
-    # plane's) is granted access to the session sockets by ACL.
+    # Runner mode: session records survive restarts here.
     state_dir: Path | None = None
-    grant_uid: int | None = None
 
 
 @dataclass
@@ -51,7 +59,7 @@ class _Live:
     workspace: Path
     layout: SessionLayout
     processes: list[ManagedProcess]
-    probes: list[HttpProbe]
+    probe_paths: list[str]
     endpoints: SessionEndpoints
     state: RuntimeState = RuntimeState.STARTING
     error: str | None = None
@@ -67,7 +75,7 @@ class _Live:
             workspace_path=str(self.workspace),
             state=self.state,
             error=self.error,
-            endpoints=self.endpoints if self.state is RuntimeState.RUNNING else None,
+            agent_auth=self.endpoints.agent if self.state is RuntimeState.RUNNING else None,
             pids={p.name: p.pid for p in self.processes if p.pid is not None},
             ready_after=dict(self.ready_after),
         )
@@ -81,10 +89,29 @@ class LocalUserPlane(UserPlane):
         self._handler: EventHandler | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._store = StateStore(settings.state_dir) if settings.state_dir else None
+        # Starts in progress, so that a stop can overtake one (see stop_session).
+        self._starting: dict[str, asyncio.Task[object]] = {}
+        self._stop_requested: set[str] = set()
+        self._instance = self._instance_id()
         settings.runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         settings.runtime_dir.chmod(0o700)
-        if settings.grant_uid is not None:
-            acl.grant_user(settings.runtime_dir, settings.grant_uid, "x")
+
+    def _instance_id(self) -> str:
+        """Names this user plane in its processes' environment, so that an orphan sweep
+        never touches another instance's sessions. A runner keeps its id across restarts
+        (its state directory), because it re-adopts its sessions; single-user servers get
+        a fresh one each run."""
+        if self._store is None:
+            return secrets.token_hex(8)
+        path = self._store.directory / "instance"
+        with contextlib.suppress(OSError):
+            text = path.read_text().strip()
+            if text:
+                return text
+        self._store.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        instance = secrets.token_hex(8)
+        path.write_text(instance + "\n")
+        return instance
 
     def set_event_handler(self, handler: EventHandler) -> None:
         self._handler = handler
@@ -93,44 +120,114 @@ class LocalUserPlane(UserPlane):
         return self._locks.setdefault(session_id, asyncio.Lock())
 
     async def start_session(self, spec: SessionSpec) -> SessionRuntime:
-        async with self._lock(spec.id):
-            live = self._sessions.get(spec.id)
-            if live is not None and live.state is RuntimeState.RUNNING:
-                return live.runtime()
-            if live is not None:
-                await self._teardown(live)
-            live = self._prepare(spec)
-            self._sessions[spec.id] = live
-            try:
-                await self._launch(live)
-            except BaseException:
-                await self._teardown(live)
-                self._sessions.pop(spec.id, None)
+        task = asyncio.current_task()
+        assert task is not None
+        self._stop_requested.discard(spec.id)
+        self._starting[spec.id] = task
+        try:
+            async with self._lock(spec.id):
+                return await self._start_locked(spec)
+        except asyncio.CancelledError:
+            # A stop overtook this start (stop_session cancelled us): the start has been
+            # torn down; answer with an error rather than vanish, so a runner still
+            # replies to the request.
+            if spec.id not in self._stop_requested:
                 raise
-            live.state = RuntimeState.RUNNING
-            self._persist(live)
-            self._warm_up(live)
-            log.info(
-                "session running",
-                extra={"session": spec.id, "ready_after": live.ready_after},
-            )
-            self._start_watching(live)
+            task.uncancel()
+            raise UserPlaneError(
+                "start_cancelled", "the session was stopped while starting"
+            ) from None
+        finally:
+            if self._starting.get(spec.id) is task:
+                del self._starting[spec.id]
+
+    async def _start_locked(self, spec: SessionSpec) -> SessionRuntime:
+        live = self._sessions.get(spec.id)
+        if live is not None and live.state is RuntimeState.RUNNING:
             return live.runtime()
+        if live is not None:
+            await self._teardown(live)
+        live = self._prepare(spec)
+        self._sessions[spec.id] = live
+        try:
+            await self._launch(live)
+            # Running only once it is recorded: a session a restarted runner could not
+            # find again would be running unwatched.
+            self._persist(live)
+        except BaseException:
+            await self._teardown(live)
+            self._sessions.pop(spec.id, None)
+            raise
+        live.state = RuntimeState.RUNNING
+        self._warm_up(live)
+        log.info("session running", extra={"session": spec.id, "ready_after": live.ready_after})
+        self._start_watching(live)
+        return live.runtime()
+
+    # -- connections to a session's services -------------------------------------------
+
+    async def _open(self, live: _Live, service: ServiceName) -> socket.socket:
+        """A connection to one of the session's services, proven to be served by this
+        account before anything is sent on it."""
+        endpoints = live.endpoints
+        if service is ServiceName.FILES:
+            return await open_verified(endpoints.files_socket, os.getuid())
+        if service is ServiceName.TERMINAL:
+            return await open_verified(endpoints.terminal_socket, os.getuid())
+        port = endpoints.agent_port
+        if port is None:
+            port = self._discover_agent_port(live)
+        return await open_verified((LOOPBACK, port), os.getuid())
+
+    @staticmethod
+    def _discover_agent_port(live: _Live) -> int:
+        """opencode chose its port itself (`--port 0`); read it off the listening socket
+        that its own process holds, never off its log, which anything could write."""
+        agent = next(p for p in live.processes if p.name == ServiceName.AGENT)
+        ports = loopback_listen_ports(agent.pid) if agent.pid is not None else []
+        if len(ports) != 1:
+            raise OpenerError("opencode is not listening yet")
+        live.endpoints = live.endpoints.model_copy(update={"agent_port": ports[0]})
+        return ports[0]
+
+    def _client(self, live: _Live, service: ServiceName, timeout: float) -> httpx.AsyncClient:
+        auth = None
+        if service is ServiceName.AGENT:
+            auth = (live.endpoints.agent.username, live.endpoints.agent.password)
+
+        async def opener() -> socket.socket:
+            return await self._open(live, service)
+
+        return httpx.AsyncClient(
+            base_url=f"http://{service.value}",
+            transport=OpenerTransport(opener),
+            auth=auth,
+            timeout=timeout,
+        )
+
+    async def connect_service(self, session_id: str, service: ServiceName) -> socket.socket:
+        live = self._sessions.get(session_id)
+        if live is None or live.state is not RuntimeState.RUNNING:
+            raise UserPlaneError("session_not_running", "the session is not running")
+        try:
+            return await self._open(live, service)
+        except OpenerError as exc:
+            raise UserPlaneError("upstream_refused", str(exc)) from None
+        except OSError as exc:
+            raise UserPlaneError(
+                "upstream_unavailable", f"cannot connect to the {service.value} service: {exc}"
+            ) from None
 
     def _warm_up(self, live: _Live) -> None:
         """opencode builds its per-directory instance on the first request that names one
         (measured: the first prompt took 3.2 s, later ones 0.3-0.45 s). Ask for the
         session list once now, in the background, so the person's first prompt does not
         pay for that."""
-        agent = live.endpoints.agent
 
         async def warm() -> None:
             with contextlib.suppress(httpx.HTTPError, OSError):
-                async with httpx.AsyncClient(timeout=60) as client:
-                    await client.get(
-                        f"http://{agent.host}:{agent.port}/session",
-                        auth=(agent.username, agent.password),
-                    )
+                async with self._client(live, ServiceName.AGENT, 60) as client:
+                    await client.get("/session")
 
         task = asyncio.create_task(warm())
         self._background.add(task)
@@ -141,14 +238,6 @@ class LocalUserPlane(UserPlane):
             asyncio.create_task(self._watch(live, p), name=f"watch-{live.spec.id}-{p.name}")
             for p in live.processes
         ]
-
-    def _grant(self, live: _Live) -> None:
-        uid = self._settings.grant_uid
-        if uid is None:
-            return
-        acl.grant_user(live.layout.runtime_dir, uid, "x")
-        for socket_path in (live.layout.files_socket, live.layout.terminal_socket):
-            acl.grant_user(socket_path, uid, "rw")
 
     def _persist(self, live: _Live) -> None:
         if self._store is None:
@@ -191,13 +280,13 @@ class LocalUserPlane(UserPlane):
             runtime_dir=runtime_dir,
             log_dir=self._settings.log_dir / spec.id,
         )
-        services, endpoints = build_services(self._settings.services, layout)
+        services, endpoints = build_services(self._settings.services, layout, self._instance)
         live = _Live(
             spec=spec,
             workspace=workspace,
             layout=layout,
             processes=[ManagedProcess(s.spec) for s in services],
-            probes=[s.probe for s in services],
+            probe_paths=[s.probe_path for s in services],
             endpoints=endpoints,
         )
         return live
@@ -208,9 +297,10 @@ class LocalUserPlane(UserPlane):
         await asyncio.gather(*(p.start() for p in live.processes))
         exits = {p.name: asyncio.ensure_future(p.wait()) for p in live.processes}
 
-        async def ready(process: ManagedProcess, probe: HttpProbe) -> None:
+        async def ready(process: ManagedProcess, path: str) -> None:
             try:
-                await wait_until_ready(probe, exits[process.name])
+                async with self._client(live, ServiceName(process.name), 5) as client:
+                    await wait_until_ready(client, path, exits[process.name])
             except ProcessExited as exc:
                 raise self._failure(process, str(exc)) from None
             live.ready_after[process.name] = round(time.perf_counter() - began, 3)
@@ -218,7 +308,10 @@ class LocalUserPlane(UserPlane):
         try:
             async with asyncio.timeout(self._settings.start_timeout):
                 await asyncio.gather(
-                    *(ready(p, probe) for p, probe in zip(live.processes, live.probes, strict=True))
+                    *(
+                        ready(p, path)
+                        for p, path in zip(live.processes, live.probe_paths, strict=True)
+                    )
                 )
         except TimeoutError:
             slow = [p for p in live.processes if exits[p.name].done() is False]
@@ -229,7 +322,6 @@ class LocalUserPlane(UserPlane):
         finally:
             for fut in exits.values():
                 fut.cancel()
-        self._grant(live)
 
     @staticmethod
     def _failure(process: ManagedProcess, reason: str) -> SessionStartFailed:
@@ -262,6 +354,11 @@ class LocalUserPlane(UserPlane):
             for task in live.watchers:
                 if task is not current:
                     task.cancel()
+        # First everything the services started, while the services (subreapers) still
+        # live to keep hold of it; then the services' process groups; then whatever
+        # still carries the session's tag.
+        leaders = {p.pid for p in live.processes if p.pid is not None and p.alive()}
+        kill_descendants(leaders)
         await asyncio.gather(*(p.stop(self._settings.stop_grace) for p in live.processes))
         kill_tagged(live.spec.id)
         shutil.rmtree(live.layout.runtime_dir, ignore_errors=True)
@@ -269,6 +366,12 @@ class LocalUserPlane(UserPlane):
             self._store.remove(live.spec.id)
 
     async def stop_session(self, session_id: str) -> None:
+        # A stop overtakes a start in progress instead of queueing behind it (a start may
+        # take minutes): cancelling it tears down what it had started.
+        starting = self._starting.get(session_id)
+        if starting is not None:
+            self._stop_requested.add(session_id)
+            starting.cancel()
         async with self._lock(session_id):
             live = self._sessions.pop(session_id, None)
             if live is None:
@@ -347,7 +450,7 @@ class LocalUserPlane(UserPlane):
                     log_dir=Path(record.log_dir),
                 ),
                 processes=[p for p in processes if p is not None],
-                probes=[],
+                probe_paths=[],
                 endpoints=record.endpoints,
                 ready_after=record.ready_after,
             )
@@ -363,7 +466,7 @@ class LocalUserPlane(UserPlane):
         # Anything still tagged with a session we do not know is an orphan of an earlier
         # incarnation (e.g. its record was never written): nothing will ever stop it.
         known = set(self._sessions)
-        for session_id in orphan_sessions(known):
+        for session_id in orphan_sessions(known, self._instance):
             log.warning("killing orphaned processes of unknown session %s", session_id)
             kill_tagged(session_id)
         return adopted, dropped

@@ -14,7 +14,7 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
-from oqto.userplane.proctree import process_start_time, signal_group
+from oqto.userplane.proctree import become_subreaper, process_start_time, signal_group
 
 LOG_TAIL_BYTES = 4000
 
@@ -93,6 +93,7 @@ class ManagedProcess:
         with self.spec.log_path.open("ab") as log:
             # start_new_session: the service leads its own process group (and session), so
             # one killpg reaches everything it forks, and it does not share our terminal.
+            # As a subreaper it also keeps whatever its children daemonise (proctree).
             self._proc = await asyncio.create_subprocess_exec(
                 *self.spec.argv,
                 cwd=self.spec.cwd,
@@ -101,6 +102,7 @@ class ManagedProcess:
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=become_subreaper,
             )
 
     async def wait(self) -> int | None:

@@ -2,12 +2,13 @@
 
 opencode can accept a connection just as its port opens and then never answer that
 request, so a single long-timeout probe may hang for good; many short ones do not.
+Probes go through the same verified connections as the proxy (`oqto.sockclient`): the
+agent's password is only ever sent to a listener owned by the session's account.
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import httpx
 
@@ -15,34 +16,25 @@ ATTEMPT_TIMEOUT = 0.5
 POLL_INTERVAL = 0.05
 
 
-@dataclass(frozen=True)
-class HttpProbe:
-    url: str
-    uds: str | None = None
-    auth: tuple[str, str] | None = None
-
-    async def attempt(self, client: httpx.AsyncClient) -> bool:
-        try:
-            response = await client.get(self.url, auth=self.auth, timeout=ATTEMPT_TIMEOUT)
-        except (httpx.TransportError, OSError):
-            return False
-        return response.status_code == 200
-
-    def client(self) -> httpx.AsyncClient:
-        transport = httpx.AsyncHTTPTransport(uds=self.uds) if self.uds else None
-        return httpx.AsyncClient(transport=transport)
+async def _attempt(client: httpx.AsyncClient, path: str) -> bool:
+    try:
+        response = await client.get(path, timeout=ATTEMPT_TIMEOUT)
+    except (httpx.TransportError, OSError):
+        return False
+    return response.status_code == 200
 
 
-async def wait_until_ready(probe: HttpProbe, still_alive: asyncio.Future[int | None]) -> None:
-    """Return when the probe succeeds; raise `ProcessExited` if the process ends first.
+async def wait_until_ready(
+    client: httpx.AsyncClient, path: str, still_alive: asyncio.Future[int | None]
+) -> None:
+    """Return when `GET path` answers 200; raise `ProcessExited` if the process ends first.
     The caller bounds the whole wait with its own deadline."""
-    async with probe.client() as client:
-        while True:
-            if still_alive.done():
-                raise ProcessExited(still_alive.result())
-            if await probe.attempt(client):
-                return
-            await asyncio.sleep(POLL_INTERVAL)
+    while True:
+        if still_alive.done():
+            raise ProcessExited(still_alive.result())
+        if await _attempt(client, path):
+            return
+        await asyncio.sleep(POLL_INTERVAL)
 
 
 class ProcessExited(Exception):

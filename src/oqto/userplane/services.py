@@ -6,7 +6,10 @@ ttyd and oqto-files listen on Unix sockets in the session's 0700 runtime directo
 directory's permissions are the access rule. ttyd gets no `--credential`, because its
 argv (and so the credential) is readable by every local account through /proc.
 opencode can only listen on TCP, so it gets a random per-session password instead, passed
-in its environment, which only its own account can read."""
+in its environment, which only its own account can read. It is started with `--port 0`
+and binds a port itself (4096 if free, else a random one): there is no window between
+choosing a port and binding it in which another account could take it. The user plane
+then reads the port off the listening socket that opencode's own process holds."""
 
 from __future__ import annotations
 
@@ -14,16 +17,16 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from oqto.protocol.sessions import AgentEndpoint, SessionEndpoints
+from pydantic import BaseModel, ConfigDict
+
+from oqto.protocol.sessions import AgentAuth
 from oqto.userplane.base import UserPlaneError
 from oqto.userplane.process import ProcessSpec
-from oqto.userplane.proctree import SESSION_ENV
-from oqto.userplane.readiness import HttpProbe
+from oqto.userplane.proctree import INSTANCE_ENV, SESSION_ENV
 
 AGENT_USER = "opencode"
 LOOPBACK = "127.0.0.1"
@@ -56,16 +59,22 @@ class SessionLayout:
         return self.runtime_dir / "ttyd.sock"
 
 
+class SessionEndpoints(BaseModel):
+    """Where one session's services listen: the user plane's own record (kept in the
+    runner's state files), never sent to the control plane."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent: AgentAuth
+    agent_port: int | None = None  # known once opencode listens
+    files_socket: str
+    terminal_socket: str
+
+
 @dataclass(frozen=True)
 class Service:
     spec: ProcessSpec
-    probe: HttpProbe
-
-
-def free_loopback_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
+    probe_path: str  # answers 200 once the service is ready
 
 
 def resolve_binary(name: str, config_key: str) -> str:
@@ -89,16 +98,17 @@ def login_shell() -> str:
     return "/bin/bash" if os.access("/bin/bash", os.X_OK) else "/bin/sh"
 
 
-def session_env(session_id: str) -> dict[str, str]:
+def session_env(session_id: str, instance: str) -> dict[str, str]:
     """The environment every service of a session starts from: ours, minus Oqto's own
-    settings and secrets, plus the session tag the stop sweep looks for."""
+    settings and secrets, plus the tags the stop sweep looks for."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OQTO_")}
     env[SESSION_ENV] = session_id
+    env[INSTANCE_ENV] = instance
     return env
 
 
 def build_services(
-    settings: ServiceSettings, layout: SessionLayout
+    settings: ServiceSettings, layout: SessionLayout, instance: str
 ) -> tuple[list[Service], SessionEndpoints]:
     for path in (layout.files_socket, layout.terminal_socket):
         if len(os.fsencode(path)) > MAX_SOCKET_PATH:
@@ -106,18 +116,13 @@ def build_services(
                 "path_too_long",
                 f"socket path {path} exceeds {MAX_SOCKET_PATH} bytes; shorten [local] socket_dir",
             )
-    agent = AgentEndpoint(
-        host=LOOPBACK,
-        port=free_loopback_port(),
-        username=AGENT_USER,
-        password=secrets.token_urlsafe(24),
-    )
+    agent = AgentAuth(username=AGENT_USER, password=secrets.token_urlsafe(24))
     endpoints = SessionEndpoints(
         agent=agent,
         files_socket=str(layout.files_socket),
         terminal_socket=str(layout.terminal_socket),
     )
-    base = session_env(layout.session_id)
+    base = session_env(layout.session_id, instance)
 
     agent_env = dict(base)
     agent_env["OPENCODE_SERVER_USERNAME"] = agent.username
@@ -133,9 +138,9 @@ def build_services(
                 resolve_binary(settings.opencode_binary, "[opencode] binary"),
                 "serve",
                 "--hostname",
-                agent.host,
+                LOOPBACK,
                 "--port",
-                str(agent.port),
+                "0",
                 "--print-logs",
                 "--log-level",
                 "WARN",
@@ -144,10 +149,7 @@ def build_services(
             env=agent_env,
             log_path=layout.log_dir / "agent.log",
         ),
-        HttpProbe(
-            url=f"http://{agent.host}:{agent.port}/global/health",
-            auth=(agent.username, agent.password),
-        ),
+        "/global/health",
     )
 
     files = Service(
@@ -168,7 +170,7 @@ def build_services(
             env=base,
             log_path=layout.log_dir / "files.log",
         ),
-        HttpProbe(url="http://files/health", uds=str(layout.files_socket)),
+        "/health",
     )
 
     shell = settings.shell or login_shell()
@@ -191,6 +193,6 @@ def build_services(
             env=terminal_env,
             log_path=layout.log_dir / "terminal.log",
         ),
-        HttpProbe(url="http://terminal/token", uds=str(layout.terminal_socket)),
+        "/token",
     )
     return [opencode, files, terminal], endpoints

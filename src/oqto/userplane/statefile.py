@@ -13,7 +13,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from oqto.protocol.sessions import SessionEndpoints, SessionSpec
+from oqto.protocol.sessions import SessionSpec
+from oqto.userplane.services import SessionEndpoints
 
 log = logging.getLogger(__name__)
 

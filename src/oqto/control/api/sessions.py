@@ -8,15 +8,17 @@ import logging
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response, WebSocket
+from starlette.responses import StreamingResponse
 
 from oqto.control.api.schemas import SessionCreateIn, SessionOut
-from oqto.control.auth.deps import CurrentUser, authenticate
+from oqto.control.auth.deps import CurrentPrincipal, CurrentUser, Principal, authenticate
 from oqto.control.context import context
 from oqto.control.errors import ApiError
 from oqto.control.proxy.http import forward, upstream_path
-from oqto.control.proxy.upstream import ServiceKind
+from oqto.control.proxy.revocable import LONG_RESPONSE_BYTES, until_revoked
 from oqto.control.proxy.websocket import origin_allowed, relay
-from oqto.protocol.sessions import SessionEndpoints
+from oqto.control.sessions import SessionRoute
+from oqto.protocol.sessions import ServiceName
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +58,35 @@ async def resume_session(session_id: str, user: CurrentUser, request: Request) -
 
 
 async def _proxy(
-    request: Request, user: CurrentUser, session_id: str, kind: ServiceKind
+    request: Request, principal: CurrentPrincipal, session_id: str, service: ServiceName
 ) -> Response:
     ctx = context(request)
-    endpoints = await ctx.sessions.endpoints(user, session_id)
-    client = ctx.upstreams.get(session_id, kind, endpoints)
-    return await forward(request, client, upstream_path(request, kind.value), kind.value)
+    route = await ctx.sessions.route(principal.user, session_id)
+    client = ctx.upstreams.get(route, service)
+    response = await forward(request, client, upstream_path(request, service.value), service.value)
+    if isinstance(response, StreamingResponse) and _long_lived(response):
+        # A stream (SSE, a big download) must not outlive the sign-in it was opened with.
+        response.body_iterator = until_revoked(ctx.live, principal, response.body_iterator)
+    return response
 
 
-async def agent_proxy(session_id: str, path: str, user: CurrentUser, request: Request) -> Response:
+def _long_lived(response: StreamingResponse) -> bool:
+    length = response.headers.get("content-length")
+    return length is None or int(length) > LONG_RESPONSE_BYTES
+
+
+async def agent_proxy(
+    session_id: str, path: str, principal: CurrentPrincipal, request: Request
+) -> Response:
     """Everything of the session's opencode server API, SSE included."""
-    return await _proxy(request, user, session_id, ServiceKind.AGENT)
+    return await _proxy(request, principal, session_id, ServiceName.AGENT)
 
 
-async def files_proxy(session_id: str, path: str, user: CurrentUser, request: Request) -> Response:
+async def files_proxy(
+    session_id: str, path: str, principal: CurrentPrincipal, request: Request
+) -> Response:
     """The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...)."""
-    return await _proxy(request, user, session_id, ServiceKind.FILES)
+    return await _proxy(request, principal, session_id, ServiceName.FILES)
 
 
 # One route per method so each gets its own OpenAPI operation id.
@@ -87,7 +102,7 @@ for _method in PROXY_METHODS:
         )
 
 
-async def _ws_endpoints(websocket: WebSocket, session_id: str) -> SessionEndpoints | None:
+async def _ws_route(websocket: WebSocket, session_id: str) -> tuple[Principal, SessionRoute] | None:
     """Origin, credentials and ownership for a WebSocket upgrade. On refusal the upgrade is
     closed before it is accepted, which the ASGI server turns into HTTP 403."""
     ctx = context(websocket)
@@ -100,31 +115,55 @@ async def _ws_endpoints(websocket: WebSocket, session_id: str) -> SessionEndpoin
         return None
     try:
         principal = await asyncio.to_thread(authenticate, websocket)
-        return await ctx.sessions.endpoints(principal.user, session_id)
+        return principal, await ctx.sessions.route(principal.user, session_id)
     except ApiError as exc:
         log.info("websocket refused: %s", exc.code)
         await websocket.close(1008)
         return None
 
 
+async def _relay(
+    websocket: WebSocket,
+    found: tuple[Principal, SessionRoute],
+    service: ServiceName,
+    url: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    ctx = context(websocket)
+    principal, route = found
+    ended = asyncio.Event()
+    untrack = ctx.live.track(principal, ended.set)
+    try:
+        await relay(
+            websocket,
+            open_upstream=lambda: route.connect(service),
+            url=url,
+            max_message=ctx.config.server.ws_max_message_bytes,
+            ended=ended,
+            headers=headers,
+        )
+    finally:
+        untrack()
+
+
 @router.websocket("/{session_id}/terminal")
 async def terminal(websocket: WebSocket, session_id: str) -> None:
     """ttyd's WebSocket (subprotocol `tty`)."""
-    endpoints = await _ws_endpoints(websocket, session_id)
-    if endpoints is not None:
-        await relay(websocket, unix_socket=endpoints.terminal_socket, url="ws://terminal/ws")
+    found = await _ws_route(websocket, session_id)
+    if found is not None:
+        await _relay(websocket, found, ServiceName.TERMINAL, "ws://terminal/ws")
 
 
 @router.websocket("/{session_id}/agent/{path:path}")
 async def agent_websocket(websocket: WebSocket, session_id: str, path: str) -> None:
     """opencode's own WebSocket endpoints (its PTY API)."""
-    endpoints = await _ws_endpoints(websocket, session_id)
-    if endpoints is None:
+    found = await _ws_route(websocket, session_id)
+    if found is None:
         return
-    agent = endpoints.agent
-    credential = base64.b64encode(f"{agent.username}:{agent.password}".encode()).decode()
+    auth = found[1].agent_auth
+    credential = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
     query = websocket.scope.get("query_string", b"").decode("latin-1")
-    url = f"ws://{agent.host}:{agent.port}/{quote(path)}" + (f"?{query}" if query else "")
-    await relay(
-        websocket, unix_socket=None, url=url, headers={"Authorization": f"Basic {credential}"}
+    url = f"ws://agent/{quote(path)}" + (f"?{query}" if query else "")
+    await _relay(
+        websocket, found, ServiceName.AGENT, url, headers={"Authorization": f"Basic {credential}"}
     )

@@ -3,6 +3,9 @@ subprotocol offer forwarded, frames relayed both ways, close codes passed throug
 
 Ping/pong cannot cross an ASGI server (it answers pings itself), so each leg keeps its
 own keepalive: uvicorn pings the browser, the client library here pings the service.
+Messages are bounded both ways (`[server] ws_max_message_bytes`: uvicorn for the browser
+leg, `max_size` here for the service leg, which a user's own service controls), and so
+is how many the service leg may queue, so neither end can make us hold much memory.
 """
 
 from __future__ import annotations
@@ -10,16 +13,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
-from websockets.asyncio.client import ClientConnection, connect, unix_connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from oqto.sockclient import OpenerError
 
 log = logging.getLogger(__name__)
 
 OPEN_TIMEOUT = 10.0
 PING_INTERVAL = 20.0
+# Messages the service leg may buffer before we stop reading from it (backpressure).
+MAX_QUEUE = 4
+# Close code for "the sign-in this connection was opened with has ended" (policy).
+SIGNED_OUT = 1008
 # Codes a peer may put on the wire (RFC 6455 7.4): the 1005/1006/1015 family is reserved
 # for reporting locally and must be mapped before forwarding.
 _UNSENDABLE = {1004, 1005, 1006, 1015}
@@ -69,32 +80,19 @@ async def _upstream_to_client(websocket: WebSocket, upstream: ClientConnection) 
 async def relay(
     websocket: WebSocket,
     *,
-    unix_socket: str | None,
+    open_upstream: Callable[[], Awaitable[socket.socket]],
     url: str,
+    max_message: int,
+    ended: asyncio.Event,
     headers: dict[str, str] | None = None,
 ) -> None:
+    """Relay until either side closes or `ended` is set (the sign-in was revoked)."""
     offered = list(websocket.scope.get("subprotocols") or [])
     try:
-        if unix_socket is not None:
-            upstream = await unix_connect(
-                unix_socket,
-                url,
-                subprotocols=offered or None,
-                additional_headers=headers,
-                open_timeout=OPEN_TIMEOUT,
-                ping_interval=PING_INTERVAL,
-                max_size=None,
-            )
-        else:
-            upstream = await connect(
-                url,
-                subprotocols=offered or None,
-                additional_headers=headers,
-                open_timeout=OPEN_TIMEOUT,
-                ping_interval=PING_INTERVAL,
-                max_size=None,
-            )
-    except (OSError, TimeoutError, InvalidHandshake) as exc:
+        upstream = await asyncio.wait_for(
+            _connect(open_upstream, url, offered, max_message, headers), OPEN_TIMEOUT
+        )
+    except (OSError, TimeoutError, InvalidHandshake, OpenerError) as exc:
         status = exc.response.status_code if isinstance(exc, InvalidStatus) else None
         log.warning("websocket upstream unavailable url=%s status=%s error=%s", url, status, exc)
         # Closing before accept makes the ASGI server answer the upgrade with HTTP 403;
@@ -107,10 +105,41 @@ async def relay(
         asyncio.create_task(_client_to_upstream(websocket, upstream)),
         asyncio.create_task(_upstream_to_client(websocket, upstream)),
     ]
+    revoked = asyncio.create_task(ended.wait())
     try:
-        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait([*tasks, revoked], return_when=asyncio.FIRST_COMPLETED)
+        if revoked.done():
+            with contextlib.suppress(RuntimeError, WebSocketDisconnect):
+                await websocket.close(SIGNED_OUT, "signed out")
     finally:
-        for task in tasks:
+        for task in (*tasks, revoked):
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, revoked, return_exceptions=True)
         await upstream.close()
+
+
+async def _connect(
+    open_upstream: Callable[[], Awaitable[socket.socket]],
+    url: str,
+    offered: list[str],
+    max_message: int,
+    headers: dict[str, str] | None,
+) -> ClientConnection:
+    sock = await open_upstream()
+    try:
+        return await connect(
+            url,
+            sock=sock,
+            subprotocols=offered or None,  # type: ignore[arg-type]
+            additional_headers=headers,
+            open_timeout=OPEN_TIMEOUT,
+            ping_interval=PING_INTERVAL,
+            max_size=max_message,
+            max_queue=MAX_QUEUE,
+            # The browser's Origin was checked by us; the service sees none of its own.
+            origin=None,
+            user_agent_header=None,
+        )
+    except BaseException:
+        sock.close()
+        raise

@@ -1,0 +1,124 @@
+"""Fake user planes for fast tests of the control plane's session logic (no processes):
+one that starts only when told to, one that never gets ready, one that fails, one whose
+sessions die later, and one that is unreachable. Integration tests use the real ones."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from oqto.protocol.sessions import (
+    AgentAuth,
+    RuntimeState,
+    ServiceName,
+    SessionEvent,
+    SessionRuntime,
+    SessionSpec,
+)
+from oqto.runner.client import RunnerUnavailable
+from oqto.userplane.base import EventHandler, SessionStartFailed, UserPlane, UserPlaneError
+
+
+def runtime(session_id: str, state: RuntimeState = RuntimeState.RUNNING) -> SessionRuntime:
+    return SessionRuntime(
+        id=session_id,
+        workspace="w",
+        workspace_path="/nonexistent",
+        state=state,
+        agent_auth=AgentAuth(username="opencode", password="pw")
+        if state is RuntimeState.RUNNING
+        else None,
+    )
+
+
+class FakeUserPlane(UserPlane):
+    """Starts at once. Subclasses change one behaviour each."""
+
+    def __init__(self) -> None:
+        self.running: dict[str, SessionRuntime] = {}
+        self.started: list[str] = []
+        self.stopped: list[str] = []
+        self.handler: EventHandler | None = None
+
+    def set_event_handler(self, handler: EventHandler) -> None:
+        self.handler = handler
+
+    async def start_session(self, spec: SessionSpec) -> SessionRuntime:
+        self.started.append(spec.id)
+        self.running[spec.id] = runtime(spec.id)
+        return self.running[spec.id]
+
+    async def stop_session(self, session_id: str) -> None:
+        self.stopped.append(session_id)
+        self.running.pop(session_id, None)
+
+    async def get_session(self, session_id: str) -> SessionRuntime | None:
+        return self.running.get(session_id)
+
+    async def list_sessions(self) -> list[SessionRuntime]:
+        return list(self.running.values())
+
+    async def connect_service(self, session_id: str, service: ServiceName) -> socket.socket:
+        raise UserPlaneError("upstream_unavailable", "fake user planes have no services")
+
+    async def close(self) -> None:
+        self.running.clear()
+
+    async def die(self, session_id: str, error: str = "agent exited") -> None:
+        """A service of the session dies on its own."""
+        self.running.pop(session_id, None)
+        assert self.handler is not None
+        await self.handler(
+            SessionEvent(session_id=session_id, state=RuntimeState.FAILED, error=error)
+        )
+
+
+class GatedUserPlane(FakeUserPlane):
+    """A slow start: returns only once `release` is set; a cancelled start leaves nothing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.entered = asyncio.Event()
+        self.cancelled: list[str] = []
+
+    async def start_session(self, spec: SessionSpec) -> SessionRuntime:
+        self.entered.set()
+        try:
+            await self.release.wait()
+        except asyncio.CancelledError:
+            self.cancelled.append(spec.id)
+            raise
+        return await super().start_session(spec)
+
+
+class NeverReadyUserPlane(FakeUserPlane):
+    async def start_session(self, spec: SessionSpec) -> SessionRuntime:
+        raise SessionStartFailed("agent (opencode) did not answer within 0.1 s")
+
+
+class CrashingUserPlane(FakeUserPlane):
+    async def start_session(self, spec: SessionSpec) -> SessionRuntime:
+        raise RuntimeError("bug in the user plane")
+
+
+class UnreachableUserPlane(FakeUserPlane):
+    def __init__(self) -> None:
+        super().__init__()
+        self.reachable = False
+
+    def _check(self) -> None:
+        if not self.reachable:
+            raise RunnerUnavailable("cannot connect to the runner: No such file or directory")
+
+    async def start_session(self, spec: SessionSpec) -> SessionRuntime:
+        self._check()
+        return await super().start_session(spec)
+
+    async def stop_session(self, session_id: str) -> None:
+        self._check()
+        await super().stop_session(session_id)
+
+    async def list_sessions(self) -> list[SessionRuntime]:
+        self._check()
+        return await super().list_sessions()

@@ -1,0 +1,230 @@
+"""The control plane's session state machine, reconcile rules and events against fake
+user planes: the races that take minutes end to end take milliseconds here."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from tests.unit.fake_userplanes import (
+    CrashingUserPlane,
+    FakeUserPlane,
+    GatedUserPlane,
+    NeverReadyUserPlane,
+    UnreachableUserPlane,
+    runtime,
+)
+
+from oqto.control.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
+from oqto.control.db.models import Role, Session, SessionStatus, User
+from oqto.control.errors import ApiError
+from oqto.control.sessions import ACTIVE, SessionService
+from oqto.protocol.sessions import RuntimeState, SessionEvent
+from oqto.userplane.base import UserPlane
+
+
+class World:
+    def __init__(self, tmp_path: Path, plane: UserPlane, cap: int = 20) -> None:
+        engine = make_engine(sqlite_url(tmp_path / "oqto.db"))
+        migrate(engine)
+        self.db = make_sessionmaker(engine)
+        self.plane = plane
+        self.service = SessionService(self.db, lambda _user: plane, max_running_per_user=cap)
+        self.alice = self.user("alice")
+        self.bob = self.user("bob")
+
+    def user(self, name: str) -> User:
+        with self.db.begin() as db:
+            user = User(username=name, password_hash="x", role=Role.USER, linux_user=name)
+            db.add(user)
+            db.flush()
+            return user
+
+    def status(self, session_id: str) -> SessionStatus:
+        with self.db() as db:
+            row = db.get(Session, session_id)
+            assert row is not None
+            return row.status
+
+    def row(self, session_id: str) -> Session:
+        with self.db() as db:
+            row = db.get(Session, session_id)
+            assert row is not None
+            return row
+
+    async def settle(self) -> None:
+        """Wait for every start task in flight to finish."""
+        await asyncio.gather(*list(self.service._starting.values()), return_exceptions=True)
+
+
+def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    asyncio.run(asyncio.wait_for(scenario(), 30))
+
+
+def test_create_runs_and_caches_a_route(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        world = World(tmp_path, FakeUserPlane())
+        row = await world.service.create(world.alice, "proj")
+        assert row.status is SessionStatus.STARTING
+        await world.settle()
+        assert world.status(row.id) is SessionStatus.RUNNING
+        route = await world.service.route(world.alice, row.id)
+        assert route.agent_auth.password == "pw"
+        with pytest.raises(ApiError) as caught:
+            await world.service.route(world.bob, row.id)
+        assert caught.value.status == 404
+
+    run(scenario)
+
+
+def test_a_stop_during_a_slow_start_wins(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        plane = GatedUserPlane()
+        world = World(tmp_path, plane)
+        row = await world.service.create(world.alice, "slow")
+        await plane.entered.wait()
+        stopped = await world.service.stop(world.alice, row.id)
+        assert stopped.status is SessionStatus.STOPPED
+        assert plane.cancelled == [row.id] and plane.stopped == [row.id]
+        plane.release.set()
+        await world.settle()
+        # Nothing brings it back: not the start finishing, not a reconcile.
+        await world.service.reconcile()
+        assert world.status(row.id) is SessionStatus.STOPPED
+        assert plane.running == {}
+
+    run(scenario)
+
+
+@pytest.mark.parametrize(
+    ("plane", "message"),
+    [(NeverReadyUserPlane(), "did not answer"), (CrashingUserPlane(), "internal error")],
+)
+def test_failed_starts_are_failed_with_the_reason(
+    tmp_path: Path, plane: UserPlane, message: str
+) -> None:
+    async def scenario() -> None:
+        world = World(tmp_path, plane)
+        row = await world.service.create(world.alice, "bad")
+        await world.settle()
+        failed = world.row(row.id)
+        assert failed.status is SessionStatus.FAILED and message in (failed.error or "")
+        with pytest.raises(ApiError) as caught:
+            await world.service.route(world.alice, row.id)
+        assert caught.value.code == "session_not_running"
+
+    run(scenario)
+
+
+def test_a_dying_session_fails_and_loses_its_route(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        plane = FakeUserPlane()
+        world = World(tmp_path, plane)
+        plane.set_event_handler(
+            lambda event: world.service.on_userplane_event(world.alice.id, event)
+        )
+        row = await world.service.create(world.alice, "dies")
+        await world.settle()
+        await world.service.route(world.alice, row.id)
+        await plane.die(row.id)
+        assert world.row(row.id).status is SessionStatus.FAILED
+        assert world.row(row.id).error == "agent exited"
+        with pytest.raises(ApiError):
+            await world.service.route(world.alice, row.id)
+
+    run(scenario)
+
+
+def test_events_from_another_users_user_plane_are_ignored(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        world = World(tmp_path, FakeUserPlane())
+        row = await world.service.create(world.alice, "target")
+        await world.settle()
+        spoof = SessionEvent(session_id=row.id, state=RuntimeState.FAILED, error="spoofed")
+        await world.service.on_userplane_event(world.bob.id, spoof)
+        assert world.status(row.id) is SessionStatus.RUNNING
+        await world.service.route(world.alice, row.id)  # still routed
+        await world.service.on_userplane_event(world.alice.id, spoof)
+        assert world.status(row.id) is SessionStatus.FAILED
+
+    run(scenario)
+
+
+def test_an_answer_about_another_session_gives_no_route(tmp_path: Path) -> None:
+    class Liar(FakeUserPlane):
+        async def get_session(self, session_id: str) -> Any:
+            return runtime("someone-elses")
+
+    async def scenario() -> None:
+        world = World(tmp_path, Liar())
+        row = await world.service.create(world.alice, "lied-about")
+        await world.settle()
+        world.service._routes.clear()  # as after a control-plane restart
+        with pytest.raises(ApiError) as caught:
+            await world.service.route(world.alice, row.id)
+        assert caught.value.code == "session_not_running"
+
+    run(scenario)
+
+
+def test_reconcile_rules(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        plane = FakeUserPlane()
+        world = World(tmp_path, plane)
+        alive = await world.service.create(world.alice, "alive")
+        gone = await world.service.create(world.alice, "gone")
+        await world.settle()
+        # The runner lost one; it runs one the database has never heard of; and the
+        # database says stopped for one that runs.
+        plane.running.pop(gone.id)
+        plane.running["stranger"] = runtime("stranger")
+        await world.service.stop(world.alice, alive.id)
+        plane.running[alive.id] = runtime(alive.id)
+        await world.service.reconcile()
+        assert world.status(alive.id) is SessionStatus.RUNNING
+        assert world.row(gone.id).status is SessionStatus.STOPPED
+        assert world.row(gone.id).error == "not running after a restart"
+        assert "stranger" in plane.stopped
+
+    run(scenario)
+
+
+def test_reconcile_leaves_an_unreachable_runners_sessions_alone(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        plane = UnreachableUserPlane()
+        plane.reachable = True
+        world = World(tmp_path, plane)
+        row = await world.service.create(world.alice, "x")
+        await world.settle()
+        plane.reachable = False
+        await world.service.reconcile()
+        assert world.status(row.id) is SessionStatus.RUNNING
+        with pytest.raises(ApiError) as caught:
+            await world.service.stop(world.alice, row.id)
+        assert caught.value.status == 503
+        assert world.status(row.id) is SessionStatus.RUNNING  # nothing known to have stopped
+
+    run(scenario)
+
+
+def test_the_session_cap_holds_under_concurrent_creates(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        world = World(tmp_path, GatedUserPlane(), cap=3)
+        results = await asyncio.gather(
+            *(world.service.create(world.alice, f"w{i}") for i in range(12)),
+            return_exceptions=True,
+        )
+        refused = [r for r in results if isinstance(r, ApiError)]
+        assert len(refused) == 9 and {r.code for r in refused} == {"too_many_sessions"}
+        with world.db() as db:
+            active = db.scalar(
+                select(func.count()).select_from(Session).where(Session.status.in_(ACTIVE))
+            )
+        assert active == 3
+        await world.service.cancel_starts()
+
+    run(scenario)
