@@ -175,12 +175,38 @@ def test_incomplete_headers_are_cut_off_after_the_deadline() -> None:
             assert error_of(read_until_closed(partial)) == (408, "header_timeout")
             assert error_of(read_until_closed(silent)) == (408, "header_timeout")
             assert 0.4 <= time.monotonic() - started < 5
+        # Bytes trickling in do not extend the deadline.
+        with door.connect() as sock:
+            started = time.monotonic()
+            sock.sendall(b"GET / HTTP/1.1\r\n")
+            sock.settimeout(0.05)  # paces the trickle; the loop ends on the server's answer
+            answer = b""
+            while not answer and time.monotonic() - started < 5:
+                try:
+                    sock.sendall(b"X")
+                    answer = sock.recv(65536)
+                except TimeoutError:
+                    continue
+            assert error_of(answer + read_until_closed(sock)) == (408, "header_timeout")
+            assert time.monotonic() - started < 2
         # The deadline is per request: a keep-alive request trickled slowly is cut off too.
         with door.connect() as sock:
             sock.sendall(get())
             assert read_response(sock).endswith(b"ok")
             sock.sendall(b"GET / HTTP/1.1\r\n")
             assert error_of(read_until_closed(sock)) == (408, "header_timeout")
+
+
+def test_idle_keepalive_connection_closes_after_the_configured_time() -> None:
+    with (
+        frontdoor(keepalive_timeout_seconds=0.5, header_timeout_seconds=30) as door,
+        door.connect() as sock,
+    ):
+        sock.sendall(get())
+        assert read_response(sock).endswith(b"ok")
+        idle_from = time.monotonic()
+        assert read_until_closed(sock) == b""
+        assert 0.4 <= time.monotonic() - idle_from < 3
 
 
 def test_connections_per_client_are_capped_and_released() -> None:

@@ -28,8 +28,8 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from oqto.config.model import ServerSection
 from oqto.control.trustedproxies import TrustedProxies
 
-# A refused connection is kept half-open this long so the client reads the refusal instead
-# of a reset (closing with its request unread would make the kernel send RST).
+# A refused connection is kept half-open at most this long, so that the client reads the
+# refusal instead of a reset.
 REFUSAL_LINGER_SECONDS = 2.0
 
 
@@ -117,13 +117,24 @@ class FrontDoorProtocol(HttpToolsProtocol):
         setattr(ws, "connection_lost", connection_lost)  # noqa: B010 - instance override
 
     def _refuse_connection(self, open_now: int) -> None:
-        self._refused = True
-        self._write_error(
+        self._refuse(
             429,
             "too_many_connections",
             f"this address already has {open_now} open connections (the limit is "
             f"{self.limits.max_connections_per_client}); close some and retry",
         )
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        """Answer (unless a response is already under way, which an error would corrupt),
+        then half-close and drop whatever else arrives until the client closes or the
+        linger time is up: closing with the client's bytes unread would send a reset,
+        and the client could lose the answer."""
+        self._cancel_header_timer()
+        self._refused = True
+        if not self._idle():
+            self.transport.close()
+            return
+        self._write_error(status, code, message)
         if self.transport.can_write_eof():
             self.transport.write_eof()
             self.loop.call_later(REFUSAL_LINGER_SECONDS, self._close)
@@ -180,8 +191,7 @@ class FrontDoorProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        if self._header_timer is None:
-            self._arm_header_timer()
+        self._arm_header_timer()
 
     def on_headers_complete(self) -> None:
         self._awaiting_headers = False
@@ -195,20 +205,19 @@ class FrontDoorProtocol(HttpToolsProtocol):
         self._header_bytes = 0
 
     def _headers_too_large(self) -> None:
-        self._cancel_header_timer()
-        self._refused = True
-        if self._idle():
-            self._write_error(
-                431,
-                "header_too_large",
-                f"the request line and headers exceed {self.limits.max_header_bytes} bytes",
-            )
-        self.transport.close()
+        self._refuse(
+            431,
+            "header_too_large",
+            f"the request line and headers exceed {self.limits.max_header_bytes} bytes",
+        )
 
     # --- header deadline -------------------------------------------------------------
 
     def _arm_header_timer(self) -> None:
-        self._cancel_header_timer()
+        """Start the deadline unless it runs already: later bytes must not extend it, or a
+        byte a second would hold the connection forever."""
+        if self._header_timer is not None:
+            return
         self._header_timer = self.loop.call_later(self.limits.header_timeout, self._header_timeout)
 
     def _cancel_header_timer(self) -> None:
@@ -220,14 +229,11 @@ class FrontDoorProtocol(HttpToolsProtocol):
         self._header_timer = None
         if self.transport.is_closing():
             return
-        self._refused = True
-        if self._idle():
-            self._write_error(
-                408,
-                "header_timeout",
-                f"the request headers did not arrive within {self.limits.header_timeout:g} s",
-            )
-        self.transport.close()
+        self._refuse(
+            408,
+            "header_timeout",
+            f"the request headers did not arrive within {self.limits.header_timeout:g} s",
+        )
 
     # --- writing ---------------------------------------------------------------------
 
