@@ -80,7 +80,7 @@ def test_delete_while_starting_leaves_nothing(server: OqtoServer, admin: httpx.C
 def test_other_user_cannot_touch_session(
     server: OqtoServer, admin: httpx.Client, running_session: dict[str, Any]
 ) -> None:
-    name, password = make_user(admin)
+    name, password = make_user(server)
     sid = running_session["id"]
     with server.client(server.login(name, password)) as other:
         assert other.get("/api/sessions").json() == []
