@@ -104,3 +104,52 @@ def test_sse_event_stream_is_streamed_through_proxy(
         assert not isinstance(event, BaseException), event
         seen.append(event["type"])
     assert any(t.startswith("message.part") for t in seen), seen
+
+
+def raw_get(
+    server: OqtoServer, token: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, list[tuple[str, str]]]:
+    """A GET that sends exactly `headers` (http.client adds no Accept-Encoding here)."""
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    try:
+        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.putheader("Authorization", token)
+        for name, value in (headers or {}).items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        response = conn.getresponse()
+        response.read()
+        return response.status, [(k.lower(), v) for k, v in response.getheaders()]
+    finally:
+        conn.close()
+
+
+def test_agent_headers_are_clean_and_its_html_ui_is_sandboxed(
+    server: OqtoServer, admin: httpx.Client, running_session: dict[str, Any]
+) -> None:
+    token = admin.headers["Authorization"]
+    # opencode's own web UI: script in it must not run on the platform's origin.
+    status, headers = raw_get(server, token, agent(running_session, "/"))
+    assert status == 200
+    names = [k for k, _ in headers]
+    assert names.count("date") == 1
+    assert "content-encoding" not in names  # nothing asked for, nothing encoded
+    assert dict(headers)["content-type"].startswith("text/html")
+    assert ("x-frame-options", "DENY") in headers
+    assert ("x-content-type-options", "nosniff") in headers
+    policies = [v for k, v in headers if k == "content-security-policy"]
+    assert any(p.split(";")[0].strip() == "sandbox" for p in policies)
+    # The browser's Accept-Encoding is what opencode sees: gzip only when asked.
+    status, headers = raw_get(
+        server, token, agent(running_session, "/session"), {"Accept-Encoding": "gzip"}
+    )
+    assert status == 200 and ("content-encoding", "gzip") in headers
+    assert "content-security-policy" not in dict(headers)  # JSON keeps its own headers
+
+
+def test_get_with_a_body_is_a_400(admin: httpx.Client, running_session: dict[str, Any]) -> None:
+    response = admin.request("GET", agent(running_session, "/session"), content=b"{}")
+    assert response.status_code == 400
+    assert response.json()["error"] == "body_not_allowed"
