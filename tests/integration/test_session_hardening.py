@@ -4,6 +4,7 @@ own processes (escaping a stop), against the real services."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -16,6 +17,7 @@ import pytest
 from tests.integration.test_terminal import read_until, ws_url
 from tests.support.server import OqtoServer, wait_for
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 OPENCODE_FIRST_PORT = 4096  # what `opencode serve --port 0` tries before a random one
 
@@ -125,3 +127,42 @@ def test_a_process_that_drops_its_tag_and_daemonises_is_stopped(
     assert stopped.json()["status"] == "stopped"
     wait_for(lambda: not escapees(), 30, "the escaped process to be killed by the stop")
     admin.delete(f"/api/sessions/{session['id']}")
+
+
+def test_signing_out_ends_open_terminals_and_agent_streams(
+    server: OqtoServer, admin: httpx.Client, running_session: dict[str, Any]
+) -> None:
+    """A second sign-in opens a terminal and the agent's event stream, then signs out:
+    both end within seconds, though neither makes another request."""
+    token = server.login()
+    sid = running_session["id"]
+
+    async def scenario() -> None:
+        headers = {"Authorization": f"Bearer {token}"}
+        async with (
+            httpx.AsyncClient(base_url=server.url, headers=headers, timeout=60) as client,
+            client.stream("GET", f"/api/sessions/{sid}/agent/event") as events,
+            connect(
+                ws_url(server, running_session),
+                subprotocols=["tty"],  # type: ignore[list-item]
+                additional_headers=headers,
+            ) as ws,
+        ):
+            assert events.status_code == 200
+            await ws.send(b'{"AuthToken":"","columns":80,"rows":24}')
+            await ws.send(b"0echo before-$((40+2))\r")
+            await read_until(ws, b"before-42")
+            stream = events.aiter_raw().__aiter__()
+            await stream.__anext__()  # opencode's first event: the stream is live
+            signed_out = await client.post("/api/auth/logout")
+            assert signed_out.status_code in (200, 204), signed_out.text
+            async with asyncio.timeout(15):
+                with contextlib.suppress(ConnectionClosed):
+                    while True:
+                        await ws.recv()
+                assert ws.close_code == 1008
+                async for _chunk in stream:
+                    pass  # ends: the proxy finishes the response
+        assert admin.get("/api/auth/me").status_code == 200  # only that sign-in ended
+
+    asyncio.run(scenario())

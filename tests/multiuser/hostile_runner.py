@@ -3,7 +3,9 @@
 It speaks enough of protocol v1 to be taken for a runner, then lies. What it does is read
 from a JSON "plan" file on every request, so one process serves every attack of a test:
 
-    {"connect": ["tcp", port] | ["unix", path] | ["pipe"] | ["listening"],
+    {"connect": ["tcp", port] | ["unix", path] | ["pipe"] | ["listening"]
+                | ["ws-bomb", megabytes],  a WebSocket service of our own sending one
+                                           frame that large
      "start_extra": {...},          extra fields in the SessionRuntime it reports
      "get_id": "other-session-id",  answer session.get about another session
      "spoof": "other-session-id"}   push session.state failed for it on subscribe
@@ -14,9 +16,12 @@ Usage: python hostile_runner.py SOCKET PLAN SERVICE_UID
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import os
 import socket
+import struct
 import sys
 from pathlib import Path
 from typing import Any
@@ -48,8 +53,44 @@ def runtime(session_id: str, workspace: str) -> dict[str, Any]:
     }
 
 
+async def ws_bomb(sock: socket.socket, megabytes: int) -> None:
+    """Answer a WebSocket upgrade, then send one binary frame of `megabytes` MiB, in
+    pieces so that this process never holds it."""
+    reader, writer = await asyncio.open_connection(sock=sock)
+    request = await reader.readuntil(b"\r\n\r\n")
+    key = next(
+        line.split(b":", 1)[1].strip()
+        for line in request.split(b"\r\n")
+        if line.lower().startswith(b"sec-websocket-key:")
+    )
+    accept = base64.b64encode(hashlib.sha1(key + b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11").digest())
+    writer.write(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Protocol: tty\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+    )
+    size = megabytes << 20
+    writer.write(b"\x82\x7f" + struct.pack("!Q", size))
+    piece = b"0" * (1 << 20)
+    try:
+        for _ in range(megabytes):
+            writer.write(piece)
+            await writer.drain()
+    except ConnectionError:
+        pass
+    writer.close()
+
+
+BOMBS: set[asyncio.Task[None]] = set()
+
+
 def make_passed() -> socket.socket | int:
     how = plan()["connect"]
+    if how[0] == "ws-bomb":
+        ours, theirs = socket.socketpair()
+        task = asyncio.get_running_loop().create_task(ws_bomb(ours, how[1]))
+        BOMBS.add(task)
+        task.add_done_callback(BOMBS.discard)
+        return theirs
     if how[0] == "tcp":
         return socket.create_connection(("127.0.0.1", how[1]))
     if how[0] == "unix":
@@ -119,6 +160,10 @@ async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> N
                 fd = passed if isinstance(passed, int) else passed.fileno()
                 with writer.get_extra_info("socket").dup() as sock:
                     socket.send_fds(sock, [reply], [fd])
+                if isinstance(passed, socket.socket):
+                    passed.close()
+                elif isinstance(passed, int):
+                    os.close(passed)
                 return
             result = await result_for(method, params, writer)
             writer.write(line({"type": "response", "id": rid, "result": result}))

@@ -252,3 +252,40 @@ def test_spoofed_events_and_answers_about_another_users_session_are_ignored(
         platform.start()
         got = client.get(f"/api/sessions/{sid}/files/tree")
         assert got.status_code in (502, 503), got.text
+
+
+def rss_mib(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return (
+        int(next(line for line in status.splitlines() if line.startswith("VmRSS:")).split()[1])
+        / 1024
+    )
+
+
+def test_a_huge_websocket_frame_from_a_users_own_service_is_refused(
+    platform: MultiUserPlatform, mallory: tuple[PlatformUser, HostileRunner]
+) -> None:
+    """The service is the user's own, so it passes the owner check: the bound on message
+    size is what protects the control plane's memory."""
+    user, hostile = mallory
+    hostile.set_plan(connect=["ws-bomb", 300])
+    sid = hostile_session(platform, user, "ws-bomb")
+    assert platform.proc is not None
+    cp_pid = platform.proc.pid  # setpriv execs oqto serve
+    before = rss_mib(cp_pid)
+
+    async def terminal() -> int | None:
+        url = platform.url.replace("http", "ws") + f"/api/sessions/{sid}/terminal"
+        headers = {"Authorization": f"Bearer {user.token}"}
+        async with connect(url, subprotocols=["tty"], additional_headers=headers) as ws:  # type: ignore[list-item]
+            with pytest.raises(ConnectionClosed):
+                async with asyncio.timeout(60):
+                    while True:
+                        await ws.recv()
+            return ws.close_code
+
+    code = asyncio.run(terminal())
+    assert code == 1009, code
+    assert rss_mib(cp_pid) - before < 100, (before, rss_mib(cp_pid))
+    with platform.client(user) as client:
+        assert client.get("/api/health").status_code == 200

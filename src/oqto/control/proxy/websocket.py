@@ -65,16 +65,22 @@ async def _client_to_upstream(websocket: WebSocket, upstream: ClientConnection) 
 
 
 async def _upstream_to_client(websocket: WebSocket, upstream: ClientConnection) -> None:
+    code, reason = None, ""
     try:
         async for data in upstream:
             if isinstance(data, bytes):
                 await websocket.send_bytes(data)
             else:
                 await websocket.send_text(data)
-    except ConnectionClosed:
-        pass
+    except ConnectionClosed as exc:
+        # If we ended it (a message over max_size is 1009), say so rather than pass on
+        # "abnormal closure" from a service that never answered our close.
+        if exc.rcvd is None and exc.sent is not None:
+            code, reason = exc.sent.code, exc.sent.reason
+    if code is None:
+        code, reason = upstream.close_code, upstream.close_reason or ""
     with contextlib.suppress(RuntimeError, WebSocketDisconnect):
-        await websocket.close(_sendable(upstream.close_code), upstream.close_reason or "")
+        await websocket.close(_sendable(code), reason)
 
 
 async def relay(
