@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from pathlib import Path
 
@@ -73,6 +74,27 @@ def test_generated_admin_password_is_printed_once(tmp_path: Path) -> None:
     srv.start()
     try:
         assert srv.log().count("Created administrator") == 1
+    finally:
+        assert srv.stop() == 0
+
+
+def test_taken_port_fails_before_the_first_admin_is_created(tmp_path: Path) -> None:
+    srv = OqtoServer(tmp_path)
+    del srv.env["OQTO_ADMIN_PASSWORD"]
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", srv.port))
+        squatter.listen()
+        taken = serve("--config", str(srv.config_path), "--single-user", env=srv.env)
+    assert taken.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{srv.port}" in taken.stderr
+    assert "Created administrator" not in taken.stderr + taken.stdout
+    assert "Traceback" not in taken.stderr
+    assert not (tmp_path / "data").exists(), "the database was touched before listening"
+    # Once the port is free, the first start creates the admin and shows its password.
+    srv.start()
+    try:
+        line = next(li for li in srv.log().splitlines() if "Created administrator" in li)
+        assert srv.login("admin", line.split("with password ")[1].split()[0])
     finally:
         assert srv.stop() == 0
 
