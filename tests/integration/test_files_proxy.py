@@ -118,10 +118,6 @@ def test_responses_carry_one_date_and_no_server_header(
     assert "server" not in response.headers
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs api/sessions.py _proxy to pass max_body_bytes to forward() for files",
-)
 def test_declared_oversize_upload_gets_413_before_the_body(
     server: OqtoServer, admin: httpx.Client, running_session: dict[str, Any]
 ) -> None:

@@ -18,6 +18,7 @@ from oqto.control.proxy.http import forward, upstream_path
 from oqto.control.proxy.revocable import LONG_RESPONSE_BYTES, until_revoked
 from oqto.control.proxy.websocket import origin_allowed, relay
 from oqto.control.sessions import SessionRoute
+from oqto.files.limits import MiB
 from oqto.protocol.sessions import ServiceName
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,11 @@ async def _proxy(
     ctx = context(request)
     route = await ctx.sessions.route(principal.user, session_id)
     client = ctx.upstreams.get(route, service)
-    response = await forward(request, client, upstream_path(request, service.value), service.value)
+    # A declared oversize upload is refused before any of it is streamed upstream.
+    limit = ctx.config.files.max_upload_mb * MiB if service is ServiceName.FILES else None
+    response = await forward(
+        request, client, upstream_path(request, service.value), service.value, max_body_bytes=limit
+    )
     if isinstance(response, StreamingResponse) and _long_lived(response):
         # A stream (SSE, a big download) must not outlive the sign-in it was opened with.
         response.body_iterator = until_revoked(ctx.live, principal, response.body_iterator)
