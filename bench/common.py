@@ -27,6 +27,8 @@ from tests.support.fake_llm import FakeLLM, opencode_config  # noqa: E402
 from tests.support.procs import tagged_pids  # noqa: E402
 from tests.support.server import OPENCODE_HOME, TOOLS_BIN, OqtoServer  # noqa: E402
 
+from oqto.osutil.sockowner import loopback_listen_ports  # noqa: E402
+
 REPORTS = REPO / "bench" / "reports"
 SESSION_TAG = "OQTO_SESSION_ID"
 
@@ -348,9 +350,13 @@ def opencode_endpoint(session_id: str) -> OpencodeEndpoint:
         except OSError:
             continue
         env = dict(v.decode(errors="replace").partition("=")[::2] for v in environ if b"=" in v)
-        if "OPENCODE_SERVER_PASSWORD" not in env or b"--port" not in argv:
+        if "OPENCODE_SERVER_PASSWORD" not in env or b"serve" not in argv:
             continue
-        port = int(argv[argv.index(b"--port") + 1])
+        # opencode binds `--port 0` itself; its port is on its own listening socket.
+        ports = loopback_listen_ports(pid)
+        if len(ports) != 1:
+            continue
+        port = ports[0]
         return OpencodeEndpoint(
             pid=pid,
             port=port,

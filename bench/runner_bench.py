@@ -8,7 +8,11 @@ the end. Measured in one run, interleaved:
 - call round trip: `ping` through RunnerClient (NDJSON + schema validation + SO_PEERCRED'd
   Unix socket) vs a bare asyncio Unix-socket echo of the same bytes vs an in-process call;
 - session start: `session.start` through the runner (services run as the account) vs
-  `LocalUserPlane.start_session` in this process (services run as root), then stop.
+  `LocalUserPlane.start_session` in this process (services run as root), then stop;
+- new upstream connection: `session.connect` (the runner connects to the service and
+  passes the socket, the control plane checks its owner with the kernel) vs the in-process
+  user plane's verified connect vs a bare connect to the same socket, for the file
+  server (Unix socket) and opencode (loopback TCP).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import json
 import os
 import secrets
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +47,7 @@ from oqto.config import load_config
 from oqto.osutil.accounts import create_account
 from oqto.osutil.runtime_dir import ensure_runtime_dir
 from oqto.protocol.runner import Method
-from oqto.protocol.sessions import SessionSpec
+from oqto.protocol.sessions import ServiceName, SessionSpec
 from oqto.provisioning.direct import start_runner, wait_for_runner
 from oqto.provisioning.skeleton import copy_skeleton
 from oqto.runner.client import RunnerClient, RunnerUserPlane
@@ -80,6 +85,59 @@ async def ping_round_trips(client: RunnerClient, n: int) -> list[float]:
         await client.call(Method.PING, {})
         samples.append(time.perf_counter() - began)
     return samples
+
+
+async def _timed_connects(n: int, connect: Any) -> list[float]:
+    samples = []
+    for _ in range(n):
+        began = time.perf_counter()
+        sock = await connect()
+        samples.append(time.perf_counter() - began)
+        sock.close()
+    return samples
+
+
+async def connects(n: int, via_runner: RunnerUserPlane, inproc: Any) -> dict[str, Any]:
+    """What a new proxied upstream connection costs in each mode."""
+    out: dict[str, Any] = {}
+    ids = {}
+    for label, plane in (("runner", via_runner), ("inproc", inproc)):
+        spec = SessionSpec(id=f"conn{label}", owner="bench", workspace="connects")
+        await plane.start_session(spec)
+        ids[label] = spec.id
+    try:
+        live = inproc._sessions[ids["inproc"]]
+        files_path = live.endpoints.files_socket
+        agent_port = live.endpoints.agent_port
+        loop = asyncio.get_running_loop()
+
+        async def bare_unix() -> socket.socket:
+            sock = socket.socket(socket.AF_UNIX)
+            sock.setblocking(False)
+            await loop.sock_connect(sock, files_path)
+            return sock
+
+        async def bare_tcp() -> socket.socket:
+            sock = socket.socket()
+            sock.setblocking(False)
+            await loop.sock_connect(sock, ("127.0.0.1", agent_port))
+            return sock
+
+        for service in (ServiceName.FILES, ServiceName.AGENT):
+            variants = {
+                "runner": lambda s=service: via_runner.connect_service(ids["runner"], s),
+                "inproc": lambda s=service: inproc.connect_service(ids["inproc"], s),
+                "bare": bare_unix if service is ServiceName.FILES else bare_tcp,
+            }
+            samples: dict[str, list[float]] = {k: [] for k in variants}
+            for _ in range(max(1, n // 50)):  # interleaved slices: noise hits all alike
+                for label, connect in variants.items():
+                    samples[label] += await _timed_connects(50, connect)
+            out[service.value] = {k: summarize(v) for k, v in samples.items()}
+    finally:
+        await via_runner.stop_session(ids["runner"])
+        await inproc.stop_session(ids["inproc"])
+    return out
 
 
 def write_config(root: Path, fake_url: str, name: str, local: str) -> Path:
@@ -162,6 +220,7 @@ async def measure(
                 stops[label].append(time.perf_counter() - began)
         results["start"] = {k: summarize(v) for k, v in starts.items()}
         results["stop"] = {k: summarize(v) for k, v in stops.items()}
+        results["connect"] = await connects(args.connects, via_runner, inproc)
         await client.close()
         await inproc.close()
         return results
@@ -195,7 +254,28 @@ def report(results: dict[str, Any]) -> str:
             rows.append(
                 [f"session {phase} via {variant}", s["n"], s["p50_ms"], s["p90_ms"], s["p99_ms"]]
             )
+    for service in ("files", "agent"):
+        for variant in ("runner", "inproc", "bare"):
+            s = results["connect"][service][variant]
+            rows.append(
+                [
+                    f"new {service} connection: {variant}",
+                    s["n"],
+                    s["p50_ms"],
+                    s["p90_ms"],
+                    s["p99_ms"],
+                ]
+            )
     ratios = [
+        [
+            f"new {service} connection via runner / bare connect (p50)",
+            ratio(
+                results["connect"][service]["runner"]["p50_ms"],
+                results["connect"][service]["bare"]["p50_ms"],
+            ),
+        ]
+        for service in ("files", "agent")
+    ] + [
         [
             "runner ping / bare echo (p50)",
             ratio(results["ping_runner"]["p50_ms"], results["echo_unix"]["p50_ms"]),
@@ -222,6 +302,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pings", type=int, default=2000, help="round trips per variant")
     parser.add_argument("--runs", type=int, default=3, help="session starts per variant")
+    parser.add_argument("--connects", type=int, default=500, help="new connections per variant")
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("runner_bench.py creates a Linux account and needs root", file=sys.stderr)

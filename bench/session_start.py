@@ -53,6 +53,7 @@ from common import (
 )
 
 from oqto.config import load_config
+from oqto.osutil.sockowner import loopback_listen_ports
 from oqto.protocol.sessions import SessionSpec
 from oqto.userplane.local import LocalUserPlane
 from oqto.userplane.process import ManagedProcess
@@ -180,6 +181,15 @@ async def inproc_run(
     }
 
 
+async def listening_port(process: ManagedProcess) -> int:
+    """opencode picks its own port (`--port 0`), as in the user plane: wait for it."""
+    while True:
+        ports = loopback_listen_ports(process.pid) if process.pid else []
+        if ports:
+            return ports[0]
+        await asyncio.sleep(0.01)
+
+
 async def direct_run(
     bench: BenchEnv, server: OqtoServer, plane: LocalUserPlane, workspace: str, env: dict[str, str]
 ) -> dict[str, Any]:
@@ -198,7 +208,7 @@ async def direct_run(
         log_dir=server.root / "direct-logs" / session_id,
     )
     with patched_environ(env):
-        services, _ = build_services(settings.services, layout)
+        services, endpoints = build_services(settings.services, layout, "bench")
     agent = services[0]
     assert agent.spec.name == "agent"
     process = ManagedProcess(agent.spec)
@@ -207,12 +217,14 @@ async def direct_run(
     exited = asyncio.ensure_future(process.wait())
     try:
         async with asyncio.timeout(settings.start_timeout):
-            await wait_until_ready(agent.probe, exited)
-        start_s = time.perf_counter() - began
-        async with httpx.AsyncClient(
-            base_url=agent.probe.url.removesuffix("/global/health"), auth=agent.probe.auth
-        ) as client:
-            turn_s = await first_turn(client, "", bench.model_ref())
+            port = await listening_port(process)
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}",
+                auth=(endpoints.agent.username, endpoints.agent.password),
+            ) as client:
+                await wait_until_ready(client, agent.probe_path, exited)
+                start_s = time.perf_counter() - began
+                turn_s = await first_turn(client, "", bench.model_ref())
     finally:
         exited.cancel()
         stop_began = time.perf_counter()

@@ -7,16 +7,20 @@ owner: otherwise another local account that bound the port first (or a hostile r
 naming someone else's socket) would receive them.
 
 - ``AF_UNIX``: ``SO_PEERCRED``, recorded by the kernel when the connection was made.
-- ``AF_INET``/``AF_INET6`` on loopback: the kernel's socket table (``/proc/net/tcp*``)
-  lists the server side of *this* connection (local = our peer, remote = us) with the uid
-  of the account that owns the listener it was accepted from, even before ``accept()``.
-  Matching the exact 4-tuple rules out a different listener on the same port.
+- ``AF_INET``/``AF_INET6`` on loopback: the kernel's socket table lists the server side
+  of *this* connection (local = our peer, remote = us) with the uid of the account that
+  owns the listener it was accepted from, even before ``accept()``. Matching the exact
+  4-tuple rules out a different listener on the same port. The lookup is one exact
+  ``sock_diag`` netlink query (what ``ss`` uses), not a scan of ``/proc/net/tcp``, whose
+  cost grows with every socket on the host (measured: 15 ms with a few thousand
+  TIME-WAIT entries); the scan remains the fallback where netlink is unavailable.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import struct
 from pathlib import Path
 
 from oqto.osutil.peercred import peer_credentials
@@ -73,12 +77,71 @@ def peer_uid(sock: socket.socket) -> int:
     peer, ours = sock.getpeername(), sock.getsockname()
     if not _is_loopback(peer[0]):
         raise SocketOwnerError(f"peer {peer[0]} is not on loopback")
+    try:
+        return _diag_uid(sock.family, peer, ours)
+    except OSError:
+        pass  # no sock_diag here (e.g. a restricted container): scan the table instead
     server_side = (_proc_hex(peer, sock.family), _proc_hex(ours, sock.family))
     for line in _read_table(sock.family):
         fields = line.split()
         if (fields[1], fields[2]) == server_side:
             return int(fields[7])
     raise SocketOwnerError(f"no socket table entry for the server side of {ours} -> {peer}")
+
+
+_NETLINK_SOCK_DIAG = 4
+_SOCK_DIAG_BY_FAMILY = 20
+_NLM_F_REQUEST = 1
+_NLMSG_ERROR = 2
+_NLMSG = struct.Struct("=IHHII")
+# inet_diag_req_v2: family, protocol, ext, pad, states; then inet_diag_sockid:
+# sport, dport (big-endian), src[4], dst[4] (network order), interface, cookie[2].
+_DIAG_REQ = struct.Struct("=BBBBI")
+_SOCKID = struct.Struct(">HH16s16s")
+_SOCKID_TAIL = struct.Struct("=III")
+_NO_COOKIE = 0xFFFFFFFF
+# inet_diag_msg: family, state, timer, retrans, sockid (48 bytes), expires, rqueue,
+# wqueue, uid, inode.
+_DIAG_MSG = struct.Struct("=BBBB48sIIIII")
+
+
+def _packed(address: tuple[str, int] | tuple[str, int, int, int], family: int) -> bytes:
+    return socket.inet_pton(family, address[0]).ljust(16, b"\0")
+
+
+def _diag_uid(
+    family: int,
+    local: tuple[str, int] | tuple[str, int, int, int],
+    remote: tuple[str, int] | tuple[str, int, int, int],
+) -> int:
+    """uid of the TCP socket whose local and remote ends are exactly these (one lookup in
+    the kernel's connection hash, including connections not yet accepted)."""
+    request = (
+        _DIAG_REQ.pack(family, socket.IPPROTO_TCP, 0, 0, 0xFFFFFFFF)
+        + _SOCKID.pack(local[1], remote[1], _packed(local, family), _packed(remote, family))
+        + _SOCKID_TAIL.pack(0, _NO_COOKIE, _NO_COOKIE)
+    )
+    header = _NLMSG.pack(_NLMSG.size + len(request), _SOCK_DIAG_BY_FAMILY, _NLM_F_REQUEST, 1, 0)
+    with socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_SOCK_DIAG) as nl:
+        nl.settimeout(2)
+        nl.sendall(header + request)
+        reply = nl.recv(8192)
+    _length, kind, _flags, _seq, _pid = _NLMSG.unpack_from(reply)
+    if kind == _NLMSG_ERROR:
+        errno = -struct.unpack_from("=i", reply, _NLMSG.size)[0]
+        if errno == 2:  # ENOENT: the kernel knows no such connection
+            raise SocketOwnerError(f"no socket for the server side of {remote} -> {local}")
+        raise OSError(errno, "sock_diag lookup failed")
+    if kind != _SOCK_DIAG_BY_FAMILY:
+        raise OSError(0, f"unexpected sock_diag answer type {kind}")
+    message = _DIAG_MSG.unpack_from(reply, _NLMSG.size)
+    # The kernel falls back to the *listener* on that port when no connection matches:
+    # only an answer naming exactly this connection counts.
+    found = _SOCKID.unpack_from(message[4])
+    wanted = (local[1], remote[1], _packed(local, family), _packed(remote, family))
+    if found != wanted:
+        raise SocketOwnerError(f"no socket for the server side of {remote} -> {local}")
+    return int(message[8])
 
 
 def _read_table(family: int) -> list[str]:
