@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import stat
 import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 from tests.support.procs import tagged_pids
-from tests.support.server import VENV_BIN, OqtoServer, tool_env
+from tests.support.server import VENV_BIN, OqtoServer, free_port, tool_env
 
 
 def serve(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -121,3 +124,80 @@ def test_stopping_the_server_stops_sessions_and_restart_reports_them(
     finally:
         assert srv.stop() == 0
     assert tagged_pids(f"OQTO_SESSION_ID={sid}".encode()) == {}
+
+
+def _config_with(tmp_path: Path, extra: str, data_dir: str | None = None) -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[server]\nlisten = "127.0.0.1:{free_port()}"\n'
+        f'data_dir = "{data_dir or tmp_path / "data"}"\n'
+        f'[local]\nsocket_dir = "{tmp_path / "run"}"\n{extra}'
+    )
+    return config
+
+
+def _refused(config: Path, *expected: str) -> None:
+    result = serve(
+        "--config", str(config), "--single-user", env=tool_env(OQTO_ADMIN_PASSWORD="x" * 16)
+    )
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr, result.stderr
+    for text in expected:
+        assert text in result.stderr, result.stderr
+    assert "Created administrator" not in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("sqlite:////nonexistent-dir/x.db", "the directory /nonexistent-dir does not exist"),
+        ("sqlite:///{tmp}/adir", "is a directory, not a database file"),
+        ("sqlite:///{tmp}/notes.txt", "file is not a database"),
+        ("bogus://host/x", "unsupported database or driver"),
+        ("not a url", "not a database URL"),
+    ],
+)
+def test_database_url_that_is_not_a_database_is_refused_by_name(
+    tmp_path: Path, url: str, problem: str
+) -> None:
+    (tmp_path / "adir").mkdir()
+    (tmp_path / "notes.txt").write_text("not a database, just some notes\n" * 8)
+    url = url.format(tmp=tmp_path)
+    _refused(_config_with(tmp_path, f'[database]\nurl = "{url}"\n'), "[database] url", problem)
+    assert (tmp_path / "notes.txt").read_text().startswith("not a database")
+
+
+def test_data_dir_under_a_regular_file_is_refused_by_name(tmp_path: Path) -> None:
+    config = _config_with(tmp_path, "", data_dir="/etc/passwd/x")
+    _refused(config, "[server] data_dir: /etc/passwd/x", "/etc/passwd is not a directory")
+
+
+def test_socket_dir_taken_by_another_account_is_refused(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a directory owned by another account")
+    taken = tmp_path / "run"
+    taken.mkdir()
+    taken.chmod(0o777)
+    os.chown(taken, 65534, 65534)
+    _refused(_config_with(tmp_path, ""), "[local] socket_dir", "owned by uid 65534")
+    st = taken.stat()
+    assert (st.st_uid, stat.S_IMODE(st.st_mode)) == (65534, 0o777)  # left as it was
+
+
+def test_data_dir_and_database_are_private(tmp_path: Path) -> None:
+    previous = os.umask(0o022)  # a login shell's umask: SQLite alone would make 0644
+    try:
+        srv = OqtoServer(tmp_path).start()
+    finally:
+        os.umask(previous)
+    try:
+        data = tmp_path / "data"
+        modes = {
+            path.name: stat.S_IMODE(path.stat().st_mode) for path in [data, *data.glob("oqto.db*")]
+        }
+        assert modes.pop("data") == 0o700
+        assert "oqto.db" in modes and "oqto.db-wal" in modes
+        assert set(modes.values()) == {0o600}, modes
+        assert stat.S_IMODE(srv.runtime.stat().st_mode) == 0o700
+    finally:
+        assert srv.stop() == 0

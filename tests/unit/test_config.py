@@ -1,9 +1,11 @@
+import stat
 from pathlib import Path
 
 import pytest
 
 from oqto.config import ConfigError, load_config
 from oqto.config.loader import config_path
+from oqto.config.paths import runtime_dir
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -86,3 +88,77 @@ def test_lookup_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("INVOCATION_ID", "abc")
     monkeypatch.delenv("MANAGERPID", raising=False)
     assert config_path(None) == (Path("/etc/oqto/config.toml"), False)
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "/run/user/{uid:>99999}/oqto-runner.sock",  # any width: {uid:>999999999} is 1 GB
+        "/run/user/{user!r}/oqto-runner.sock",
+        "/run/user/{uid.real}/oqto-runner.sock",
+        "/run/{user.__class__}/oqto-runner.sock",  # reads internals
+        "/run/{user[0]}/oqto-runner.sock",
+        "/run/{}/oqto-runner.sock",
+        "/run/{0}/oqto-runner.sock",
+        "/run/{home}/oqto-runner.sock",
+        "/run/{uid:{user}}/oqto-runner.sock",
+        "/run/{uid/x.sock",
+        "/run/user/../{uid}/oqto-runner.sock",
+        "/run/user/{uid}/../../etc/x.sock",
+        "run/user/{uid}/oqto-runner.sock",
+        "{uid}/oqto-runner.sock",
+    ],
+)
+def test_runner_socket_pattern_accepts_only_bare_uid_and_user(tmp_path: Path, pattern: str) -> None:
+    path = write(tmp_path, f"[local]\nrunner_socket_pattern = '{pattern}'\n")
+    with pytest.raises(ConfigError, match=r"\[local\] runner_socket_pattern"):
+        load_config(path, environ={})
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    ["/run/user/{uid}/oqto-runner.sock", "/srv/oqto/{user}/{uid}.sock", "/run/oqto/{{x}}.sock"],
+)
+def test_runner_socket_pattern_good_values(tmp_path: Path, pattern: str) -> None:
+    path = write(tmp_path, f"[local]\nrunner_socket_pattern = '{pattern}'\n")
+    assert load_config(path, environ={}).config.local.runner_socket_pattern == pattern
+
+
+@pytest.mark.parametrize(
+    ("key", "section"),
+    [("data_dir", "server"), ("socket_dir", "local")],
+)
+def test_directories_under_a_file_name_the_key(tmp_path: Path, key: str, section: str) -> None:
+    (tmp_path / "afile").write_text("x")
+    for value in (tmp_path / "afile" / "x" / "y", tmp_path / "afile"):
+        path = write(tmp_path, f'[{section}]\n{key} = "{value}"\n')
+        with pytest.raises(ConfigError) as info:
+            load_config(path, environ={})
+        assert f"[{section}] {key}: {value}" in str(info.value)
+        assert f"{tmp_path / 'afile'} is not a directory" in str(info.value)
+    # A directory that does not exist yet is fine: it is created where it is used.
+    path = write(tmp_path, f'[{section}]\n{key} = "{tmp_path / "later" / "x"}"\n')
+    load_config(path, environ={})
+    assert not (tmp_path / "later").exists()
+
+
+def test_fallback_runtime_dir_is_created_private(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "xdg"))
+    (tmp_path / "xdg").mkdir(mode=0o700)
+    created = runtime_dir(None)
+    assert created == tmp_path / "xdg" / "oqto"
+    assert stat.S_IMODE(created.stat().st_mode) == 0o700
+    assert runtime_dir(None) == created  # an existing private directory is adopted
+    configured = runtime_dir(tmp_path / "sockets")
+    assert stat.S_IMODE(configured.stat().st_mode) == 0o700
+
+
+def test_runtime_dir_with_wrong_mode_is_refused_unchanged(tmp_path: Path) -> None:
+    loose = tmp_path / "loose"
+    loose.mkdir()
+    loose.chmod(0o755)
+    with pytest.raises(ConfigError, match=r"\[local\] socket_dir: .*mode 0755"):
+        runtime_dir(loose)
+    assert stat.S_IMODE(loose.stat().st_mode) == 0o755

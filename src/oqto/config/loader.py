@@ -19,14 +19,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from oqto.config import paths
+from oqto.config.errors import ConfigError
 from oqto.config.model import OqtoConfig
 
 ENV_PREFIX = "OQTO_"
 ENV_NESTING = "__"
 
 
-class ConfigError(Exception):
-    """A config problem, phrased for the person who has to fix the file."""
+__all__ = ["ConfigError", "LoadedConfig", "config_path", "load_config"]
 
 
 @dataclass(frozen=True)
@@ -110,4 +110,41 @@ def load_config(
         config = OqtoConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, str(path), origins)) from None
+    _check_directories(config, str(path), origins)
     return LoadedConfig(config=config, path=used)
+
+
+def _check_directories(config: OqtoConfig, source: str, origins: dict[str, str]) -> None:
+    """Refuse directories that can never be created because a parent is a file.
+
+    Read-only (this runs for every tool that reads the config): whether a directory
+    may be created or adopted is decided where it is used.
+    """
+    keys = {
+        "server.data_dir": config.server.data_dir,
+        "local.socket_dir": config.local.socket_dir,
+    }
+    for dotted, value in keys.items():
+        if value is None:
+            continue
+        blocker = _file_in_the_way(value.expanduser())
+        if blocker is not None:
+            section, key = dotted.split(".")
+            where = origins.get(dotted, source)
+            raise ConfigError(
+                f"{where}: [{section}] {key}: {value} cannot be a directory: "
+                f"{blocker} is not a directory"
+            )
+
+
+def _file_in_the_way(path: Path) -> Path | None:
+    """The nearest existing ancestor-or-self of `path` when that is not a directory."""
+    for candidate in (path, *path.parents):
+        try:
+            is_dir = candidate.is_dir()
+            exists = is_dir or candidate.exists()
+        except OSError:
+            return None  # unreadable: let the real use report it
+        if exists:
+            return None if is_dir else candidate
+    return None

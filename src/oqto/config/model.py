@@ -91,12 +91,26 @@ class LocalSection(_Section):
     @field_validator("runner_socket_pattern")
     @classmethod
     def _check_pattern(cls, value: str) -> str:
+        # The pattern goes through str.format: anything beyond the two bare fields
+        # ({user.__class__}, {uid:>99999999}, {user!r}) reads attributes or makes
+        # huge strings, so only literal `{uid}` and `{user}` are accepted.
+        from string import Formatter  # here: this validator is the only user
+
+        try:
+            fields = list(Formatter().parse(value))
+        except ValueError as exc:
+            raise ValueError(f"invalid braces: {exc}") from None
+        for _literal, field, spec, conversion in fields:
+            if field is None:
+                continue
+            if field not in ("uid", "user") or spec or conversion:
+                shown = "{" + field + (f"!{conversion}" if conversion else "")
+                shown += (f":{spec}" if spec else "") + "}"
+                raise ValueError(f"only {{uid}} and {{user}} may appear, not {shown}")
         if not value.startswith("/"):
             raise ValueError("must be an absolute path")
-        try:
-            value.format(uid=0, user="x")
-        except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"only {{uid}} and {{user}} may appear: {exc}") from None
+        if ".." in value.split("/"):
+            raise ValueError("must not contain '..'")
         return value
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from oqto.config.errors import ConfigError
+from oqto.osutil.runtime_dir import RuntimeDirError, ensure_private_dir
+
 SYSTEM_CONFIG = Path("/etc/oqto/config.toml")
 SYSTEM_DATA_DIR = Path("/var/lib/oqto")
 
@@ -37,7 +40,27 @@ def default_state_dir() -> Path:
 
 
 def default_runtime_dir() -> Path:
+    """`$XDG_RUNTIME_DIR/oqto`, else `/tmp/oqto-<uid>`: created 0700, or checked if present.
+
+    The fallback sits in a directory every account can write to, so someone else may
+    have created it first; `ensure_private_dir` refuses anything that is not ours.
+    """
     runtime = os.environ.get("XDG_RUNTIME_DIR")
     if runtime and os.path.isabs(runtime):
-        return Path(runtime) / "oqto"
-    return Path(f"/tmp/oqto-{os.getuid()}")  # noqa: S108 - private 0700 dir, ownership checked
+        return _private(Path(runtime) / "oqto", "XDG_RUNTIME_DIR")
+    fallback = Path(f"/tmp/oqto-{os.getuid()}")  # noqa: S108 - owner and mode checked
+    return _private(fallback, "the fallback runtime directory (XDG_RUNTIME_DIR is unset)")
+
+
+def runtime_dir(socket_dir: Path | None) -> Path:
+    """The control plane's socket directory: `[local] socket_dir`, else the default."""
+    if socket_dir is None:
+        return default_runtime_dir()
+    return _private(socket_dir.expanduser(), "[local] socket_dir")
+
+
+def _private(path: Path, origin: str) -> Path:
+    try:
+        return ensure_private_dir(path)
+    except RuntimeDirError as exc:
+        raise ConfigError(f"{origin}: {exc}") from None

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, FastAPI
 
 from oqto.config.model import OqtoConfig
-from oqto.config.paths import default_data_dir, default_runtime_dir
+from oqto.config.paths import default_data_dir, runtime_dir
 from oqto.control import web
 from oqto.control.api import account, admin, auth, docs, events, health, register, sessions
 from oqto.control.auth.live import LiveConnections
@@ -31,11 +31,11 @@ from oqto.userplane.factory import local_userplane
 
 def resolve_paths(config: OqtoConfig) -> ServerPaths:
     data_dir = (config.server.data_dir or default_data_dir()).expanduser()
-    runtime_dir = (config.local.socket_dir or default_runtime_dir()).expanduser()
     return ServerPaths(
         data_dir=data_dir,
         database_url=config.database.url or sqlite_url(data_dir / "oqto.db"),
-        runtime_dir=runtime_dir,
+        # Created 0700, or refused (ConfigError) if someone else could have made it.
+        runtime_dir=runtime_dir(config.local.socket_dir),
         log_dir=data_dir / "logs" / "sessions",
     )
 

@@ -87,7 +87,7 @@ def serve(
     try:
         ctx, backend = build_context(cfg, single_user=single)
         created = ensure_admin(ctx.db)
-    except BootstrapError as exc:
+    except (BootstrapError, ConfigError) as exc:  # a path or database a key names is unusable
         sock.close()
         raise fail(str(exc)) from None
 

@@ -21,11 +21,12 @@ from pathlib import Path
 
 from oqto.osutil.acl import has_extended_acl
 
-__all__ = ["RUNTIME_DIR_MODE", "RuntimeDirError", "ensure_runtime_dir"]
+__all__ = ["RUNTIME_DIR_MODE", "RuntimeDirError", "ensure_private_dir", "ensure_runtime_dir"]
 
 RUNTIME_DIR_MODE = 0o700
 _BASE_MODE = 0o755  # what systemd uses for /run/user
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_PATH_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 class RuntimeDirError(Exception):
@@ -122,3 +123,79 @@ def ensure_runtime_dir(uid: int, gid: int, base: Path = Path("/run/user")) -> Pa
     finally:
         os.close(base_fd)
     return path
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` with mode 0700, or adopt an existing one only if it is safe.
+
+    For the directories our own account keeps its sockets in (``[local] socket_dir``,
+    ``$XDG_RUNTIME_DIR/oqto``, the ``/tmp/oqto-<uid>`` fallback). In a shared
+    directory such as /tmp another account can create that name first, as a directory
+    or a symlink; adopting it would put our sockets where they can reach or replace
+    them. So an existing entry must be a real directory (checked through an
+    O_NOFOLLOW descriptor, not by name), owned by our effective uid, without
+    permissions for others, and without group permissions unless they are the mask of
+    an extended ACL (which only its owner, i.e. we, or root can have set). An entry
+    failing this is refused with RuntimeDirError and left exactly as it is: nothing
+    is chmod'ed or chown'ed. The parent must not let others rename our directory away
+    (group/other-writable without the sticky bit).
+    """
+    path = Path(os.path.abspath(path))
+    uid = os.geteuid()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=RUNTIME_DIR_MODE)
+        parent_fd = os.open(path.parent, _PATH_FLAGS)
+    except OSError as exc:
+        raise RuntimeDirError(f"{path}: cannot use its parent directory: {exc.strerror}") from None
+    try:
+        _check_parent(os.fstat(parent_fd), path.parent)
+        created = _mkdir_at(parent_fd, path.name)
+        try:
+            fd = os.open(path.name, _PATH_FLAGS | os.O_NOFOLLOW, dir_fd=parent_fd)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOTDIR, errno.ELOOP):
+                raise RuntimeDirError(f"{path}: cannot open: {exc.strerror}") from None
+            kind = os.lstat(path.name, dir_fd=parent_fd).st_mode
+            what = "a symlink" if stat.S_ISLNK(kind) else "not a directory"
+            raise RuntimeDirError(f"{path} is {what}; refusing to use it") from None
+        try:
+            st = os.fstat(fd)
+            if created:
+                # mkdir's mode went through the umask; "." reopens the very directory
+                # we made (an O_PATH descriptor cannot be chmod'ed itself).
+                own = os.open(".", _DIR_FLAGS, dir_fd=fd)
+                try:
+                    os.fchmod(own, RUNTIME_DIR_MODE)
+                finally:
+                    os.close(own)
+            else:
+                _check_adoptable(st, path, uid)
+        finally:
+            os.close(fd)
+    finally:
+        os.close(parent_fd)
+    return path
+
+
+def _check_parent(st: os.stat_result, parent: Path) -> None:
+    if st.st_mode & 0o022 and not st.st_mode & stat.S_ISVTX:
+        raise RuntimeDirError(
+            f"{parent} is writable by other accounts and not sticky (mode "
+            f"{stat.S_IMODE(st.st_mode):04o}): they could replace a directory in it"
+        )
+
+
+def _check_adoptable(st: os.stat_result, path: Path, uid: int) -> None:
+    hint = "remove it, or choose another directory ([local] socket_dir, XDG_RUNTIME_DIR)"
+    if st.st_uid != uid:
+        raise RuntimeDirError(
+            f"{path} exists but is owned by uid {st.st_uid}, not by us (uid {uid}); "
+            f"refusing to use it: {hint}"
+        )
+    mode = stat.S_IMODE(st.st_mode)
+    others = mode & 0o007 or (mode & 0o070 and not has_extended_acl(path))
+    if others:
+        raise RuntimeDirError(
+            f"{path} has mode {mode:04o}, but must be accessible to its owner only "
+            f"(0700); refusing to use it: {hint}"
+        )

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
 import os
+import secrets
+import shutil
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from oqto.config import ConfigError
+from oqto.config.paths import default_runtime_dir
 from oqto.osutil import acl
-from oqto.osutil.runtime_dir import RuntimeDirError, ensure_runtime_dir
+from oqto.osutil.runtime_dir import RuntimeDirError, ensure_private_dir, ensure_runtime_dir
 
 # No account is needed: the kernel happily chowns to any uid.
 UID, GID = 54321, 54322
@@ -115,3 +120,127 @@ def test_requires_root(base: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(PermissionError):
         ensure_runtime_dir(UID, GID, base=base)
     assert not base.exists()
+
+
+# -- ensure_private_dir: the directories our own account keeps its sockets in ---------
+
+ATTACKER = 65534  # nobody
+
+
+@pytest.fixture
+def shared_tmp(public_dir: Path) -> Path:
+    """A world-writable sticky directory, like /tmp."""
+    path = public_dir / "tmp"
+    path.mkdir()
+    path.chmod(0o1777)
+    return path
+
+
+def test_private_dir_is_created_0700_whatever_the_umask(shared_tmp: Path) -> None:
+    old_umask = os.umask(0)
+    try:
+        path = ensure_private_dir(shared_tmp / "oqto-0")
+    finally:
+        os.umask(old_umask)
+    assert owner_and_mode(path) == (os.geteuid(), os.getegid(), 0o700)
+    assert ensure_private_dir(path) == path  # and adopted the next time
+
+
+@pytest.mark.parametrize("mode", [0o700, 0o777, 0o755])
+def test_private_dir_pre_created_by_another_account_is_refused(shared_tmp: Path, mode: int) -> None:
+    path = shared_tmp / "oqto-0"
+    path.mkdir()
+    os.chown(path, ATTACKER, ATTACKER)
+    path.chmod(mode)
+    with pytest.raises(RuntimeDirError, match=f"{path} exists but is owned by uid {ATTACKER}"):
+        ensure_private_dir(path)
+    assert owner_and_mode(path) == (ATTACKER, ATTACKER, mode)  # not taken over
+
+
+@pytest.mark.parametrize("owner", ["us", "attacker"])
+def test_private_dir_that_is_a_symlink_is_refused(
+    shared_tmp: Path, public_dir: Path, owner: str
+) -> None:
+    target = public_dir / "target"
+    target.mkdir(mode=0o700)
+    if owner == "attacker":
+        os.chown(target, ATTACKER, ATTACKER)
+    link = shared_tmp / "oqto-0"
+    link.symlink_to(target)
+    os.chown(link, ATTACKER, ATTACKER, follow_symlinks=False)
+    with pytest.raises(RuntimeDirError, match=f"{link} is a symlink"):
+        ensure_private_dir(link)
+    assert link.is_symlink()
+    assert owner_and_mode(target)[2] == 0o700
+    assert list(target.iterdir()) == []
+
+
+@pytest.mark.parametrize("mode", [0o755, 0o770, 0o701, 0o1777])
+def test_own_private_dir_with_loose_mode_is_refused_unchanged(shared_tmp: Path, mode: int) -> None:
+    path = shared_tmp / "oqto-0"
+    path.mkdir()
+    path.chmod(mode)
+    with pytest.raises(RuntimeDirError, match=f"mode {stat.S_IMODE(mode):04o}"):
+        ensure_private_dir(path)
+    assert owner_and_mode(path)[2] == stat.S_IMODE(mode)
+
+
+def test_own_private_dir_with_an_acl_mask_is_adopted(shared_tmp: Path) -> None:
+    # Group bits that are the mask of our own ACL (an older runner granted the service
+    # account "x") are not access for the group.
+    path = ensure_private_dir(shared_tmp / "oqto-0")
+    acl.grant_user(path, 4242, "x")
+    assert ensure_private_dir(path) == path
+    assert owner_and_mode(path)[2] == 0o710
+
+
+def test_private_dir_that_is_a_file_is_refused(shared_tmp: Path) -> None:
+    (shared_tmp / "oqto-0").write_text("x")
+    with pytest.raises(RuntimeDirError, match="is not a directory"):
+        ensure_private_dir(shared_tmp / "oqto-0")
+
+
+def test_private_dir_in_a_non_sticky_shared_parent_is_refused(public_dir: Path) -> None:
+    parent = public_dir / "open"
+    parent.mkdir()
+    parent.chmod(0o777)
+    with pytest.raises(RuntimeDirError, match="writable by other accounts and not sticky"):
+        ensure_private_dir(parent / "oqto-0")
+    assert list(parent.iterdir()) == []
+
+
+@pytest.fixture
+def fallback(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """The real /tmp/oqto-<uid> fallback, under a uid nobody has (only its name uses it)."""
+    fake_uid = 4_000_000_000 + secrets.randbelow(1_000_000)
+    monkeypatch.setattr(os, "getuid", lambda: fake_uid)
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)
+    path = Path(f"/tmp/oqto-{fake_uid}")
+    yield path
+    if path.is_symlink() or path.is_file():
+        path.unlink()
+    elif path.exists():
+        shutil.rmtree(path)
+
+
+def test_fallback_runtime_dir_pre_created_by_another_account(fallback: Path) -> None:
+    fallback.mkdir()
+    fallback.chmod(0o777)
+    os.chown(fallback, ATTACKER, ATTACKER)
+    with pytest.raises(ConfigError) as info:
+        default_runtime_dir()
+    assert "XDG_RUNTIME_DIR is unset" in str(info.value)
+    assert f"{fallback} exists but is owned by uid {ATTACKER}" in str(info.value)
+    assert owner_and_mode(fallback) == (ATTACKER, ATTACKER, 0o777)
+
+
+def test_fallback_runtime_dir_planted_as_a_symlink(fallback: Path, public_dir: Path) -> None:
+    fallback.symlink_to(public_dir)
+    with pytest.raises(ConfigError, match=f"{fallback} is a symlink"):
+        default_runtime_dir()
+    assert owner_and_mode(public_dir)[2] == 0o755
+
+
+def test_fallback_runtime_dir_is_created_private(fallback: Path) -> None:
+    assert default_runtime_dir() == fallback
+    assert owner_and_mode(fallback) == (os.geteuid(), os.getegid(), 0o700)

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import sessionmaker
 
+from oqto.config.errors import ConfigError
+
 MIGRATIONS = Path(__file__).with_name("migrations")
+_KEY = "[database] url"
+# Named too: without a url, the database is oqto.db in the data directory.
+_SOURCE = "[database] url, or oqto.db in [server] data_dir when unset"
 
 
 def sqlite_url(path: Path) -> str:
@@ -29,11 +36,45 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_engine(url, pool_pre_ping=True)
+    """An engine for `url`; a bad URL, a missing driver or an unusable SQLite path is a
+    ConfigError naming the key. A new SQLite file is created 0600 first (SQLite would
+    make it 0644 under the usual umask, readable by every local account, and it holds
+    password and token hashes); its -wal/-shm files then inherit that mode."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(f"{_KEY}: not a database URL: {url!r}") from None
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            _prepare_sqlite_file(parsed)
+            engine = create_engine(parsed, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True)
+    except (NoSuchModuleError, ImportError) as exc:
+        raise ConfigError(f"{_where(parsed)}: unsupported database or driver: {exc}") from None
+
+
+def _prepare_sqlite_file(url: URL) -> None:
+    name = url.database
+    if not name or name == ":memory:" or name.startswith("file:") or url.query.get("uri"):
+        return  # in memory, or a URI whose options are SQLite's business
+    path = Path(name)
+    if path.is_dir():
+        raise ConfigError(f"{_where(url)}: {path} is a directory, not a database file")
+    if not path.parent.is_dir():
+        raise ConfigError(f"{_where(url)}: the directory {path.parent} does not exist")
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        return  # an existing database keeps its mode (and oqtoctl's ownership)
+    except OSError as exc:
+        raise ConfigError(f"{_where(url)}: cannot create {path}: {exc.strerror}") from None
+    os.close(fd)
+
+
+def _where(url: URL) -> str:
+    return f"database {url.render_as_string(hide_password=True)} ({_SOURCE})"
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Any]:
@@ -48,4 +89,11 @@ def alembic_config(engine: Engine) -> AlembicConfig:
 
 
 def migrate(engine: Engine) -> None:
+    # Connecting first separates "this is not a usable database" (a text file, a server
+    # that refuses us), which is the configuration's fault, from a failing migration.
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        raise ConfigError(f"{_where(engine.url)}: cannot open the database: {exc.orig}") from None
     command.upgrade(alembic_config(engine), "head")
