@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
-from pathlib import Path
+import stat
+from pathlib import Path, PurePosixPath
 
 from oqto.protocol.sessions import WorkspaceNameError, check_workspace_name
 from oqto.userplane.base import UserPlaneError
+
+_DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 
 
 def workspace_root(template: str, owner: str) -> Path:
@@ -15,22 +20,35 @@ def workspace_root(template: str, owner: str) -> Path:
 
 def ensure_workspace(root: Path, name: str) -> Path:
     """Create `root/name` if missing and return it; refuse a name or a symlink that leads
-    out of the root."""
+    out of the root.
+
+    Each level is made with mkdir relative to the descriptor of the level above and
+    then opened with O_NOFOLLOW, so a component swapped for a symlink at any moment is
+    refused instead of followed: nothing is ever created outside the root.
+    """
     try:
         name = check_workspace_name(name)
     except WorkspaceNameError as exc:
         raise UserPlaneError("invalid_workspace", str(exc)) from None
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     real_root = root.resolve(strict=True)
-    target = real_root / name
-    current = real_root
-    for part in Path(name).parts:
-        current = current / part
-        if current.is_symlink():
-            raise UserPlaneError(
-                "invalid_workspace", f"workspace path {name!r} passes through a symlink"
-            )
-        current.mkdir(exist_ok=True, mode=0o700)
-    if not target.resolve(strict=True).is_relative_to(real_root):
-        raise UserPlaneError("invalid_workspace", f"workspace {name!r} leaves the root")
-    return target
+    fd = os.open(real_root, _DIR_FLAGS)
+    try:
+        for part in PurePosixPath(name).parts:
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(part, 0o700, dir_fd=fd)
+            try:
+                child = os.open(part, _DIR_FLAGS | os.O_NOFOLLOW, dir_fd=fd)
+            except OSError as exc:
+                if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+                    raise
+                is_link = stat.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode)
+                problem = "passes through a symlink" if is_link else "is not a directory"
+                raise UserPlaneError(
+                    "invalid_workspace", f"workspace path {name!r} {problem}"
+                ) from None
+            os.close(fd)
+            fd = child
+    finally:
+        os.close(fd)
+    return real_root / name
