@@ -1,6 +1,11 @@
 """Browser tests: Debian's Chromium, driven by Playwright, against a real `oqto serve
 --single-user` with real opencode, ttyd and oqto-files sessions and the fake LLM.
 
+Single-user mode has exactly one platform user, so what needs more (user management,
+invites, registration, non-admin users) runs against a second, multi-user `oqto serve`
+(`multi_server`, `multi_api`, `multi_new_context`, `multi_page`), started only when a test
+asks for it.
+
 Playwright's own browser downloads are never used (`executable_path`). Every page records
 Content-Security-Policy violations, uncaught script errors and unexpected dialogs; a test
 that caused any fails. Screenshots of the main screens go to `test-artifacts/screenshots/`.
@@ -10,7 +15,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +39,7 @@ from tests.browser.helpers import (
     REPO,
     WEB_DIST,
     WEB_SOURCES,
+    MultiUserServer,
     NewContext,
     sign_in,
 )
@@ -105,6 +113,30 @@ def api(server: OqtoServer) -> Iterator[httpx.Client]:
         yield client
 
 
+@pytest.fixture(scope="package")
+def multi_server() -> Iterator[MultiUserServer]:
+    """A multi-user `oqto serve` (no sessions are started on it)."""
+    # Not under pytest's 0700 temporary directory: a registered user's runner, running as
+    # that user, reads the config here.
+    root = Path(tempfile.mkdtemp(prefix="oqto-browser-multi-"))
+    root.chmod(0o755)
+    srv = MultiUserServer(root)
+    try:
+        srv.start()
+        yield srv
+    finally:
+        code = srv.stop()
+        shutil.rmtree(root, ignore_errors=True)
+        assert code == 0, f"oqto serve (multi-user) exited with {code}:\n{srv.log()[-4000:]}"
+
+
+@pytest.fixture(scope="package")
+def multi_api(multi_server: MultiUserServer) -> Iterator[httpx.Client]:
+    """The multi-user server's admin, through the API."""
+    with multi_server.client(multi_server.login()) as client:
+        yield client
+
+
 # Package scope, not session: while sync_playwright() is open, the main thread has a
 # running event loop, and every later test's asyncio.run() would fail.
 @pytest.fixture(scope="package")
@@ -141,15 +173,15 @@ class PageWatch:
         return found
 
 
-@pytest.fixture
-def new_context(browser: Browser, server: OqtoServer) -> Iterator[NewContext]:
+@contextmanager
+def _contexts(browser: Browser, base_url: str) -> Iterator[NewContext]:
     """Factory of fresh browser contexts (separate cookie jars: separate people)."""
     contexts: list[BrowserContext] = []
     watch = PageWatch()
 
     def make(viewport: dict[str, int] | None = None) -> BrowserContext:
         context = browser.new_context(
-            base_url=server.url, viewport=viewport or DESKTOP, accept_downloads=True
+            base_url=base_url, viewport=viewport or DESKTOP, accept_downloads=True
         )
         context.add_init_script(WATCH_CSP)
         context.on("page", watch.attach)
@@ -165,14 +197,38 @@ def new_context(browser: Browser, server: OqtoServer) -> Iterator[NewContext]:
             context.close()
 
 
-@pytest.fixture
-def page(new_context: NewContext) -> Page:
-    """A signed-in administrator on the sessions page."""
+def _signed_in_admin(new_context: NewContext) -> Page:
     tab = new_context().new_page()
     tab.goto("/")
     sign_in(tab)
     expect(tab.get_by_role("heading", name="Sessions")).to_be_visible()
     return tab
+
+
+@pytest.fixture
+def new_context(browser: Browser, server: OqtoServer) -> Iterator[NewContext]:
+    """Browser contexts on the single-user server."""
+    with _contexts(browser, server.url) as make:
+        yield make
+
+
+@pytest.fixture
+def page(new_context: NewContext) -> Page:
+    """A signed-in administrator on the sessions page."""
+    return _signed_in_admin(new_context)
+
+
+@pytest.fixture
+def multi_new_context(browser: Browser, multi_server: MultiUserServer) -> Iterator[NewContext]:
+    """Browser contexts on the multi-user server."""
+    with _contexts(browser, multi_server.url) as make:
+        yield make
+
+
+@pytest.fixture
+def multi_page(multi_new_context: NewContext) -> Page:
+    """The multi-user server's administrator, signed in, on the sessions page."""
+    return _signed_in_admin(multi_new_context)
 
 
 @pytest.fixture(scope="package")

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from playwright.sync_api import BrowserContext, Page, expect
-from tests.support.server import ADMIN_PASSWORD, REPO, OqtoServer
+from tests.support.server import ADMIN_PASSWORD, REPO, VENV_BIN, OqtoServer, wait_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -27,6 +29,62 @@ PHONE = {"width": 390, "height": 844}
 
 # The `new_context` fixture: a fresh browser context (own cookies: another person).
 NewContext = Callable[..., BrowserContext]
+# Linux accounts that registration makes in these tests: `oqtotest_<name>`, removed after.
+LINUX_PREFIX = "oqtotest_"
+
+
+class MultiUserServer(OqtoServer):
+    """`oqto serve --mode local` without --single-user: users, invites and registration
+    are allowed. It runs as root here, as the tests do (CI runs as root), with root as its
+    `[runner] service_user`. Users the admin API makes have no Linux account and so no
+    runner (their sessions would answer 503 runner_unavailable, which these tests never
+    start); registration makes a real account through the usermgr helper listening on
+    `usermgr_socket`, which the test that registers runs (tests/ctl/usermgr_support.py).
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.usermgr_socket = root / "usermgr" / "usermgr.sock"
+        skeleton, runner_logs = root / "skel", root / "runner-logs"
+        skeleton.mkdir(parents=True, exist_ok=True)
+        runner_logs.mkdir(exist_ok=True)
+        super().__init__(
+            root,
+            extra_config=f"""
+[runner]
+service_user = "root"
+
+[provisioning]
+linux_user_prefix = "{LINUX_PREFIX}"
+skeleton = "{skeleton}"
+runner_log_dir = "{runner_logs}"
+usermgr_socket = "{self.usermgr_socket}"
+runner_start_timeout_seconds = 60
+""",
+        )
+        # A registered user's runner (its own account) reads this config.
+        self.config_path.chmod(0o644)
+
+    def start(self) -> MultiUserServer:
+        # As OqtoServer.start, without --single-user.
+        command = [str(VENV_BIN / "oqto"), "serve", "--config", str(self.config_path)]
+        self.proc = subprocess.Popen(
+            [*command, "--mode", "local"],
+            env=self.env,
+            stdout=self.log_path.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+        def healthy() -> bool:
+            assert self.proc is not None
+            if self.proc.poll() is not None:
+                raise AssertionError(f"oqto serve exited:\n{self.log()}")
+            return httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200
+
+        wait_for(healthy, 60, "oqto serve (multi-user) to answer /api/health")
+        mode = httpx.get(f"{self.url}/api/health").json()["mode"]
+        assert mode == "multi-user", mode
+        return self
 
 
 def sign_in(page: Page, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:

@@ -1,4 +1,7 @@
-"""The admin pages: users, invites, everyone's sessions."""
+"""The admin pages: users, invites, everyone's sessions.
+
+Users and invites need more than one platform user, so those tests run against the
+multi-user server; single-user mode's admin page offers neither, and says why."""
 
 from __future__ import annotations
 
@@ -7,11 +10,14 @@ import uuid
 
 import httpx
 from playwright.sync_api import Page, expect
-from tests.browser.helpers import screenshot, unnamed_controls
+from tests.browser.helpers import MultiUserServer, screenshot, unnamed_controls
 from tests.support.server import OqtoServer
 
 
-def test_create_disable_and_reset_a_user(page: Page, server: OqtoServer, api: httpx.Client) -> None:
+def test_create_disable_and_reset_a_user(
+    multi_page: Page, multi_server: MultiUserServer, multi_api: httpx.Client
+) -> None:
+    page, server, api = multi_page, multi_server, multi_api
     page.get_by_role("link", name="Admin").click()
     expect(page.get_by_role("heading", name="Administration")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/admin/users$"))
@@ -26,8 +32,10 @@ def test_create_disable_and_reset_a_user(page: Page, server: OqtoServer, api: ht
         f"{server.url}/api/auth/login", json={"username": name, "password": "browser-made-1"}
     ).is_success
 
+    # Made by the admin API, without a Linux account: no runner to ask.
     row.get_by_role("button", name=f"Check runner of {name}").click()
-    expect(row.locator(".runner")).to_contain_text("in-process")
+    expect(row.locator(".runner")).to_contain_text("unavailable")
+    expect(row.locator(".runner")).to_contain_text("has no Linux account")
     screenshot(page, "10-admin-users")
     assert unnamed_controls(page) == []
 
@@ -64,7 +72,8 @@ def test_create_disable_and_reset_a_user(page: Page, server: OqtoServer, api: ht
     assert name not in [u["username"] for u in api.get("/api/admin/users").json()]
 
 
-def test_create_copy_and_revoke_an_invite(page: Page, api: httpx.Client) -> None:
+def test_create_copy_and_revoke_an_invite(multi_page: Page, multi_api: httpx.Client) -> None:
+    page, api = multi_page, multi_api
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto("/admin/invites")
     form = page.get_by_role("form", name="Create invite")
@@ -93,18 +102,45 @@ def test_create_copy_and_revoke_an_invite(page: Page, api: httpx.Client) -> None
 
 
 def test_force_stop_anyones_session(page: Page, server: OqtoServer, api: httpx.Client) -> None:
-    name, password = f"f{uuid.uuid4().hex[:8]}", "force-stop-pw-1"
-    assert api.post("/api/admin/users", json={"username": name, "password": password}).is_success
-    with server.client(server.login(name, password)) as owner:
-        session = owner.post("/api/sessions", json={"workspace": "theirs"}).json()
-        server.wait_status(owner, session["id"], "running")
-        page.goto("/admin/sessions")
-        row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name))
-        expect(row.locator(".badge")).to_have_text("Running")
-        screenshot(page, "12-admin-sessions")
-        row.get_by_role("button", name=f"Force-stop {name}/theirs").click()
-        page.get_by_role("dialog", name="Force-stop session").get_by_role(
-            "button", name="Stop it"
-        ).click()
-        expect(row.locator(".badge")).to_have_text("Stopped")
-        assert owner.get(f"/api/sessions/{session['id']}").json()["status"] == "stopped"
+    """Single-user mode has only the admin's own sessions; the admin page stops one the
+    same way it stops anyone's."""
+    workspace = f"stop-{uuid.uuid4().hex[:6]}"
+    session = api.post("/api/sessions", json={"workspace": workspace})
+    assert session.status_code == 201, session.text
+    server.wait_status(api, session.json()["id"], "running")
+    page.goto("/admin/sessions")
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=workspace, exact=True))
+    expect(row.get_by_role("rowheader")).to_have_text("admin")
+    expect(row.locator(".badge")).to_have_text("Running")
+    screenshot(page, "12-admin-sessions")
+    row.get_by_role("button", name=f"Force-stop admin/{workspace}").click()
+    page.get_by_role("dialog", name="Force-stop session").get_by_role(
+        "button", name="Stop it"
+    ).click()
+    expect(row.locator(".badge")).to_have_text("Stopped")
+    assert api.get(f"/api/sessions/{session.json()['id']}").json()["status"] == "stopped"
+    assert api.delete(f"/api/sessions/{session.json()['id']}").status_code == 204
+
+
+def test_single_user_admin_offers_no_new_users_and_says_why(page: Page, api: httpx.Client) -> None:
+    page.goto("/admin/users")
+    expect(page.get_by_role("rowheader", name="admin", exact=True)).to_be_visible()
+    note = page.get_by_role("note", name="Creating users is not available")
+    expect(note).to_contain_text("single-user mode")
+    expect(note).to_contain_text("server's own Linux account")
+    expect(page.get_by_role("form", name="Create user")).to_have_count(0)
+    expect(page.get_by_role("button", name="Create user")).to_have_count(0)
+    screenshot(page, "13-admin-users-single-user")
+    assert unnamed_controls(page) == []
+
+    page.get_by_role("navigation", name="Administration").get_by_role(
+        "link", name="Invites"
+    ).click()
+    note = page.get_by_role("note", name="Creating invites is not available")
+    expect(note).to_contain_text("single-user mode")
+    expect(page.get_by_role("form", name="Create invite")).to_have_count(0)
+    expect(page.get_by_role("button", name="Create invite")).to_have_count(0)
+    expect(page.get_by_role("table", name="Invites")).to_be_visible()
+    # Not only hidden: the server refuses, with the same explanation.
+    refused = api.post("/api/admin/invites", json={"max_uses": 1})
+    assert refused.status_code == 409 and refused.json()["error"] == "single_user"

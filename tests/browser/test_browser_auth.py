@@ -1,15 +1,30 @@
-"""Signing in and out, registration with an invite, the account page, keyboard use."""
+"""Signing in and out, registration with an invite, the account page, keyboard use.
+
+Other users than the admin exist only in multi-user mode: those tests run against the
+multi-user server (`multi_*` fixtures); the single-user server offers no registration."""
 
 from __future__ import annotations
 
+import os
 import re
 import uuid
 
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-from tests.browser.helpers import NewContext, screenshot, sign_in, unnamed_controls
+from tests.browser.helpers import (
+    LINUX_PREFIX,
+    MultiUserServer,
+    NewContext,
+    screenshot,
+    sign_in,
+    unnamed_controls,
+)
+from tests.ctl.support import remove_account
+from tests.ctl.usermgr_support import running_server
 from tests.support.server import OqtoServer
+
+from oqto.osutil.accounts import lookup
 
 
 def new_user(api: httpx.Client, role: str = "user") -> tuple[str, str]:
@@ -86,10 +101,11 @@ def test_sign_out_ends_the_sign_in(page: Page, server: OqtoServer) -> None:
 
 
 def test_account_password_and_api_tokens(
-    new_context: NewContext, server: OqtoServer, api: httpx.Client
+    multi_new_context: NewContext, multi_server: MultiUserServer, multi_api: httpx.Client
 ) -> None:
-    name, password = new_user(api)
-    page = new_context().new_page()
+    server = multi_server
+    name, password = new_user(multi_api)
+    page = multi_new_context().new_page()
     page.goto("/account")
     sign_in(page, name, password)
     expect(page.get_by_role("heading", name="Account")).to_be_visible()
@@ -142,10 +158,10 @@ def test_account_password_and_api_tokens(
 
 
 def test_a_non_admin_gets_no_admin_page(
-    new_context: NewContext, server: OqtoServer, api: httpx.Client
+    multi_new_context: NewContext, multi_api: httpx.Client
 ) -> None:
-    name, password = new_user(api)
-    page = new_context().new_page()
+    name, password = new_user(multi_api)
+    page = multi_new_context().new_page()
     page.goto("/")
     sign_in(page, name, password)
     expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
@@ -160,13 +176,16 @@ def test_a_non_admin_gets_no_admin_page(
     assert status == 403
 
 
-def test_register_with_an_invite(new_context: NewContext, api: httpx.Client) -> None:
-    probe = api.post("/api/auth/register", json={})
-    if probe.status_code in (404, 405):
-        pytest.skip("POST /api/auth/register is not part of this server yet")
-    code = api.post("/api/admin/invites", json={"max_uses": 1}).json()["code"]
+def test_register_with_an_invite(
+    multi_new_context: NewContext, multi_server: MultiUserServer, multi_api: httpx.Client
+) -> None:
+    """Registration makes a Linux account (`oqtotest_<name>`) and starts its runner through
+    a real usermgr helper, as tests/ctl/test_register.py does; the account goes afterwards."""
+    if os.geteuid() != 0:
+        pytest.skip("registration makes a Linux account and needs root (CI runs as root)")
+    code = multi_api.post("/api/admin/invites", json={"max_uses": 1}).json()["code"]
     name = f"r{uuid.uuid4().hex[:8]}"
-    page = new_context().new_page()
+    page = multi_new_context().new_page()
     page.goto("/login")
     page.get_by_role("link", name="Create an account").click()
     expect(page.get_by_role("heading", name="Create an account")).to_be_visible()
@@ -178,7 +197,43 @@ def test_register_with_an_invite(new_context: NewContext, api: httpx.Client) -> 
     page.get_by_role("button", name="Create account").click()
     expect(page.get_by_role("alert")).to_contain_text("invite code")
     screenshot(page, "09-register")
-    page.get_by_label("Invite code").fill(code)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
-    expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
+    # The control plane runs as root here, so the helper serves root.
+    with running_server(multi_server.config_path, multi_server.usermgr_socket, 0, 0):
+        try:
+            page.get_by_label("Invite code").fill(code)
+            page.get_by_role("button", name="Create account").click()
+            expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+            expect(page.get_by_text(f"Signed in as {name}")).to_be_visible()
+            account = lookup(LINUX_PREFIX + name)
+            assert account is not None
+            users = {u["username"]: u for u in multi_api.get("/api/admin/users").json()}
+            assert users[name]["linux_user"] == account.name
+        finally:
+            remove_account(LINUX_PREFIX + name)
+
+
+def test_single_user_mode_offers_no_registration(
+    new_context: NewContext, server: OqtoServer
+) -> None:
+    page = new_context().new_page()
+    page.goto("/login")
+    expect(page.get_by_role("heading", name="Sign in to Oqto")).to_be_visible()
+    expect(page.get_by_role("link", name="Create an account")).to_have_count(0)
+    # Opened directly, the register page says why instead of offering a form.
+    page.goto("/register")
+    expect(page.get_by_role("heading", name="Registration is not available")).to_be_visible()
+    note = page.get_by_role("note")
+    expect(note).to_contain_text("single-user mode")
+    expect(note).to_contain_text("multi-user mode")
+    expect(page.get_by_label("Invite code")).to_have_count(0)
+    expect(page.get_by_role("button", name="Create account")).to_have_count(0)
+    screenshot(page, "09-register-single-user")
+    assert unnamed_controls(page) == []
+    page.get_by_role("link", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Sign in to Oqto")).to_be_visible()
+    # And the server itself refuses, naming the mode.
+    refused = httpx.post(
+        f"{server.url}/api/auth/register",
+        json={"username": "nobody", "password": "nobody-pw-12", "invite_code": "inv_x"},
+    )
+    assert refused.status_code == 409 and refused.json()["error"] == "single_user"

@@ -2,7 +2,9 @@ import { useState, type SubmitEvent } from "react";
 import { createInvite, listInvites, revokeInvite } from "../api/admin";
 import { errorMessage } from "../api/http";
 import type { Invite, Role } from "../api/types";
+import { useAddingUsers } from "../auth/AuthContext";
 import { ErrorText, SecretOnce } from "../components/bits";
+import { SingleUserNote } from "../components/SingleUserNote";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 import { useLoader } from "./useLoader";
@@ -24,6 +26,8 @@ function inviteState(invite: Invite): string {
 
 export function InvitesPanel() {
   const { data: invites, error: loadError, reload } = useLoader(listInvites);
+  // Single-user mode: no new invites (they would register users); old ones can be revoked.
+  const adding = useAddingUsers();
   const { dialog, confirm } = useDialogs();
   const [error, setError] = useState<string | null>(null);
   const [code, setCode] = useState<string | null>(null);
@@ -71,48 +75,52 @@ export function InvitesPanel() {
 
   return (
     <div className="panel">
-      <form className="card inline-form" onSubmit={(e) => void create(e)} aria-label="Create invite">
-        <label className="field">
-          <span>Uses</span>
-          <input
-            type="number"
-            min={1}
-            max={1000}
-            required
-            value={form.uses}
-            onChange={(e) => setForm({ ...form, uses: e.target.value })}
-          />
-        </label>
-        <label className="field">
-          <span>Expires after</span>
-          <select value={form.expiry} onChange={(e) => setForm({ ...form, expiry: e.target.value })}>
-            {EXPIRY.map((option) => (
-              <option key={option.label} value={option.hours === null ? "never" : String(option.hours)}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="field">
-          <span>Role</span>
-          <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
-            <option value="user">User</option>
-            <option value="admin">Administrator</option>
-          </select>
-        </label>
-        <label className="field grow">
-          <span>Note</span>
-          <input
-            maxLength={256}
-            value={form.note}
-            onChange={(e) => setForm({ ...form, note: e.target.value })}
-            placeholder="who it is for"
-          />
-        </label>
-        <button type="submit" className="primary">
-          Create invite
-        </button>
-      </form>
+      {adding.state === "refused" ? (
+        <SingleUserNote what="Creating invites" reason={adding.reason} />
+      ) : adding.state === "allowed" ? (
+        <form className="card inline-form" onSubmit={(e) => void create(e)} aria-label="Create invite">
+          <label className="field">
+            <span>Uses</span>
+            <input
+              type="number"
+              min={1}
+              max={1000}
+              required
+              value={form.uses}
+              onChange={(e) => setForm({ ...form, uses: e.target.value })}
+            />
+          </label>
+          <label className="field">
+            <span>Expires after</span>
+            <select value={form.expiry} onChange={(e) => setForm({ ...form, expiry: e.target.value })}>
+              {EXPIRY.map((option) => (
+                <option key={option.label} value={option.hours === null ? "never" : String(option.hours)}>
+                  {option.label}
+                </option>
+              ))}
+            </select>
+          </label>
+          <label className="field">
+            <span>Role</span>
+            <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+              <option value="user">User</option>
+              <option value="admin">Administrator</option>
+            </select>
+          </label>
+          <label className="field grow">
+            <span>Note</span>
+            <input
+              maxLength={256}
+              value={form.note}
+              onChange={(e) => setForm({ ...form, note: e.target.value })}
+              placeholder="who it is for"
+            />
+          </label>
+          <button type="submit" className="primary">
+            Create invite
+          </button>
+        </form>
+      ) : null}
       {code ? <SecretOnce title="Invite code" secret={code} onDone={() => setCode(null)} /> : null}
       <ErrorText error={error ?? loadError} />
       <p className="success" role="status">

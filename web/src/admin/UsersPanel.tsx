@@ -10,8 +10,9 @@ import {
 } from "../api/admin";
 import { errorMessage } from "../api/http";
 import type { AdminUser, Role, RunnerHealth } from "../api/types";
-import { useUser } from "../auth/AuthContext";
+import { useAddingUsers, useUser } from "../auth/AuthContext";
 import { ErrorText } from "../components/bits";
+import { SingleUserNote } from "../components/SingleUserNote";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 import { useLoader } from "./useLoader";
@@ -20,6 +21,7 @@ const passwordProblem = (value: string): string | null => (value.length < 8 ? "a
 
 export function UsersPanel() {
   const me = useUser();
+  const adding = useAddingUsers();
   const { data: users, error: loadError, reload } = useLoader(listUsers);
   const { dialog, confirm, prompt } = useDialogs();
   const [error, setError] = useState<string | null>(null);
@@ -84,40 +86,44 @@ export function UsersPanel() {
 
   return (
     <div className="panel">
-      <form className="card inline-form" onSubmit={create} aria-label="Create user">
-        <label className="field">
-          <span>Username</span>
-          <input
-            required
-            pattern="[a-z][a-z0-9_\-]{0,31}"
-            title="Lower-case letters, digits, - and _; starting with a letter"
-            autoComplete="off"
-            value={form.username}
-            onChange={(e) => setForm({ ...form, username: e.target.value })}
-          />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            type="password"
-            required
-            minLength={8}
-            autoComplete="new-password"
-            value={form.password}
-            onChange={(e) => setForm({ ...form, password: e.target.value })}
-          />
-        </label>
-        <label className="field">
-          <span>Role</span>
-          <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
-            <option value="user">User</option>
-            <option value="admin">Administrator</option>
-          </select>
-        </label>
-        <button type="submit" className="primary">
-          Create user
-        </button>
-      </form>
+      {adding.state === "refused" ? (
+        <SingleUserNote what="Creating users" reason={adding.reason} />
+      ) : adding.state === "allowed" ? (
+        <form className="card inline-form" onSubmit={create} aria-label="Create user">
+          <label className="field">
+            <span>Username</span>
+            <input
+              required
+              pattern="[a-z][a-z0-9_\-]{0,31}"
+              title="Lower-case letters, digits, - and _; starting with a letter"
+              autoComplete="off"
+              value={form.username}
+              onChange={(e) => setForm({ ...form, username: e.target.value })}
+            />
+          </label>
+          <label className="field">
+            <span>Password</span>
+            <input
+              type="password"
+              required
+              minLength={8}
+              autoComplete="new-password"
+              value={form.password}
+              onChange={(e) => setForm({ ...form, password: e.target.value })}
+            />
+          </label>
+          <label className="field">
+            <span>Role</span>
+            <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
+              <option value="user">User</option>
+              <option value="admin">Administrator</option>
+            </select>
+          </label>
+          <button type="submit" className="primary">
+            Create user
+          </button>
+        </form>
+      ) : null}
       <ErrorText error={error ?? loadError} />
       <p className="success" role="status">
         {note}

@@ -2,10 +2,12 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useState, t
 import { fetchHealth, fetchMe, login, logout } from "../api/auth";
 import { ApiError, setUnauthorizedHandler } from "../api/http";
 import type { Health, User } from "../api/types";
+import { addingUsers, type AddingUsers } from "../lib/mode";
 
 export interface AuthValue {
   user: User | null;
-  health: Health | null;
+  /** The server's /api/health: `undefined` while asking, `null` if it did not answer. */
+  health: Health | null | undefined;
   /** Still asking the server who we are. */
   checking: boolean;
   signIn: (username: string, password: string) => Promise<void>;
@@ -18,7 +20,7 @@ const AuthContext = createContext<AuthValue | null>(null);
 
 export function AuthProvider({ children }: { children: ReactNode }) {
   const [user, setUser] = useState<User | null>(null);
-  const [health, setHealth] = useState<Health | null>(null);
+  const [health, setHealth] = useState<Health | null | undefined>(undefined);
   const [checking, setChecking] = useState(true);
 
   const refresh = useCallback(async () => {
@@ -65,6 +67,12 @@ export function useAuth(): AuthValue {
   const value = useContext(AuthContext);
   if (!value) throw new Error("useAuth outside AuthProvider");
   return value;
+}
+
+/** Whether this server can have more users (not in single-user mode); see `lib/mode`. */
+export function useAddingUsers(): AddingUsers {
+  const { health } = useAuth();
+  return useMemo(() => addingUsers(health), [health]);
 }
 
 export function useUser(): User {

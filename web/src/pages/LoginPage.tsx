@@ -1,7 +1,7 @@
 import { useState, type SubmitEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { ApiError, errorMessage } from "../api/http";
-import { useAuth } from "../auth/AuthContext";
+import { useAddingUsers, useAuth } from "../auth/AuthContext";
 import { ErrorText } from "../components/bits";
 import { safeNext } from "../lib/redirect";
 import { useTitle } from "../lib/useTitle";
@@ -17,6 +17,8 @@ function loginError(error: unknown): string {
 export function LoginPage() {
   useTitle("Sign in");
   const { user, signIn } = useAuth();
+  // Single-user mode has no registration: no link to it.
+  const canRegister = useAddingUsers().state === "allowed";
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const next = safeNext(params.get("next"));
@@ -75,9 +77,11 @@ export function LoginPage() {
         <button type="submit" className="primary" disabled={busy}>
           {busy ? "Signing in…" : "Sign in"}
         </button>
-        <p className="muted">
-          Have an invite code? <Link to="/register">Create an account</Link>
-        </p>
+        {canRegister ? (
+          <p className="muted">
+            Have an invite code? <Link to="/register">Create an account</Link>
+          </p>
+        ) : null}
       </form>
     </main>
   );

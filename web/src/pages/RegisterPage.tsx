@@ -2,8 +2,9 @@ import { useState, type SubmitEvent } from "react";
 import { Link, Navigate, useNavigate } from "react-router-dom";
 import { fetchMe, register } from "../api/auth";
 import { ApiError, errorMessage } from "../api/http";
-import { useAuth } from "../auth/AuthContext";
+import { useAddingUsers, useAuth } from "../auth/AuthContext";
 import { ErrorText } from "../components/bits";
+import { ReasonText } from "../components/SingleUserNote";
 import { useTitle } from "../lib/useTitle";
 
 function registerError(error: unknown): string {
@@ -16,6 +17,7 @@ function registerError(error: unknown): string {
 export function RegisterPage() {
   useTitle("Create an account");
   const { user, signIn, refresh } = useAuth();
+  const adding = useAddingUsers();
   const navigate = useNavigate();
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
@@ -25,6 +27,14 @@ export function RegisterPage() {
   const [busy, setBusy] = useState(false);
 
   if (user) return <Navigate to="/" replace />;
+  if (adding.state === "unknown") {
+    return (
+      <p className="splash" role="status">
+        Loading…
+      </p>
+    );
+  }
+  if (adding.state === "refused") return <RegistrationUnavailable reason={adding.reason} />;
 
   const submit = async (event: SubmitEvent): Promise<void> => {
     event.preventDefault();
@@ -120,6 +130,26 @@ export function RegisterPage() {
           Already have an account? <Link to="/login">Sign in</Link>
         </p>
       </form>
+    </main>
+  );
+}
+
+/** Opened directly on a single-user server: say why there is nothing to fill in. */
+function RegistrationUnavailable({ reason }: { reason: string }) {
+  return (
+    <main id="main" className="auth-page">
+      <section className="card auth-card" aria-labelledby="register-title">
+        <div className="auth-brand">
+          <img src="/favicon.svg" alt="" width="40" height="40" />
+          <h1 id="register-title">Registration is not available</h1>
+        </div>
+        <p role="note">
+          <ReasonText text={reason} />
+        </p>
+        <p className="muted">
+          Already have an account? <Link to="/login">Sign in</Link>
+        </p>
+      </section>
     </main>
   );
 }
