@@ -100,6 +100,8 @@ _DIAG_REQ = struct.Struct("=BBBBI")
 _SOCKID = struct.Struct(">HH16s16s")
 _SOCKID_TAIL = struct.Struct("=III")
 _NO_COOKIE = 0xFFFFFFFF
+_TCP_SYN_RECV = 3
+_TCP_LISTEN = 10
 # inet_diag_msg: family, state, timer, retrans, sockid (48 bytes), expires, rqueue,
 # wqueue, uid, inode.
 _DIAG_MSG = struct.Struct("=BBBB48sIIIII")
@@ -109,13 +111,12 @@ def _packed(address: tuple[str, int] | tuple[str, int, int, int], family: int) -
     return socket.inet_pton(family, address[0]).ljust(16, b"\0")
 
 
-def _diag_uid(
+def _diag_lookup(
     family: int,
     local: tuple[str, int] | tuple[str, int, int, int],
     remote: tuple[str, int] | tuple[str, int, int, int],
-) -> int:
-    """uid of the TCP socket whose local and remote ends are exactly these (one lookup in
-    the kernel's connection hash, including connections not yet accepted)."""
+) -> tuple[tuple[int, int, bytes, bytes], int, int]:
+    """(socket id found, TCP state, uid) of the kernel's exact lookup for these ends."""
     request = (
         _DIAG_REQ.pack(family, socket.IPPROTO_TCP, 0, 0, 0xFFFFFFFF)
         + _SOCKID.pack(local[1], remote[1], _packed(local, family), _packed(remote, family))
@@ -129,19 +130,39 @@ def _diag_uid(
     _length, kind, _flags, _seq, _pid = _NLMSG.unpack_from(reply)
     if kind == _NLMSG_ERROR:
         errno = -struct.unpack_from("=i", reply, _NLMSG.size)[0]
-        if errno == 2:  # ENOENT: the kernel knows no such connection
+        if errno == 2:  # ENOENT: the kernel knows no such socket
             raise SocketOwnerError(f"no socket for the server side of {remote} -> {local}")
         raise OSError(errno, "sock_diag lookup failed")
     if kind != _SOCK_DIAG_BY_FAMILY:
         raise OSError(0, f"unexpected sock_diag answer type {kind}")
     message = _DIAG_MSG.unpack_from(reply, _NLMSG.size)
+    found: tuple[int, int, bytes, bytes] = _SOCKID.unpack_from(message[4])
+    return found, int(message[1]), int(message[8])
+
+
+def _diag_uid(
+    family: int,
+    local: tuple[str, int] | tuple[str, int, int, int],
+    remote: tuple[str, int] | tuple[str, int, int, int],
+) -> int:
+    """uid of the TCP socket whose local and remote ends are exactly these (one lookup in
+    the kernel's connection hash, including connections not yet accepted)."""
+    wanted = (local[1], remote[1], _packed(local, family), _packed(remote, family))
+    found, state, uid = _diag_lookup(family, local, remote)
     # The kernel falls back to the *listener* on that port when no connection matches:
     # only an answer naming exactly this connection counts.
-    found = _SOCKID.unpack_from(message[4])
-    wanted = (local[1], remote[1], _packed(local, family), _packed(remote, family))
     if found != wanted:
         raise SocketOwnerError(f"no socket for the server side of {remote} -> {local}")
-    return int(message[8])
+    if state != _TCP_SYN_RECV:
+        return uid
+    # Not yet a full socket (a server using TCP_DEFER_ACCEPT, like opencode's, keeps it
+    # so until data arrives): sock_diag reports uid 0 for it. Its owner is the owner of
+    # the listener it belongs to, the one on exactly this address and port.
+    anywhere = ("::" if family == socket.AF_INET6 else "0.0.0.0", 0)
+    found, state, uid = _diag_lookup(family, local, anywhere)
+    if state != _TCP_LISTEN or found[0] != local[1] or found[2] != _packed(local, family):
+        raise SocketOwnerError(f"no listener for the pending connection {remote} -> {local}")
+    return uid
 
 
 def _read_table(family: int) -> list[str]:

@@ -18,20 +18,25 @@ from oqto.sockclient import OpenerError, check_owner
 NOBODY = 65534
 LISTENER = (
     "import socket, sys\n"
-    "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+    "s = socket.socket(); s.bind(('127.0.0.1', 0))\n"
+    "if sys.argv[1] == 'defer':\n"
+    "    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_DEFER_ACCEPT, 30)\n"
+    "s.listen()\n"
     "print(s.getsockname()[1], flush=True); sys.stdin.read()\n"
 )
 
 
-@pytest.fixture
-def nobodys_port() -> Iterator[int]:
-    """A loopback listener owned by another account."""
+@pytest.fixture(params=["plain", "defer"])
+def nobodys_port(request: pytest.FixtureRequest) -> Iterator[int]:
+    """A loopback listener owned by another account. With TCP_DEFER_ACCEPT (as opencode's
+    server does) the server side stays a pending connection until data arrives, which
+    sock_diag reports with uid 0."""
     if os.geteuid() != 0:
         pytest.skip("needs root to listen as another account")
     proc = subprocess.Popen(
         [
             *("setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"),
-            *(sys.executable, "-c", LISTENER),
+            *(sys.executable, "-c", LISTENER, request.param),
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
