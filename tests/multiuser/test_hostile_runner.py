@@ -66,8 +66,11 @@ class HostileRunner:
 
 
 @pytest.fixture(scope="module")
-def bob_session(platform: MultiUserPlatform, bob: PlatformUser) -> dict[str, Any]:
-    return session_of(platform, bob, "victim")
+def bob_session(platform: MultiUserPlatform, bob: PlatformUser) -> Iterator[dict[str, Any]]:
+    session = session_of(platform, bob, "victim")
+    yield session
+    with platform.client(bob) as client:
+        client.delete(f"/api/sessions/{session['id']}")
 
 
 @pytest.fixture(scope="module")

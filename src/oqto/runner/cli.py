@@ -73,7 +73,10 @@ def main(
     state = default_state_dir()
     # Always below this account's own runtime directory: `[local] socket_dir` is the control
     # plane's (single-user sessions, e.g. the seed's /run/oqto), which no user may write.
-    runtime_dir = default_runtime_dir()
+    try:
+        runtime_dir = default_runtime_dir()
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
     try:
         userplane = local_userplane(
             cfg,

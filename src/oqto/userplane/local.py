@@ -93,8 +93,8 @@ class LocalUserPlane(UserPlane):
         self._starting: dict[str, asyncio.Task[object]] = {}
         self._stop_requested: set[str] = set()
         self._instance = self._instance_id()
+        # Checked (a real directory, ours, 0700) by whoever chose it: never chmod by path.
         settings.runtime_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-        settings.runtime_dir.chmod(0o700)
 
     def _instance_id(self) -> str:
         """Names this user plane in its processes' environment, so that an orphan sweep
