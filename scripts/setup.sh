@@ -423,8 +423,9 @@ WEB_INDEX="$ROOT/src/oqto/web_dist/index.html"
 
 web_build_stale() {
     [ -f "$WEB_INDEX" ] || return 0
-    [ -n "$(find "$WEB/src" "$WEB/public" "$WEB/index.html" "$WEB/package.json" \
-        "$WEB/package-lock.json" "$WEB/vite.config.ts" -newer "$WEB_INDEX" -print -quit)" ]
+    [ -n "$(find "$WEB/src" "$WEB/public" "$WEB/scripts" "$WEB/index.html" "$WEB/package.json" \
+        "$WEB/package-lock.json" "$WEB/vite.config.ts" -newer "$WEB_INDEX" -print -quit \
+        2>/dev/null)" ]
 }
 
 step_web() {
@@ -436,7 +437,9 @@ step_web() {
     if [ ! -f "$WEB/node_modules/.package-lock.json" ] ||
         [ "$WEB/package-lock.json" -nt "$WEB/node_modules/.package-lock.json" ]; then
         log "npm ci in web/"
-        if ! (cd "$WEB" && npm ci --no-audit --no-fund --loglevel=error >/dev/null); then
+        # swagger-ui-dist depends on @scarf/scarf, whose install script reports home.
+        if ! (cd "$WEB" && SCARF_ANALYTICS=false npm ci --no-audit --no-fund --loglevel=error \
+            >/dev/null); then
             record_missing "web ui" "npm ci failed" "run: (cd web && npm ci) and read its errors"
             return 1
         fi

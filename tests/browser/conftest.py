@@ -68,7 +68,7 @@ def _stale_build() -> str | None:
         return "the web UI is not built"
     built = index.stat().st_mtime
     sources = [WEB_SOURCES / "index.html", WEB_SOURCES / "package-lock.json"]
-    sources += [p for p in (WEB_SOURCES / "src").rglob("*") if p.is_file()]
+    sources += [p for d in ("src", "scripts") for p in (WEB_SOURCES / d).rglob("*") if p.is_file()]
     newer = [p for p in sources if p.exists() and p.stat().st_mtime > built]
     return f"the web UI build is older than {newer[0].relative_to(REPO)}" if newer else None
 

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 from playwright.sync_api import BrowserContext, Page, expect
-from tests.support.server import ADMIN_PASSWORD, REPO, VENV_BIN, OqtoServer, wait_for
+from tests.support.server import ADMIN_PASSWORD, REPO, OqtoServer
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -49,6 +47,7 @@ class MultiUserServer(OqtoServer):
         runner_logs.mkdir(exist_ok=True)
         super().__init__(
             root,
+            single_user=False,
             extra_config=f"""
 [runner]
 service_user = "root"
@@ -63,28 +62,6 @@ runner_start_timeout_seconds = 60
         )
         # A registered user's runner (its own account) reads this config.
         self.config_path.chmod(0o644)
-
-    def start(self) -> MultiUserServer:
-        # As OqtoServer.start, without --single-user.
-        command = [str(VENV_BIN / "oqto"), "serve", "--config", str(self.config_path)]
-        self.proc = subprocess.Popen(
-            [*command, "--mode", "local"],
-            env=self.env,
-            stdout=self.log_path.open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-        def healthy() -> bool:
-            assert self.proc is not None
-            if self.proc.poll() is not None:
-                raise AssertionError(f"oqto serve exited:\n{self.log()}")
-            return httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200
-
-        wait_for(healthy, 60, "oqto serve (multi-user) to answer /api/health")
-        mode = httpx.get(f"{self.url}/api/health").json()["mode"]
-        assert mode == "multi-user", mode
-        return self
 
 
 def sign_in(page: Page, username: str = "admin", password: str = ADMIN_PASSWORD) -> None:

@@ -63,8 +63,10 @@ class OqtoServer:
         opencode_config: Path | None = None,
         extra_config: str = "",
         env: dict[str, str] | None = None,
+        single_user: bool = True,
     ) -> None:
         self.root = root
+        self.single_user = single_user
         root.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -101,8 +103,9 @@ stop_grace_seconds = 3
         )
 
     def start(self) -> OqtoServer:
+        mode = ["--single-user"] if self.single_user else ["--mode", "local"]
         self.proc = subprocess.Popen(
-            [str(VENV_BIN / "oqto"), "serve", "--config", str(self.config_path), "--single-user"],
+            [str(VENV_BIN / "oqto"), "serve", "--config", str(self.config_path), *mode],
             env=self.env,
             stdout=self.log_path.open("ab"),
             stderr=subprocess.STDOUT,
@@ -116,6 +119,8 @@ stop_grace_seconds = 3
             return httpx.get(f"{self.url}/api/health", timeout=1).status_code == 200
 
         wait_for(healthy, 60, "oqto serve to answer /api/health")
+        mode_seen = httpx.get(f"{self.url}/api/health").json()["mode"]
+        assert mode_seen == ("single-user" if self.single_user else "multi-user"), mode_seen
         return self
 
     def log(self) -> str:

@@ -12,8 +12,9 @@ from oqto.control.api.schemas import RowOut
 from oqto.control.auth import guard
 from oqto.control.auth.deps import CurrentPrincipal, CurrentUser
 from oqto.control.auth.passwords import password_problem
-from oqto.control.auth.tokens import issue_token, lock_user, revoke_token
+from oqto.control.auth.tokens import issue_token, revoke_token
 from oqto.control.context import context
+from oqto.control.db.locks import lock_user_row
 from oqto.control.db.models import AuthToken, TokenKind, User, utcnow
 from oqto.control.errors import ApiError
 
@@ -111,7 +112,7 @@ def create_token(body: ApiTokenCreateIn, user: CurrentUser, request: Request) ->
     with context(request).db.begin() as db:
         # Count and insert under the user's row lock: concurrent creates are serialised,
         # so the cap holds (otherwise each counts 49 and all of them insert).
-        lock_user(db, user.id)
+        lock_user_row(db, user.id)
         live = db.scalar(
             select(func.count())
             .select_from(AuthToken)

@@ -35,20 +35,6 @@ def issue_token(
     return token, row
 
 
-def lock_user(db: DBSession, user_id: str) -> None:
-    """Take the write lock on `user_id`'s row. Must be the transaction's first statement:
-    in SQLite a write as the first statement takes the database's write lock before
-    anything is read (a read first would start a snapshot that a concurrent writer can
-    invalidate); in PostgreSQL the UPDATE locks the row until commit. Either way a second
-    transaction doing the same waits here, so a count read after it is current."""
-    db.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(disabled=User.disabled)
-        .execution_options(synchronize_session=False)
-    )
-
-
 def resolve_token(db: DBSession, token: str) -> tuple[User, AuthToken] | None:
     """The live token's user, re-read each time so disabling a user or changing a role acts
     on the next request."""

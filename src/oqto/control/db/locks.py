@@ -16,4 +16,9 @@ def lock_user_row(db: DBSession, user_id: str) -> None:
     waits on busy_timeout instead of counting the same rows), and PostgreSQL holds the
     row lock, so a later count sees every committed insert of the transactions before.
     """
-    db.execute(update(User).where(User.id == user_id).values(id=User.id))
+    db.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(disabled=User.disabled)
+        .execution_options(synchronize_session=False)
+    )
