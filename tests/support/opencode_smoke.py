@@ -33,6 +33,8 @@ from typing import Any
 
 import httpx
 
+from oqto.userplane.proctree import descendants
+
 if __package__ in (None, ""):
     # Executed as a script: make ``fake_llm`` importable from this directory.
     sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -235,28 +237,6 @@ def wait_ready(
         time.sleep(0.1)
 
 
-def descendants(pid: int) -> list[int]:
-    """All live descendants of ``pid`` (from /proc), children first."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # The command name may contain spaces/parens; fields resume after the last ')'.
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    out: list[int] = []
-    todo = [pid]
-    while todo:
-        kids = children.get(todo.pop(), [])
-        out.extend(kids)
-        todo.extend(kids)
-    return out
-
-
 def stop_opencode(proc: subprocess.Popen[bytes], *, grace: float = 5.0) -> float:
     """Stop opencode and everything it started; returns seconds taken.
 
@@ -266,7 +246,7 @@ def stop_opencode(proc: subprocess.Popen[bytes], *, grace: float = 5.0) -> float
     process groups afterwards.
     """
     t0 = time.monotonic()
-    kids = descendants(proc.pid) if proc.poll() is None else []
+    kids = sorted(descendants({proc.pid})) if proc.poll() is None else []
     groups: set[int] = set()
     for pid in [proc.pid, *kids]:
         with suppress(ProcessLookupError):

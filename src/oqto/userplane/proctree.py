@@ -29,15 +29,20 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _MAX_KILL_ROUNDS = 100
 
 
-def process_start_time(pid: int) -> int | None:
-    """Clock ticks since boot when `pid` started: with the pid, it names one process."""
+def _stat_fields(pid: int | str) -> list[str] | None:
+    """/proc/PID/stat from field 3 (state) on, or None if the process is gone. The command
+    name may contain spaces and parentheses; fields resume after the last ')'."""
     try:
         stat = (_PROC / str(pid) / "stat").read_text()
     except OSError:
         return None
-    # The command name may contain spaces and parentheses; fields resume after the last ')'.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[19])
+    return stat[stat.rindex(")") + 2 :].split()
+
+
+def process_start_time(pid: int) -> int | None:
+    """Clock ticks since boot when `pid` started: with the pid, it names one process."""
+    fields = _stat_fields(pid)
+    return int(fields[19]) if fields else None
 
 
 def become_subreaper() -> None:
@@ -50,13 +55,8 @@ def _parents() -> dict[int, int]:
     """pid -> parent pid of every process we can see."""
     found = {}
     for entry in _PROC.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        found[int(entry.name)] = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if entry.name.isdigit() and (fields := _stat_fields(entry.name)) is not None:
+            found[int(entry.name)] = int(fields[1])
     return found
 
 
