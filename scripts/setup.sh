@@ -463,6 +463,8 @@ TEST_PKGS=(
     "acl:acl:setfacl:optional"
     "procps:procps:pgrep:optional"
     "psmisc:psmisc:fuser:optional"
+    # unshare (util-linux) and ip: the port-squatting test runs in a private network namespace.
+    "iproute2:iproute2:ip:required"
     # The real-systemd test (tests/systemd/) boots a debootstrap tree with systemd-nspawn.
     "debootstrap:debootstrap:debootstrap:required"
     "systemd-container:systemd-container:systemd-nspawn:required"

@@ -5,83 +5,42 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from tests.integration.test_terminal import read_until, ws_url
-from tests.support.server import OqtoServer, wait_for
+from tests.support.server import OqtoServer, tool_env, wait_for
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-OPENCODE_FIRST_PORT = 4096  # what `opencode serve --port 0` tries before a random one
-
-SQUATTER = """
-import socket, sys, threading
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1])))
-s.listen()
-print("READY", flush=True)
-while True:
-    c, _ = s.accept()
-    c.settimeout(5)
-    try:
-        data = c.recv(65536)
-    except OSError:
-        data = b""
-    with open(sys.argv[2], "ab") as f:
-        f.write(data or b"<connection without data>")
-    c.close()
-"""
+DRIVER = Path(__file__).with_name("squat_driver.py")
 
 
-@pytest.fixture
-def squatter(tmp_path: Path) -> Iterator[Path]:
-    """Another account (nobody) listening on the port opencode would pick first, recording
-    whatever it is sent."""
+def test_a_squatted_port_gets_no_credential_and_the_session_still_runs(tmp_path: Path) -> None:
+    """Another account listens on 127.0.0.1:4096, the port opencode tries first. In a
+    private network namespace, so that no other opencode of this run holds it already."""
     if os.geteuid() != 0:
-        pytest.skip("needs root to run a listener as another account")
-    log = tmp_path / "squatted"
-    tmp_path.chmod(0o777)
-    proc = subprocess.Popen(
-        [
-            *("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"),
-            *(sys.executable, "-c", SQUATTER, str(OPENCODE_FIRST_PORT), str(log)),
-        ],
-        stdout=subprocess.PIPE,
+        pytest.skip("needs root for a network namespace and a listener as another account")
+    tmp_path.chmod(0o777)  # the squatter (nobody) writes what it receives here
+    done = subprocess.run(
+        ["unshare", "--net", "--", sys.executable, str(DRIVER), str(tmp_path)],
+        capture_output=True,
         text=True,
+        timeout=300,
+        env=tool_env(),
     )
-    assert proc.stdout is not None
-    if proc.stdout.readline().strip() != "READY":
-        proc.kill()
-        proc.wait()
-        pytest.skip(f"port {OPENCODE_FIRST_PORT} is in use here")
-    try:
-        yield log
-    finally:
-        proc.kill()
-        proc.wait()
-
-
-def test_a_squatted_port_gets_no_credential_and_the_session_still_runs(
-    server: OqtoServer, admin: httpx.Client, squatter: Path
-) -> None:
-    created = admin.post("/api/sessions", json={"workspace": "squatted"})
-    assert created.status_code == 201, created.text
-    sid = created.json()["id"]
-    try:
-        server.wait_status(admin, sid, "running")
-        got = admin.get(f"/api/sessions/{sid}/agent/session")
-        assert got.status_code == 200, got.text
-        assert not squatter.exists(), f"the squatter received: {squatter.read_bytes()[:200]!r}"
-    finally:
-        admin.delete(f"/api/sessions/{sid}")
+    assert done.returncode == 0, done.stderr[-4000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["squatter_ready"], "the squatter could not take the port"
+    assert result["state"] == "running"
+    assert result["agent_port"] != 4096 and result["agent_status"] == 200
+    assert result["received"] == "", f"the squatter received: {result['received'][:300]!r}"
 
 
 def test_a_process_that_drops_its_tag_and_daemonises_is_stopped(

@@ -123,7 +123,9 @@ def test_login_and_sessions_run_as_their_users(
     # The agent really works, as alice, through the control plane.
     sid = alice.sessions["main"]
     with d.client(alice) as client:
-        oc = client.post(f"/api/sessions/{sid}/agent/session", json={}).json()["id"]
+        created = client.post(f"/api/sessions/{sid}/agent/session", json={})
+        assert created.status_code == 200, created.text
+        oc = created.json()["id"]
         model = {"providerID": "fakellm", "modelID": "fake-model"}
         reply = client.post(
             f"/api/sessions/{sid}/agent/session/{oc}/message",
