@@ -3,7 +3,7 @@ import { createInvite, listInvites, revokeInvite } from "../api/admin";
 import { errorMessage } from "../api/http";
 import type { Invite, Role } from "../api/types";
 import { useAddingUsers } from "../auth/AuthContext";
-import { ErrorText, SecretOnce } from "../components/bits";
+import { ErrorText, RoleField, SecretOnce } from "../components/bits";
 import { SingleUserNote } from "../components/SingleUserNote";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
@@ -100,13 +100,7 @@ export function InvitesPanel() {
               ))}
             </select>
           </label>
-          <label className="field">
-            <span>Role</span>
-            <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
-              <option value="user">User</option>
-              <option value="admin">Administrator</option>
-            </select>
-          </label>
+          <RoleField value={form.role} onChange={(role) => setForm({ ...form, role })} />
           <label className="field grow">
             <span>Note</span>
             <input

@@ -11,7 +11,7 @@ import {
 import { errorMessage } from "../api/http";
 import type { AdminUser, Role, RunnerHealth } from "../api/types";
 import { useAddingUsers, useUser } from "../auth/AuthContext";
-import { ErrorText } from "../components/bits";
+import { ErrorText, RoleField } from "../components/bits";
 import { SingleUserNote } from "../components/SingleUserNote";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
@@ -112,13 +112,7 @@ export function UsersPanel() {
               onChange={(e) => setForm({ ...form, password: e.target.value })}
             />
           </label>
-          <label className="field">
-            <span>Role</span>
-            <select value={form.role} onChange={(e) => setForm({ ...form, role: e.target.value as Role })}>
-              <option value="user">User</option>
-              <option value="admin">Administrator</option>
-            </select>
-          </label>
+          <RoleField value={form.role} onChange={(role) => setForm({ ...form, role })} />
           <button type="submit" className="primary">
             Create user
           </button>
