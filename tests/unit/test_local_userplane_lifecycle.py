@@ -4,6 +4,7 @@ start, and an orphan sweep touches only its own instance's processes."""
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import time
@@ -17,6 +18,7 @@ from oqto.userplane.base import UserPlaneError
 from oqto.userplane.local import LocalSettings, LocalUserPlane
 from oqto.userplane.proctree import INSTANCE_ENV, SESSION_ENV, tagged_processes
 from oqto.userplane.services import ServiceSettings
+from oqto.userplane.statefile import StateStore
 
 
 def never_ready(tmp_path: Path) -> str:
@@ -89,3 +91,26 @@ def test_the_orphan_sweep_spares_other_instances(tmp_path: Path) -> None:
         for proc in (mine, theirs):
             proc.kill()
             proc.wait()
+
+
+def test_session_records_of_the_previous_format_are_still_read(tmp_path: Path) -> None:
+    """A runner upgraded under running sessions must re-adopt them, not drop their
+    records (which would leave their processes running with nothing to stop them)."""
+    store = StateStore(tmp_path / "state")
+    record = {
+        "spec": {"id": "old1", "owner": "alice", "workspace": "w"},
+        "workspace": "/nonexistent",
+        "runtime_dir": "/nonexistent",
+        "log_dir": "/nonexistent",
+        "endpoints": {
+            "agent": {"host": "127.0.0.1", "port": 41234, "username": "opencode", "password": "p"},
+            "files_socket": "/nonexistent/files.sock",
+            "terminal_socket": "/nonexistent/ttyd.sock",
+        },
+        "processes": [],
+    }
+    store.directory.mkdir(parents=True)
+    (store.directory / "old1.json").write_text(json.dumps(record))
+    [loaded] = store.load_all()
+    assert loaded.endpoints.agent_port == 41234
+    assert loaded.endpoints.agent.password == "p"

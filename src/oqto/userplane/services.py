@@ -20,8 +20,9 @@ import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from oqto.protocol.sessions import AgentAuth
 from oqto.userplane.base import UserPlaneError
@@ -69,6 +70,18 @@ class SessionEndpoints(BaseModel):
     agent_port: int | None = None  # known once opencode listens
     files_socket: str
     terminal_socket: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade(cls, data: Any) -> Any:
+        """Records written before opencode chose its own port kept it, with the host, in
+        `agent`: read them, so an upgraded runner re-adopts those sessions."""
+        if isinstance(data, dict) and isinstance(data.get("agent"), dict):
+            agent = data["agent"]
+            if "port" in agent and "agent_port" not in data:
+                data = {**data, "agent_port": agent["port"]}
+                data["agent"] = {k: v for k, v in agent.items() if k not in ("host", "port")}
+        return data
 
 
 @dataclass(frozen=True)
