@@ -206,12 +206,14 @@ class SessionService:
                 self._set, session_id, SessionStatus.FAILED, f"internal error: {exc}"
             )
             return
-        await asyncio.to_thread(self._set, session_id, SessionStatus.RUNNING)
+        # Route first, then announce: a browser that reacts to "running" at once must not
+        # cost a runner round trip.
         if runtime.id == session_id and runtime.agent_auth is not None:
             self._routes[session_id] = (
                 user.id,
                 SessionRoute(session_id, userplane, runtime.agent_auth),
             )
+        await asyncio.to_thread(self._set, session_id, SessionStatus.RUNNING)
 
     async def stop(self, user: User, session_id: str) -> Session:
         row = await asyncio.to_thread(self.get, user, session_id)

@@ -103,7 +103,7 @@ def create(
         typer.Option(
             "--adopt",
             help="Use the existing account --linux-user although Oqto did not create it "
-            "(e.g. set up by hand as in the seed's per-user steps); delete keeps it.",
+            "(e.g. a runner unit installed by hand); delete keeps it.",
         ),
     ] = False,
     json: JsonOpt = False,

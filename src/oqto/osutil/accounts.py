@@ -37,7 +37,7 @@ __all__ = [
 PLATFORM_USER_COMMENT = "Oqto platform user"
 SERVICE_ACCOUNT_COMMENT = "Oqto service account"
 
-# Same as the brief's ``^[a-z_][a-z0-9_-]{0,31}$`` but matched with fullmatch:
+# ``^[a-z_][a-z0-9_-]{0,31}$`` (what useradd accepts), matched with fullmatch:
 # ``$`` would also accept a trailing newline.
 _NAME_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 # Below this uid are system accounts; we never delete those.

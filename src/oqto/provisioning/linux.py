@@ -1,4 +1,4 @@
-"""The Linux side of provisioning one platform user, as steps (see `steps`), in the seed's
+"""The Linux side of provisioning one platform user, as steps (see `steps`), in this
 order: the Linux user, its home from a skeleton, lingering, the runner user service. Used
 by `oqtoctl user create` and by the usermgr helper (registration through the API).
 
@@ -293,7 +293,7 @@ class VerifyRunnerStep:
 
 
 def linux_steps(user: LinuxUser, host: HostSettings) -> list[Step]:
-    """Steps 1-4 of the seed's list (the Linux user, its home, lingering, the runner)."""
+    """The Linux side, in order: the Linux user, its home, lingering, the runner."""
     if host.use_systemd:
         return [
             AccountStep(user, host),

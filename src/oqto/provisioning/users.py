@@ -1,5 +1,6 @@
-"""Platform users end to end (used by `oqtoctl`): the seed's steps for `user create`,
-and the reverse for `user delete`."""
+"""Platform users end to end (used by `oqtoctl`): the steps of `user create` (Linux
+account, home from a skeleton, lingering, runner service, database user), and the reverse
+for `user delete`."""
 
 from __future__ import annotations
 

@@ -72,7 +72,7 @@ def main(
         )
     state = default_state_dir()
     # Always below this account's own runtime directory: `[local] socket_dir` is the control
-    # plane's (single-user sessions, e.g. the seed's /run/oqto), which no user may write.
+    # plane's (single-user sessions, e.g. /run/oqto), which no user may write.
     try:
         runtime_dir = default_runtime_dir()
     except ConfigError as exc:
