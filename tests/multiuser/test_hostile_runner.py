@@ -201,9 +201,16 @@ def test_things_that_are_not_a_connection_are_refused(
     user, hostile = mallory
     hostile.set_plan(connect=[kind])
     sid = hostile_session(platform, user, f"not-a-conn-{kind}")
+    assert platform.proc is not None
+    fds = Path(f"/proc/{platform.proc.pid}/fd")
     with platform.client(user) as client:
         got = client.get(f"/api/sessions/{sid}/files/tree")
         assert got.status_code == 502, got.text
+        before = len(list(fds.iterdir()))
+        for _ in range(30):
+            assert client.get(f"/api/sessions/{sid}/files/tree").status_code == 502
+    # Every descriptor the runner passed was closed again, whatever it was.
+    assert len(list(fds.iterdir())) - before < 10
 
 
 def test_endpoints_named_by_a_runner_are_not_accepted(

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -86,14 +87,11 @@ class RunnerClient:
                 f"{getattr(exc, 'strerror', None) or exc or 'timed out'}"
             ) from None
         frames = FrameReader(reader, MAX_FRAME_BYTES)
-        # Whoever serves this path must be the account we mean, not something that got
-        # a socket there first.
-        served_by = from_transport(writer.transport).uid
-        if self.expected_uid is not None and served_by != self.expected_uid:
+        try:
+            self._check_server(from_transport(writer.transport).uid)
+        except RunnerUnavailable:
             writer.close()
-            raise RunnerUnavailable(
-                f"{self.socket_path} is served by uid {served_by}, not {self.expected_uid}"
-            )
+            raise
         try:
             writer.write(encode(HelloMessage(protocol=PROTOCOL_VERSION, agent=self._agent)))
             await writer.drain()
@@ -116,6 +114,14 @@ class RunnerClient:
         self._reader_task = asyncio.create_task(self._read_loop(frames))
         if self.on_event is not None:
             await self._call(Method.SUBSCRIBE, {}, self.timeout)
+
+    def _check_server(self, served_by: int) -> None:
+        """Whoever serves the runner's path must be the account we mean, not something
+        that got a socket there first."""
+        if self.expected_uid is not None and served_by != self.expected_uid:
+            raise RunnerUnavailable(
+                f"{self.socket_path} is served by uid {served_by}, not {self.expected_uid}"
+            )
 
     async def _read_loop(self, frames: FrameReader) -> None:
         # A runner is run by its user, who may have replaced it: the first thing it sends
@@ -215,11 +221,7 @@ class RunnerClient:
         try:
             async with asyncio.timeout(self.timeout):
                 await loop.sock_connect(conn, str(self.socket_path))
-                served_by = peer_credentials(conn).uid
-                if self.expected_uid is not None and served_by != self.expected_uid:
-                    raise RunnerUnavailable(
-                        f"{self.socket_path} is served by uid {served_by}, not {self.expected_uid}"
-                    )
+                self._check_server(peer_credentials(conn).uid)
                 await loop.sock_sendall(
                     conn,
                     encode(HelloMessage(protocol=PROTOCOL_VERSION, agent=self._agent))
@@ -239,17 +241,23 @@ class RunnerClient:
             ) from None
         finally:
             conn.close()
-        passed = [socket.socket(fileno=fd) for fd in fds]
         try:
             self._check_pass_reply(lines, service)
-            if len(passed) != 1:
+            if len(fds) != 1:
                 raise UserPlaneError(
-                    "invalid_message", f"the runner passed {len(passed)} sockets, not one"
+                    "invalid_message", f"the runner passed {len(fds)} descriptors, not one"
                 )
-            return passed.pop()
+            try:
+                # Detects the family and type; a descriptor that is no socket fails here.
+                passed = socket.socket(fileno=fds[0])
+            except OSError:
+                raise UserPlaneError(
+                    "upstream_refused", "the runner passed a descriptor that is not a socket"
+                ) from None
+            fds.clear()  # the socket object owns it now
+            return passed
         finally:
-            for extra in passed:
-                extra.close()
+            _close_all(fds)
 
     @staticmethod
     def _check_pass_reply(
@@ -284,6 +292,15 @@ class RunnerClient:
             self._reader_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._reader_task
+
+
+def _close_all(fds: list[int]) -> None:
+    """Close received descriptors by number: a hostile runner may pass pipes or files,
+    and each one left open is one less for everybody else."""
+    for fd in fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    fds.clear()
 
 
 async def _readable(loop: asyncio.AbstractEventLoop, conn: socket.socket) -> None:
@@ -324,8 +341,7 @@ async def _read_lines_with_fds(
             if len(buffer) > _MAX_PASS_REPLY:
                 raise ConnectionError("the runner's answer is too long")
     except BaseException:
-        for fd in fds:
-            socket.socket(fileno=fd).close()
+        _close_all(fds)
         raise
     lines: list[dict[str, Any] | ProtocolError] = []
     for line in bytes(buffer).split(b"\n")[:count]:
