@@ -21,6 +21,7 @@ from oqto.protocol.runner import (
     ErrorCode,
     EventMessage,
     HelloMessage,
+    Message,
     Method,
     ProtocolError,
     RequestMessage,
@@ -143,15 +144,7 @@ class RunnerServer:
         try:
             if not await self._greet(conn, frames):
                 return
-            while (frame := await frames.next_frame()) is not None:
-                if isinstance(frame, ProtocolError):
-                    await conn.send(frame.to_message())
-                    return
-                try:
-                    message = parse_message(frame)
-                except ProtocolError as exc:
-                    await conn.send(exc.to_message())
-                    return
+            while (message := await self._next_message(conn, frames)) is not None:
                 if not isinstance(message, RequestMessage):
                     await conn.send(
                         ProtocolError(
@@ -189,17 +182,25 @@ class RunnerServer:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _greet(self, conn: _Connection, frames: _FrameReader) -> bool:
+    @staticmethod
+    async def _next_message(conn: _Connection, frames: _FrameReader) -> Message | None:
+        """The next valid message, or None at the end of the stream or after a frame that
+        is not one (whose error has then been sent: the caller hangs up)."""
         frame = await frames.next_frame()
         if frame is None:
-            return False
+            return None
         if isinstance(frame, ProtocolError):
             await conn.send(frame.to_message())
-            return False
+            return None
         try:
-            message = parse_message(frame)
+            return parse_message(frame)
         except ProtocolError as exc:
             await conn.send(exc.to_message())
+            return None
+
+    async def _greet(self, conn: _Connection, frames: _FrameReader) -> bool:
+        message = await self._next_message(conn, frames)
+        if message is None:
             return False
         if not isinstance(message, HelloMessage):
             request_id = message.id if isinstance(message, RequestMessage) else None

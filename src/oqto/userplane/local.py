@@ -122,7 +122,6 @@ class LocalUserPlane(UserPlane):
     async def start_session(self, spec: SessionSpec) -> SessionRuntime:
         task = asyncio.current_task()
         assert task is not None
-        self._stop_requested.discard(spec.id)
         self._starting[spec.id] = task
         try:
             async with self._lock(spec.id):
@@ -140,6 +139,7 @@ class LocalUserPlane(UserPlane):
         finally:
             if self._starting.get(spec.id) is task:
                 del self._starting[spec.id]
+                self._stop_requested.discard(spec.id)
 
     async def _start_locked(self, spec: SessionSpec) -> SessionRuntime:
         live = self._sessions.get(spec.id)
