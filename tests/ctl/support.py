@@ -15,8 +15,8 @@ from typing import Any
 
 from typer.testing import CliRunner, Result
 
-from oqto.control.db.engine import make_engine, make_sessionmaker, sqlite_url
 from oqto.ctl.app import app
+from oqto.db.engine import make_engine, make_sessionmaker, sqlite_url
 from oqto.osutil.accounts import LinuxAccount, lookup
 from oqto.provisioning import processes
 

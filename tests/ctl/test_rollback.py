@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tests.ctl.support import PREFIX, Install, remove_account, unique_name
 
 from oqto.control.auth.passwords import hash_password
-from oqto.control.db.models import Role, User
+from oqto.db.models import Role, User
 from oqto.osutil.accounts import lookup
 from oqto.provisioning import processes, runner
 

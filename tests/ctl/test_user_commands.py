@@ -15,7 +15,7 @@ from tests.ctl.support import PASSWORD, PREFIX, Install, unique_name
 
 from oqto.control.auth.passwords import verify_password
 from oqto.control.auth.tokens import issue_token, resolve_token
-from oqto.control.db.models import AuthToken, Role, TokenKind, User
+from oqto.db.models import AuthToken, Role, TokenKind, User
 from oqto.osutil.accounts import PLATFORM_USER_COMMENT, lookup
 from oqto.provisioning import processes, runner
 

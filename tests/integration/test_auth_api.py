@@ -15,8 +15,8 @@ from sqlalchemy.orm import sessionmaker
 from tests.support.server import OqtoServer
 
 from oqto.control.auth.passwords import hash_password
-from oqto.control.db.engine import make_engine, make_sessionmaker, sqlite_url
-from oqto.control.db.models import AuthToken, Role, User, utcnow
+from oqto.db.engine import make_engine, make_sessionmaker, sqlite_url
+from oqto.db.models import AuthToken, Role, User, utcnow
 
 
 def server_db(server: OqtoServer) -> Iterator[sessionmaker[DBSession]]:

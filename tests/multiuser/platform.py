@@ -15,8 +15,8 @@ from pathlib import Path
 import httpx
 from tests.support.server import OPENCODE_HOME, TOOLS_BIN, VENV_BIN, free_port, wait_for
 
-from oqto.control.db.engine import make_engine, make_sessionmaker, sqlite_url
-from oqto.control.db.models import Role
+from oqto.db.engine import make_engine, make_sessionmaker, sqlite_url
+from oqto.db.models import Role
 from oqto.osutil.accounts import LinuxAccount, lookup
 from oqto.provisioning.direct import (
     Provisioned,

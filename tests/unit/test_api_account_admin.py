@@ -23,7 +23,7 @@ from oqto.control.auth.passwords import hash_password
 from oqto.control.auth.tokens import issue_token, resolve_token
 from oqto.control.bootstrap import BootstrapError
 from oqto.control.context import ControlContext
-from oqto.control.db.models import AuthToken, Invite, Role, Session, SessionStatus, TokenKind, User
+from oqto.db.models import AuthToken, Invite, Role, Session, SessionStatus, TokenKind, User
 
 ADMIN_PW = "admin-password-1"
 USER_PW = "user-password-1"

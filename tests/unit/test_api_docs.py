@@ -15,7 +15,7 @@ from oqto.config import load_config
 from oqto.control.api import docs
 from oqto.control.app import build_context, create_app
 from oqto.control.auth.passwords import hash_password
-from oqto.control.db.models import Role, User
+from oqto.db.models import Role, User
 
 REPO = Path(__file__).resolve().parents[2]
 BUNDLE = b"window.SwaggerUIBundle = function () {};\n" * 50

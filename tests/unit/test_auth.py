@@ -15,8 +15,8 @@ from oqto.control.auth.passwords import (
 )
 from oqto.control.auth.ratelimit import PRUNE_EVERY, LoginThrottle, Throttled, address_key
 from oqto.control.auth.tokens import issue_token, resolve_token, revoke_token
-from oqto.control.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
-from oqto.control.db.models import Role, TokenKind, User
+from oqto.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
+from oqto.db.models import Role, TokenKind, User
 
 
 @pytest.fixture

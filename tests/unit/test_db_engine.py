@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import text
 
 from oqto.config import ConfigError
-from oqto.control.db.engine import make_engine, migrate, sqlite_url
+from oqto.db.engine import make_engine, migrate, sqlite_url
 
 
 def mode(path: Path) -> int:

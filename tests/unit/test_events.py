@@ -20,7 +20,7 @@ from oqto.control.api.events import QUEUE_SIZE, SessionEventHub, encode_change
 from oqto.control.app import build_context, create_app
 from oqto.control.auth.passwords import hash_password
 from oqto.control.context import ControlContext
-from oqto.control.db.models import AuthToken, Role, Session, SessionStatus, User, utcnow
+from oqto.db.models import AuthToken, Role, Session, SessionStatus, User, utcnow
 
 
 def row(user_id: str, status: SessionStatus = SessionStatus.RUNNING) -> Session:

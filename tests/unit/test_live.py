@@ -24,7 +24,7 @@ from oqto.control.auth.live import LiveConnections
 from oqto.control.auth.passwords import hash_password
 from oqto.control.auth.tokens import resolve_token
 from oqto.control.context import ControlContext
-from oqto.control.db.models import AuthToken, Role, Session, SessionStatus, User, utcnow
+from oqto.db.models import AuthToken, Role, Session, SessionStatus, User, utcnow
 
 ADMIN_PW = "admin-password-1"
 ANN_PW = "ann-password-1"

@@ -17,7 +17,7 @@ from oqto.config import load_config
 from oqto.control.app import build_context, create_app
 from oqto.control.auth import passwords
 from oqto.control.auth.passwords import hash_password
-from oqto.control.db.models import Role, User
+from oqto.db.models import Role, User
 
 PASSWORD = "boss-password-1"
 

@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from oqto.control.db.engine import alembic_config, make_engine, migrate, sqlite_url
-from oqto.control.db.models import Base
+from oqto.db.engine import alembic_config, make_engine, migrate, sqlite_url
+from oqto.db.models import Base
 
 
 def test_migrations_match_models_and_downgrade(tmp_path: Path) -> None:

@@ -14,8 +14,8 @@ from oqto.config import load_config
 from oqto.control.app import build_context, create_app
 from oqto.control.auth.passwords import hash_password
 from oqto.control.context import ControlContext
-from oqto.control.db.models import Invite, Role, User
 from oqto.control.invites import create_invite
+from oqto.db.models import Invite, Role, User
 from oqto.osutil.accounts import lookup
 
 PASSWORD = "register-pass-1"

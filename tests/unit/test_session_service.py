@@ -19,10 +19,10 @@ from tests.unit.fake_userplanes import (
     runtime,
 )
 
-from oqto.control.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
-from oqto.control.db.models import Role, Session, SessionStatus, User
 from oqto.control.errors import ApiError
 from oqto.control.sessions import ACTIVE, SessionService
+from oqto.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
+from oqto.db.models import Role, Session, SessionStatus, User
 from oqto.protocol.sessions import RuntimeState, SessionEvent
 from oqto.userplane.base import UserPlane
 

@@ -19,13 +19,13 @@ from oqto.control.auth.ratelimit import LoginThrottle
 from oqto.control.backends import Backend, InProcessBackend, RunnerBackend
 from oqto.control.bootstrap import check_single_user
 from oqto.control.context import ControlContext, ServerPaths
-from oqto.control.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
 from oqto.control.errors import install_error_handlers
 from oqto.control.proxy.upstream import UpstreamClients
 from oqto.control.requestlog import RequestLogMiddleware
 from oqto.control.runners import RunnerPool
 from oqto.control.sessions import SessionService
 from oqto.control.trustedproxies import TrustedProxies
+from oqto.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
 from oqto.userplane.factory import local_userplane
 
 

@@ -14,9 +14,9 @@ import asyncio
 import contextlib
 import logging
 
-from oqto.control.db.models import User
 from oqto.control.runners import OwnedEventHandler, RunnerPool
 from oqto.control.sessions import SessionService
+from oqto.db.models import User
 from oqto.protocol.sessions import SessionEvent
 from oqto.userplane.base import UserPlane
 from oqto.userplane.local import LocalUserPlane

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from oqto.control import singleuser
 from oqto.control.api.schemas import USERNAME_PATTERN
 from oqto.control.auth.passwords import hash_password, password_problem
-from oqto.control.db.models import Role, User
+from oqto.db.models import Role, User
 
 
 class BootstrapError(Exception):

@@ -9,7 +9,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DBSession
 
-from oqto.control.db.models import Invite, Role, utcnow
+from oqto.db.models import Invite, Role, utcnow
 
 CODE_PREFIX = "inv_"
 

@@ -8,7 +8,7 @@ import pwd
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from oqto.control.db.models import User
+from oqto.db.models import User
 from oqto.protocol.sessions import SessionEvent
 from oqto.runner.client import RunnerClient, RunnerUnavailable, RunnerUserPlane
 from oqto.userplane.base import UserPlane, UserPlaneError

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
-from oqto.control.db.locks import lock_user_row
-from oqto.control.db.models import Session, SessionStatus, User, utcnow
 from oqto.control.errors import ApiError
+from oqto.db.locks import lock_user_row
+from oqto.db.models import Session, SessionStatus, User, utcnow
 from oqto.protocol.sessions import (
     AgentAuth,
     RuntimeState,

@@ -18,9 +18,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from oqto.config import ConfigError, OqtoConfig, load_config
-from oqto.control.db.engine import alembic_config
-from oqto.control.db.models import User
 from oqto.ctl.context import config_file
+from oqto.db.engine import alembic_config
+from oqto.db.models import User
 from oqto.osutil import acl
 from oqto.osutil.accounts import lookup
 from oqto.provisioning import runner, systemd

@@ -11,9 +11,9 @@ import typer
 from sqlalchemy import select
 
 from oqto.config.paths import SYSTEM_CONFIG
-from oqto.control.db.models import User
 from oqto.ctl.context import ctl, require_root
 from oqto.ctl.output import fail, note, out
+from oqto.db.models import User
 from oqto.osutil.accounts import lookup
 from oqto.provisioning import systemd
 from oqto.provisioning.asuser import python_as

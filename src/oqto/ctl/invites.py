@@ -9,7 +9,6 @@ import typer
 from sqlalchemy import select
 
 from oqto.control import singleuser
-from oqto.control.db.models import Invite, Role
 from oqto.control.invites import (
     CODE_PREFIX,
     InviteError,
@@ -20,6 +19,7 @@ from oqto.control.invites import (
 from oqto.control.invites import revoke_invite as revoke_row
 from oqto.ctl.context import ctl, require_root
 from oqto.ctl.output import emit_json, fail, out, table
+from oqto.db.models import Invite, Role
 
 app = typer.Typer(help="Invite codes for self-registration.", no_args_is_help=True)
 # `Invite.prefix` holds this many leading characters of the code.

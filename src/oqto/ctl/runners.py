@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 from sqlalchemy import select
 
-from oqto.control.db.models import User
 from oqto.ctl.context import Ctl, ctl, require_root
 from oqto.ctl.output import StepPrinter, emit_json, fail, out, table
 from oqto.ctl.users import runner_info
+from oqto.db.models import User
 from oqto.osutil.accounts import LinuxAccount, lookup
 from oqto.provisioning import runner, systemd, users
 from oqto.provisioning.linux import LinuxUser, linux_steps

@@ -11,10 +11,10 @@ from sqlalchemy import select
 
 from oqto.control import singleuser
 from oqto.control.auth.passwords import hash_password
-from oqto.control.db.models import Role, User
 from oqto.ctl.context import Ctl, ctl, require_root
 from oqto.ctl.output import StepPrinter, emit_json, fail, fields, note, out, table
 from oqto.ctl.passwords import obtain
+from oqto.db.models import Role, User
 from oqto.osutil.accounts import lookup
 from oqto.provisioning import processes, runner, systemd, users
 from oqto.provisioning.linux import ProvisioningError

@@ -18,7 +18,7 @@ from sqlalchemy.orm import sessionmaker
 
 from oqto.config.model import OqtoConfig
 from oqto.config.paths import SYSTEM_DATA_DIR
-from oqto.control.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
+from oqto.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
 
 
 class DatabaseError(Exception):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
 from oqto.control.auth.passwords import hash_password
-from oqto.control.db.models import Role, User
+from oqto.db.models import Role, User
 from oqto.osutil.accounts import LinuxAccount, create_account
 from oqto.osutil.runtime_dir import ensure_runtime_dir
 from oqto.protocol.runner import Method

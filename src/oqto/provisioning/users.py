@@ -13,7 +13,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
-from oqto.control.db.models import AuthToken, Role, User, utcnow
+from oqto.db.models import AuthToken, Role, User, utcnow
 from oqto.osutil.accounts import AccountError, LinuxAccount, delete_account, lookup
 from oqto.protocol.runner import Method, SessionListResult
 from oqto.provisioning import processes, runner, systemd

@@ -14,9 +14,9 @@ from oqto.control.auth.deps import CurrentPrincipal, CurrentUser
 from oqto.control.auth.passwords import password_problem
 from oqto.control.auth.tokens import issue_token, revoke_token
 from oqto.control.context import context
-from oqto.control.db.locks import lock_user_row
-from oqto.control.db.models import AuthToken, TokenKind, User, utcnow
 from oqto.control.errors import ApiError
+from oqto.db.locks import lock_user_row
+from oqto.db.models import AuthToken, TokenKind, User, utcnow
 
 router = APIRouter(prefix="/account", tags=["account"])
 

@@ -23,9 +23,9 @@ from oqto.control.auth.passwords import password_problem
 from oqto.control.auth.tokens import revoke_all_for_user
 from oqto.control.backends import RunnerBackend
 from oqto.control.context import context
-from oqto.control.db.models import Invite, Role, Session, User
 from oqto.control.errors import ApiError
 from oqto.control.invites import InviteError, create_invite, list_invites, revoke_invite
+from oqto.db.models import Invite, Role, Session, User
 from oqto.protocol.runner import Method, PingResult
 from oqto.runner.client import RunnerUserPlane
 from oqto.userplane.base import UserPlaneError

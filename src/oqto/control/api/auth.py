@@ -19,8 +19,8 @@ from oqto.control.auth import guard
 from oqto.control.auth.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentPrincipal, CurrentUser
 from oqto.control.auth.tokens import issue_token, revoke_token
 from oqto.control.context import context
-from oqto.control.db.models import TokenKind, User
 from oqto.control.errors import ApiError
+from oqto.db.models import TokenKind, User
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 

@@ -31,8 +31,8 @@ from starlette.responses import StreamingResponse
 from oqto.control.api.schemas import SessionOut
 from oqto.control.auth.deps import CurrentPrincipal, Principal
 from oqto.control.context import context
-from oqto.control.db.models import Session
 from oqto.control.sessions import SessionService
+from oqto.db.models import Session
 
 log = logging.getLogger(__name__)
 

@@ -28,9 +28,9 @@ from oqto.control.api.schemas import USERNAME_PATTERN, UserOut
 from oqto.control.auth import guard
 from oqto.control.auth.passwords import password_problem
 from oqto.control.context import ControlContext, context
-from oqto.control.db.models import User
 from oqto.control.errors import ApiError
 from oqto.control.invites import InviteError, redeem_invite
+from oqto.db.models import User
 from oqto.osutil.accounts import lookup
 from oqto.provisioning.naming import NamingError, linux_name_for
 from oqto.usermgr.client import UsermgrClient, UsermgrError

@@ -7,7 +7,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from oqto.control.db.models import Role, SessionStatus
+from oqto.db.models import Role, SessionStatus
 
 
 class _In(BaseModel):

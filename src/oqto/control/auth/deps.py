@@ -17,8 +17,8 @@ from starlette.requests import HTTPConnection
 
 from oqto.control.auth.tokens import resolve_token
 from oqto.control.context import context
-from oqto.control.db.models import AuthToken, Role, User
 from oqto.control.errors import ApiError
+from oqto.db.models import AuthToken, Role, User
 
 SESSION_COOKIE = "oqto_session"
 CSRF_COOKIE = "oqto_csrf"

@@ -31,8 +31,8 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
-from oqto.control.db.models import AuthToken, Role, Session, User, utcnow
 from oqto.control.sessions import ACTIVE, SessionService
+from oqto.db.models import AuthToken, Role, Session, User, utcnow
 
 if TYPE_CHECKING:
     # deps imports the context, which holds this registry.

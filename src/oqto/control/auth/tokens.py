@@ -10,7 +10,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session as DBSession
 
-from oqto.control.db.models import AuthToken, TokenKind, User, utcnow
+from oqto.db.models import AuthToken, TokenKind, User, utcnow
 
 TOKEN_PREFIX = "oqto_"
 

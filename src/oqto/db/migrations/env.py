@@ -5,11 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from oqto.control.db.models import Base
+from oqto.db.models import Base
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):
-    raise RuntimeError("migrations must be run through oqto.control.db.engine.migrate")
+    raise RuntimeError("migrations must be run through oqto.db.engine.migrate")
 
 with engine.begin() as connection:
     context.configure(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session as DBSession
 
-from oqto.control.db.models import User
+from oqto.db.models import User
 
 
 def lock_user_row(db: DBSession, user_id: str) -> None:
