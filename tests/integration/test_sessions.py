@@ -39,7 +39,8 @@ def test_lifecycle_stop_resume_delete(server: OqtoServer, admin: httpx.Client) -
     assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
     assert session_pids(sid) == {}, "processes left after stop"
     proxied = admin.get(f"/api/sessions/{sid}/files/tree")
-    assert proxied.status_code == 503 and proxied.json()["error"] == "session_not_running"
+    assert proxied.status_code == 409 and proxied.json()["error"] == "session_not_running"
+    assert "retry-after" not in proxied.headers
 
     resumed = admin.post(f"/api/sessions/{sid}/resume")
     assert resumed.json()["status"] in ("starting", "running")

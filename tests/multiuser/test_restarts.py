@@ -74,7 +74,7 @@ def test_session_that_died_while_runner_was_down_is_reported_stopped(
     wait_for(lambda: status(platform, alice, sid) == "stopped", 60, "the control plane to notice")
     with platform.client(alice) as client:
         proxied = client.get(f"/api/sessions/{sid}/files/tree")
-        assert proxied.status_code == 503
+        assert proxied.status_code == 409 and proxied.json()["error"] == "session_not_running"
         assert client.post(f"/api/sessions/{sid}/resume").status_code == 200
     wait_for(lambda: status(platform, alice, sid) == "running", 300, "the resumed session")
     assert files_ok(platform, alice, sid)

@@ -23,6 +23,7 @@ from oqto.control.errors import ApiError
 from oqto.control.sessions import ACTIVE, SessionService
 from oqto.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
 from oqto.db.models import Role, Session, SessionStatus, User
+from oqto.protocol.errors import ErrorCode, http_status
 from oqto.protocol.sessions import RuntimeState, SessionEvent
 from oqto.userplane.base import UserPlane
 
@@ -76,7 +77,7 @@ def test_create_runs_and_caches_a_route(tmp_path: Path) -> None:
         assert route.agent_auth.password == "pw"
         with pytest.raises(ApiError) as caught:
             await world.service.route(world.bob, row.id)
-        assert caught.value.status == 404
+        assert caught.value.code is ErrorCode.NOT_FOUND
 
     run(scenario)
 
@@ -205,7 +206,7 @@ def test_reconcile_leaves_an_unreachable_runners_sessions_alone(tmp_path: Path) 
         assert world.status(row.id) is SessionStatus.RUNNING
         with pytest.raises(ApiError) as caught:
             await world.service.stop(world.alice, row.id)
-        assert caught.value.status == 503
+        assert http_status(caught.value.code) == 503
         assert world.status(row.id) is SessionStatus.RUNNING  # nothing known to have stopped
 
     run(scenario)

@@ -1,4 +1,5 @@
-"""One JSON error shape for every API failure: `{"error": code, "message": text}`."""
+"""The HTTP boundary of the error model: every failure leaves as the shared envelope
+(`oqto.protocol.errors`), with the status its code has everywhere."""
 
 from __future__ import annotations
 
@@ -7,22 +8,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from oqto.protocol.errors import ErrorCode, OqtoError, error_response
 
-class ApiError(Exception):
+
+class ApiError(OqtoError):
+    """A refusal raised by a route; `headers` go out with the error (e.g. Retry-After)."""
+
     def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None
+        self, code: ErrorCode, message: str, headers: dict[str, str] | None = None
     ) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+        super().__init__(code, message)
         self.headers = headers
-
-
-def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -35,18 +31,21 @@ def _validation_message(exc: RequestValidationError) -> str:
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    return error_response(exc.status, exc.code, exc.message, exc.headers)
+    return error_response(exc.code, exc.message, exc.headers)
+
+
+_FRAMEWORK_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
 
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-    return error_response(exc.status_code, code, str(exc.detail), dict(exc.headers or {}))
+    code = _FRAMEWORK_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
+    return error_response(code, str(exc.detail), dict(exc.headers or {}), status=exc.status_code)
 
 
 async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return error_response(422, "invalid_request", _validation_message(exc))
+    return error_response(ErrorCode.INVALID_REQUEST, _validation_message(exc))
 
 
 def install_error_handlers(app: FastAPI) -> None:

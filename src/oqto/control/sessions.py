@@ -18,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from oqto.control.errors import ApiError
 from oqto.db.locks import lock_user_row
 from oqto.db.models import Session, SessionStatus, User, utcnow
+from oqto.protocol.errors import ErrorCode, parse_code
 from oqto.protocol.sessions import (
     AgentAuth,
     RuntimeState,
@@ -27,7 +28,6 @@ from oqto.protocol.sessions import (
     WorkspaceNameError,
     check_workspace_name,
 )
-from oqto.runner.client import RUNNER_UNAVAILABLE
 from oqto.sockclient import OpenerError
 from oqto.userplane.base import UserPlane, UserPlaneError
 
@@ -38,7 +38,7 @@ MAX_ERROR_CHARS = 8000
 
 
 def not_found() -> ApiError:
-    return ApiError(404, "not_found", "no such session")
+    return ApiError(ErrorCode.NOT_FOUND, "no such session")
 
 
 @dataclass(frozen=True)
@@ -106,30 +106,28 @@ class SessionService:
             return cached[1]
         row = await asyncio.to_thread(self.get, user, session_id)
         if row.status is not SessionStatus.RUNNING:
+            starting = row.status is SessionStatus.STARTING
             raise ApiError(
-                503,
-                "session_not_running",
+                ErrorCode.SESSION_STARTING if starting else ErrorCode.SESSION_NOT_RUNNING,
                 f"session is {row.status.value}" + (f": {row.error}" if row.error else ""),
-                headers={"Retry-After": "1"} if row.status is SessionStatus.STARTING else None,
             )
         userplane = self._userplane_for(user)
         async with self._userplane_errors():
             runtime = await userplane.get_session(session_id)
         # A runner answers for its own user only, and only about the session asked for.
         if runtime is None or runtime.id != session_id or runtime.agent_auth is None:
-            raise ApiError(503, "session_not_running", "session services are not running")
+            raise ApiError(ErrorCode.SESSION_NOT_RUNNING, "session services are not running")
         route = SessionRoute(session_id, userplane, runtime.agent_auth)
         self._routes[session_id] = (user.id, route)
         return route
 
     @contextlib.asynccontextmanager
     async def _userplane_errors(self) -> AsyncIterator[None]:
-        """User-plane failures as API errors: an unreachable runner is a clear 503."""
+        """User-plane failures as API errors, with the status their code has everywhere."""
         try:
             yield
         except UserPlaneError as exc:
-            status = 503 if exc.code in (RUNNER_UNAVAILABLE, "timeout") else 502
-            raise ApiError(status, exc.code, exc.message) from None
+            raise ApiError(parse_code(exc.code), exc.message) from None
 
     # -- transitions ---------------------------------------------------------------------
 
@@ -164,7 +162,7 @@ class SessionService:
         try:
             name = check_workspace_name(workspace)
         except WorkspaceNameError as exc:
-            raise ApiError(400, "invalid_workspace", str(exc)) from None
+            raise ApiError(ErrorCode.INVALID_WORKSPACE, str(exc)) from None
 
         def insert() -> Session:
             with self._db.begin() as db:
@@ -179,7 +177,7 @@ class SessionService:
                 )
                 if (active or 0) >= self._max_running:
                     raise ApiError(
-                        409, "too_many_sessions", f"at most {self._max_running} active sessions"
+                        ErrorCode.TOO_MANY_SESSIONS, f"at most {self._max_running} active sessions"
                     )
                 row = Session(user_id=user.id, workspace=name, status=SessionStatus.STARTING)
                 db.add(row)
@@ -244,7 +242,7 @@ class SessionService:
         if row.status in (SessionStatus.STARTING, SessionStatus.RUNNING):
             return row
         if row.status is SessionStatus.STOPPING:
-            raise ApiError(409, "session_stopping", "session is stopping; resume it afterwards")
+            raise ApiError(ErrorCode.SESSION_STOPPING, "session is stopping; resume it afterwards")
         await asyncio.to_thread(self._set, session_id, SessionStatus.STARTING)
         self._begin_start(user, session_id, row.workspace)
         return await asyncio.to_thread(self.get, user, session_id)

@@ -10,8 +10,7 @@ refuses in this mode, with this explanation.
 from __future__ import annotations
 
 from oqto.control.errors import ApiError
-
-ERROR_CODE = "single_user"
+from oqto.protocol.errors import ErrorCode
 
 
 def explanation(what: str) -> str:
@@ -24,4 +23,4 @@ def explanation(what: str) -> str:
 
 
 def refusal(what: str) -> ApiError:
-    return ApiError(409, ERROR_CODE, explanation(what))
+    return ApiError(ErrorCode.SINGLE_USER, explanation(what))

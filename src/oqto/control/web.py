@@ -22,6 +22,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
 
 from oqto.control.errors import ApiError
+from oqto.protocol.errors import ErrorCode
 
 WEB_DIST = Path(__file__).resolve().parent.parent / "web_dist"
 NONCE_PLACEHOLDER = "__OQTO_CSP_NONCE__"
@@ -125,9 +126,9 @@ def install(app: FastAPI, root: Path = WEB_DIST) -> None:
 
     async def serve(path: str, request: Request) -> Response:
         if path == "api" or path.startswith("api/"):
-            raise ApiError(404, "not_found", "Not Found")
+            raise ApiError(ErrorCode.NOT_FOUND, "Not Found")
         if request.method not in ("GET", "HEAD"):
-            raise ApiError(405, "method_not_allowed", "Method Not Allowed")
+            raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, "Method Not Allowed")
         found = web.static(path, request)
         if found is not None:
             return found

@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 class ErrorCode(enum.StrEnum):
     # The request itself.
     BAD_REQUEST = "bad_request"
+    BODY_NOT_ALLOWED = "body_not_allowed"
     INVALID_REQUEST = "invalid_request"
     TOO_LARGE = "too_large"
     HEADER_TOO_LARGE = "header_too_large"
@@ -87,6 +88,7 @@ class ErrorCode(enum.StrEnum):
 
 _STATUS: dict[ErrorCode, int] = {
     ErrorCode.BAD_REQUEST: 400,
+    ErrorCode.BODY_NOT_ALLOWED: 400,
     ErrorCode.INVALID_REQUEST: 422,
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.HEADER_TOO_LARGE: 431,
@@ -144,7 +146,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.UNKNOWN_METHOD: 502,
     ErrorCode.UNSUPPORTED_VERSION: 502,
     ErrorCode.HANDSHAKE_REQUIRED: 502,
-    ErrorCode.NOT_BUILT: 500,
+    ErrorCode.NOT_BUILT: 503,
     ErrorCode.INTERNAL: 500,
 }
 

@@ -17,6 +17,7 @@ from oqto.control.context import context
 from oqto.control.errors import ApiError
 from oqto.db.locks import lock_user_row
 from oqto.db.models import AuthToken, TokenKind, User, utcnow
+from oqto.protocol.errors import ErrorCode
 
 router = APIRouter(prefix="/account", tags=["account"])
 
@@ -57,14 +58,14 @@ def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, request
     ctx = context(request)
     problem = password_problem(body.new_password)
     if problem:
-        raise ApiError(400, "weak_password", problem)
+        raise ApiError(ErrorCode.WEAK_PASSWORD, problem)
     # Guessing the current password here is throttled like a login.
     with guard.attempt(ctx, request, principal.user.username, "attempts") as attempt:
         with ctx.db() as db:
             user = db.get(User, principal.user.id)
         if user is None or not guard.verify(ctx, user.password_hash, body.current_password):
             attempt.failed()
-            raise ApiError(400, "wrong_password", "the current password is wrong")
+            raise ApiError(ErrorCode.WRONG_PASSWORD, "the current password is wrong")
         new_hash = guard.hash_new(ctx, body.new_password)
         with ctx.db.begin() as db:
             db.execute(update(User).where(User.id == user.id).values(password_hash=new_hash))
@@ -124,7 +125,7 @@ def create_token(body: ApiTokenCreateIn, user: CurrentUser, request: Request) ->
             )
         )
         if (live or 0) >= MAX_API_TOKENS:
-            raise ApiError(409, "too_many_tokens", f"at most {MAX_API_TOKENS} API tokens")
+            raise ApiError(ErrorCode.TOO_MANY_TOKENS, f"at most {MAX_API_TOKENS} API tokens")
         token, row = issue_token(db, user, TokenKind.API, ttl, name=body.name)
         return ApiTokenCreatedOut(token=token, info=ApiTokenOut.of(row))
 
@@ -136,6 +137,6 @@ def delete_token(token_id: str, user: CurrentUser, request: Request) -> None:
         row = db.get(AuthToken, token_id)
         # Someone else's token id is reported like a missing one.
         if row is None or row.user_id != user.id or row.kind is not TokenKind.API:
-            raise ApiError(404, "not_found", "no such API token")
+            raise ApiError(ErrorCode.NOT_FOUND, "no such API token")
         revoke_token(db, row.id)
     ctx.live.end_token(token_id)

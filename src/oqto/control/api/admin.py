@@ -26,6 +26,7 @@ from oqto.control.context import context
 from oqto.control.errors import ApiError
 from oqto.control.invites import InviteError, create_invite, list_invites, revoke_invite
 from oqto.db.models import Invite, Role, Session, User
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.runner import Method, PingResult
 from oqto.runner.client import RunnerUserPlane
 from oqto.userplane.base import UserPlaneError
@@ -90,14 +91,14 @@ class AdminSessionOut(SessionOut):
 def _user(db: DBSession, user_id: str) -> User:
     user = db.get(User, user_id)
     if user is None:
-        raise ApiError(404, "not_found", "no such user")
+        raise ApiError(ErrorCode.NOT_FOUND, "no such user")
     return user
 
 
 def _not_self(admin: User, user_id: str, action: str) -> None:
     # An administrator locking themselves out leaves nobody to undo it.
     if admin.id == user_id:
-        raise ApiError(400, "own_account", f"you cannot {action} your own account")
+        raise ApiError(ErrorCode.OWN_ACCOUNT, f"you cannot {action} your own account")
 
 
 @router.get("/users", response_model=list[AdminUserOut])
@@ -113,7 +114,7 @@ def create_user(body: UserCreateIn, _admin: CurrentAdmin, request: Request) -> A
         raise singleuser.refusal("adding a user")
     problem = password_problem(body.password)
     if problem:
-        raise ApiError(400, "weak_password", problem)
+        raise ApiError(ErrorCode.WEAK_PASSWORD, problem)
     password_hash = guard.hash_new(ctx, body.password)
     try:
         with ctx.db.begin() as db:
@@ -122,7 +123,7 @@ def create_user(body: UserCreateIn, _admin: CurrentAdmin, request: Request) -> A
             db.flush()
             return AdminUserOut.of_admin(user)
     except IntegrityError:
-        raise ApiError(409, "user_exists", f"user {body.username!r} already exists") from None
+        raise ApiError(ErrorCode.USER_EXISTS, f"user {body.username!r} already exists") from None
 
 
 @router.post("/users/{user_id}/disable", response_model=AdminUserOut)
@@ -159,7 +160,7 @@ def reset_password(
 ) -> None:
     problem = password_problem(body.password)
     if problem:
-        raise ApiError(400, "weak_password", problem)
+        raise ApiError(ErrorCode.WEAK_PASSWORD, problem)
     ctx = context(request)
     with ctx.db() as db:
         _user(db, user_id)
@@ -188,8 +189,7 @@ async def delete_user(user_id: str, admin: CurrentAdmin, request: Request) -> No
     user = await asyncio.to_thread(load)
     if user.linux_user is not None:
         raise ApiError(
-            409,
-            "use_oqtoctl",
+            ErrorCode.USE_OQTOCTL,
             f"user {user.username!r} has the Linux account {user.linux_user!r}; deleting it "
             f"(account, home, runner) needs root: run `sudo oqtoctl user delete "
             f"{user.username}` on the server (add --keep-home to keep the home), or disable "
@@ -258,7 +258,7 @@ def post_invite(body: InviteCreateIn, admin: CurrentAdmin, request: Request) -> 
             )
             return InviteCreatedOut(code=code, invite=InviteOut.of(row))
     except InviteError as exc:
-        raise ApiError(400, "invalid_invite", str(exc)) from None
+        raise ApiError(ErrorCode.INVALID_INVITE, str(exc)) from None
 
 
 @router.delete("/invites/{invite_id}", status_code=204)
@@ -266,7 +266,7 @@ def delete_invite(invite_id: str, _admin: CurrentAdmin, request: Request) -> Non
     """Revokes the code; the row stays so its use is still on record."""
     with context(request).db.begin() as db:
         if db.get(Invite, invite_id) is None:
-            raise ApiError(404, "not_found", "no such invite")
+            raise ApiError(ErrorCode.NOT_FOUND, "no such invite")
         revoke_invite(db, invite_id)
 
 
@@ -296,7 +296,7 @@ async def force_stop(session_id: str, _admin: CurrentAdmin, request: Request) ->
         with ctx.db() as db:
             row = db.get(Session, session_id)
             if row is None:
-                raise ApiError(404, "not_found", "no such session")
+                raise ApiError(ErrorCode.NOT_FOUND, "no such session")
             return _user(db, row.user_id)
 
     user = await asyncio.to_thread(owner)

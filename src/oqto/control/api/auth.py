@@ -21,6 +21,7 @@ from oqto.control.auth.tokens import issue_token, revoke_token
 from oqto.control.context import context
 from oqto.control.errors import ApiError
 from oqto.db.models import TokenKind, User
+from oqto.protocol.errors import ErrorCode
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -41,7 +42,7 @@ def login(body: LoginIn, request: Request, response: Response) -> TokenOut:
         ok = guard.verify(ctx, user.password_hash if user else None, body.password)
         if not ok or user is None or user.disabled:
             attempt.failed()
-            raise ApiError(401, "invalid_credentials", "wrong username or password")
+            raise ApiError(ErrorCode.INVALID_CREDENTIALS, "wrong username or password")
         with ctx.db.begin() as db:
             token, row = issue_token(db, user, TokenKind.LOGIN, ttl)
             out_user = UserOut.of(user)

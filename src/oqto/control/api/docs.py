@@ -19,6 +19,7 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from oqto.control import web
 from oqto.control.auth.deps import CurrentUser
 from oqto.control.errors import ApiError
+from oqto.protocol.errors import ErrorCode
 
 router = APIRouter(tags=["docs"])
 
@@ -112,10 +113,10 @@ def init_script(_user: CurrentUser) -> Response:
 def asset(name: str, _user: CurrentUser, request: Request) -> Response:
     media_type = ASSETS.get(name)
     if media_type is None:
-        raise ApiError(404, "not_found", "Not Found")
+        raise ApiError(ErrorCode.NOT_FOUND, "Not Found")
     path: Path = SWAGGER_DIR / name
     if not path.is_file():
-        raise ApiError(503, "not_built", "swagger-ui is not built: run scripts/setup.sh")
+        raise ApiError(ErrorCode.NOT_BUILT, "swagger-ui is not built: run scripts/setup.sh")
     # Not content-hashed: revalidated (ETag) rather than cached for good.
     headers = _headers() | {"Cache-Control": "no-cache"}
     compressed = path.with_name(name + ".gz")

@@ -32,6 +32,7 @@ from oqto.control.errors import ApiError
 from oqto.control.invites import InviteError, redeem_invite
 from oqto.db.models import User
 from oqto.osutil.accounts import lookup
+from oqto.protocol.errors import ErrorCode
 from oqto.provisioning.naming import NamingError, linux_name_for
 from oqto.usermgr.client import UsermgrClient, UsermgrError
 from oqto.usermgr.protocol import ProvisionResult
@@ -66,7 +67,7 @@ class RegistrationRefused(Exception):
 
 
 def refused() -> ApiError:
-    return ApiError(400, "registration_failed", "invite code invalid or name not available")
+    return ApiError(ErrorCode.REGISTRATION_FAILED, "invite code invalid or name not available")
 
 
 def _check_name_length(ctx: ControlContext, username: str) -> None:
@@ -74,8 +75,7 @@ def _check_name_length(ctx: ControlContext, username: str) -> None:
     limit = LINUX_NAME_MAX - len(prefix)
     if len(username) > limit:
         raise ApiError(
-            400,
-            "invalid_username",
+            ErrorCode.INVALID_USERNAME,
             f"user names can have at most {limit} characters here: the Linux account is "
             f"{prefix!r} + the name, and Linux account names have at most {LINUX_NAME_MAX}",
         )
@@ -122,10 +122,10 @@ def _commit(
 
 def _provisioning_error(exc: UsermgrError) -> ApiError:
     if exc.code in _UNAVAILABLE:
-        return ApiError(503, "provisioning_failed", exc.message)
+        return ApiError(ErrorCode.PROVISIONING_UNAVAILABLE, exc.message)
     if exc.code == "invalid_request":
-        return ApiError(400, "invalid_username", exc.message)
-    return ApiError(500, "provisioning_failed", exc.message)
+        return ApiError(ErrorCode.INVALID_USERNAME, exc.message)
+    return ApiError(ErrorCode.PROVISIONING_FAILED, exc.message)
 
 
 def _helper(ctx: ControlContext) -> UsermgrClient:
@@ -141,7 +141,7 @@ async def register(body: RegisterIn, request: Request) -> UserOut:
         raise singleuser.refusal("registering a user")
     _check_name_length(ctx, body.username)
     if problem := password_problem(body.password):
-        raise ApiError(400, "weak_password", problem)
+        raise ApiError(ErrorCode.WEAK_PASSWORD, problem)
     with guard.attempt(ctx, request, THROTTLE_NAME, "registrations") as attempt:
         try:
             await asyncio.to_thread(_precheck, ctx, body)

@@ -19,6 +19,7 @@ from oqto.control.auth.tokens import resolve_token
 from oqto.control.context import context
 from oqto.control.errors import ApiError
 from oqto.db.models import AuthToken, Role, User
+from oqto.protocol.errors import ErrorCode
 
 SESSION_COOKIE = "oqto_session"
 CSRF_COOKIE = "oqto_csrf"
@@ -46,7 +47,7 @@ def _credentials(conn: HTTPConnection) -> tuple[str, bool] | None:
 
 def unauthorized() -> ApiError:
     return ApiError(
-        401, "unauthorized", "authentication required", headers={"WWW-Authenticate": "Bearer"}
+        ErrorCode.UNAUTHORIZED, "authentication required", headers={"WWW-Authenticate": "Bearer"}
     )
 
 
@@ -72,7 +73,7 @@ def check_csrf(request: Request, principal: Principal) -> None:
     sent = request.headers.get(CSRF_HEADER, "")
     expected = request.cookies.get(CSRF_COOKIE, "")
     if not sent or not expected or not hmac.compare_digest(sent, expected):
-        raise ApiError(403, "csrf_failed", "missing or wrong X-CSRF-Token header")
+        raise ApiError(ErrorCode.CSRF_FAILED, "missing or wrong X-CSRF-Token header")
 
 
 def current_principal(request: Request) -> Principal:
@@ -87,7 +88,7 @@ def current_user(principal: Annotated[Principal, Depends(current_principal)]) ->
 
 def current_admin(user: Annotated[User, Depends(current_user)]) -> User:
     if user.role is not Role.ADMIN:
-        raise ApiError(403, "forbidden", "administrator role required")
+        raise ApiError(ErrorCode.FORBIDDEN, "administrator role required")
     return user
 
 

@@ -14,13 +14,13 @@ from oqto.control.auth.proxies import client_address
 from oqto.control.auth.ratelimit import Attempt, Throttled
 from oqto.control.context import ControlContext
 from oqto.control.errors import ApiError
+from oqto.protocol.errors import ErrorCode
 
 
 def too_many(exc: Throttled, what: str) -> ApiError:
     wait = exc.retry_after_header
     return ApiError(
-        429,
-        "too_many_attempts",
+        ErrorCode.TOO_MANY_ATTEMPTS,
         f"too many failed {what}; try again in {wait} s",
         headers={"Retry-After": wait},
     )
@@ -28,8 +28,7 @@ def too_many(exc: Throttled, what: str) -> ApiError:
 
 def busy() -> ApiError:
     return ApiError(
-        503,
-        "busy",
+        ErrorCode.BUSY,
         "too many password checks at once; try again in a moment",
         headers={"Retry-After": str(PasswordChecksBusy.retry_after)},
     )

@@ -13,7 +13,7 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from oqto.control.errors import error_response
+from oqto.protocol.errors import ErrorCode, error_response
 
 HOP_BY_HOP = frozenset(
     {
@@ -178,15 +178,14 @@ async def forward(
     if request.method in ("GET", "HEAD"):
         if declared != 0:
             return error_response(
-                400, "body_not_allowed", f"a {request.method} request must not carry a body"
+                ErrorCode.BODY_NOT_ALLOWED, f"a {request.method} request must not carry a body"
             )
         body = None
     else:
         body = request.stream()
     if max_body_bytes is not None and declared is not None and declared > max_body_bytes:
         return error_response(
-            413,
-            "too_large",
+            ErrorCode.TOO_LARGE,
             f"request body exceeds the limit of {max_body_bytes} bytes",
             headers={"connection": "close"},
         )
@@ -195,11 +194,11 @@ async def forward(
         upstream = await client.send(upstream_request, stream=True)
     except httpx.TimeoutException:
         return error_response(
-            504, "upstream_timeout", f"the session's {service_label} did not answer in time"
+            ErrorCode.UPSTREAM_TIMEOUT, f"the session's {service_label} did not answer in time"
         )
     except httpx.TransportError as exc:
         return error_response(
-            502, "upstream_unavailable", f"the session's {service_label} is not reachable: {exc}"
+            ErrorCode.UPSTREAM_UNAVAILABLE, f"the session's {service_label} is not reachable: {exc}"
         )
     headers = _response_headers(upstream)
     chunks: AsyncIterator[bytes] = upstream.aiter_raw()
