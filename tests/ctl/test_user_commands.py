@@ -217,7 +217,7 @@ def test_delete_finishes_a_half_done_delete(install: Install) -> None:
 
 
 def test_adopt_an_existing_account_only_when_asked(install: Install) -> None:
-    """The seed's by-hand per-user setup makes the account first; --adopt binds it, and
+    """The guide's by-hand per-user setup makes the account first; --adopt binds it, and
     delete leaves that person's account alone."""
     name = unique_name()
     linux = f"{PREFIX}h{name}"

@@ -1,4 +1,4 @@
-"""The seed's installation, done inside a booted container the way an administrator would
+"""The documented installation (deploy/systemd/README.md), done inside a booted container the way an administrator would
 do it, and what the tests need to talk to the result."""
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def install_steps(deployment: Deployment, wheel: Path, wheels: Path) -> None:
         timeout=600,
     )
     deployment.report["pip_install_seconds"] = round(time.monotonic() - started, 1)
-    # 1. Backend service, exactly the seed's commands, run from the unpacked deploy dir.
+    # 1. Backend service, exactly the guide's commands, run from the unpacked deploy dir.
     deployment.sh(
         f"cd {INSTALL_DIR}/deploy/systemd && "
         "cp oqto.service /etc/systemd/system/ && "
@@ -131,7 +131,7 @@ def install_steps(deployment: Deployment, wheel: Path, wheels: Path) -> None:
         "mkdir -p /var/lib/oqto /etc/oqto && "
         "chown oqto:oqto /var/lib/oqto"
     )
-    # The seed's configuration section, plus what this test host needs.
+    # The guide's configuration section, plus what this test host needs.
     oc_config = json.dumps(opencode_config(deployment.llm.base_url))
     (m.root / "etc/oqto/opencode.json").write_text(oc_config)
     (m.root / "etc/oqto/config.toml").write_text(

@@ -1,4 +1,4 @@
-"""The seed's installation on a real systemd (PID 1 in a systemd-nspawn container of a
+"""The documented installation (deploy/systemd/README.md) on a real systemd (PID 1 in a systemd-nspawn container of a
 Debian 12 tree), as an administrator would do it: install the wheel, create the `oqto`
 account and directories, install and enable the units, start oqto, `oqtoctl user create`
 alice and bob, log in over HTTP, run sessions (real opencode, fake model), read the logs
@@ -139,7 +139,7 @@ def test_login_and_sessions_run_as_their_users(
 def test_logs_are_in_journald(deployment: Deployment, alice: Person) -> None:
     d = deployment
     assert "Application startup complete" in d.sh("journalctl -u oqto --no-pager -o cat")
-    # The seed's `journalctl --user-unit oqto-runner -M alice@` needs a newer systemd than
+    # The guide's `journalctl --user-unit oqto-runner -M alice@` needs a newer systemd than
     # Debian 12's 252 ("No machine 'alice@' known"); these are the documented equivalents.
     as_root = d.sh(
         f"journalctl _SYSTEMD_USER_UNIT=oqto-runner.service _UID={alice.uid} --no-pager -o cat"
@@ -192,7 +192,7 @@ def test_install_units_usermgr_and_registration(deployment: Deployment) -> None:
 
 
 def test_manual_per_user_setup_from_the_seed(deployment: Deployment) -> None:
-    """The seed's by-hand steps for an existing account, then registering it."""
+    """The guide's by-hand steps for an existing account, then registering it."""
     d = deployment
     d.sh("useradd -m -u 50900 -s /bin/bash dave && loginctl enable-linger dave")
     wait_for(

@@ -43,7 +43,7 @@ class NewUser:
 
 @dataclass
 class RegisterStep:
-    """Step 5: the platform user in the control-plane database, bound to the account."""
+    """The platform user in the control-plane database, bound to the account."""
 
     db: sessionmaker[DBSession]
     new: NewUser
