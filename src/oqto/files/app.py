@@ -9,39 +9,22 @@ from typing import Annotated
 
 from anyio import to_thread
 from fastapi import FastAPI, Query, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oqto.files.entries import Entry, etag_matches
-from oqto.files.errors import ErrorCode, WorkspaceError, too_large
+from oqto.files.errors import WorkspaceError, too_large
 from oqto.files.limits import FileLimits
 from oqto.files.mediatypes import OCTET_STREAM, attachment_disposition, safe_content_type
 from oqto.files.paths import normalize_rel, sanitize_filename
 from oqto.files.upload import receive_multipart
 from oqto.files.workspace import OpenedFile, WorkspaceFS
+from oqto.httperrors import install_framework_handlers
+from oqto.protocol.errors import ErrorCode, error_response
 
 log = logging.getLogger(__name__)
-
-_STATUS: dict[ErrorCode, int] = {
-    ErrorCode.BAD_REQUEST: 400,
-    ErrorCode.INVALID_PATH: 400,
-    ErrorCode.NOT_A_DIRECTORY: 400,
-    ErrorCode.IS_A_DIRECTORY: 400,
-    ErrorCode.NOT_A_FILE: 400,
-    ErrorCode.OUTSIDE_ROOT: 403,
-    ErrorCode.FORBIDDEN: 403,
-    ErrorCode.NOT_FOUND: 404,
-    ErrorCode.EXISTS: 409,
-    ErrorCode.CONFLICT: 409,
-    ErrorCode.ETAG_MISMATCH: 412,
-    ErrorCode.TOO_LARGE: 413,
-    ErrorCode.IO_ERROR: 500,
-    ErrorCode.NO_SPACE: 507,
-}
 
 # Applied to every response: even JSON must never be sniffed into something renderable.
 _SECURITY_HEADERS = {
@@ -250,34 +233,19 @@ class _SecurityHeadersMiddleware:
         await self.app(scope, receive, send_with_headers)
 
 
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": code, "message": message}, status_code=status)
-
-
 def _install_error_handlers(app: FastAPI) -> None:
+    install_framework_handlers(app)
+
     @app.exception_handler(WorkspaceError)
     async def workspace_error(_: Request, exc: WorkspaceError) -> Response:
-        return _error(_STATUS[exc.code], exc.code, exc.message)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> Response:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in err.get('loc', ()))}: {err.get('msg', 'invalid')}"
-            for err in exc.errors()
-        )
-        return _error(422, "invalid_request", problems or "invalid request")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> Response:
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
-        return _error(exc.status_code, code, str(exc.detail))
+        return error_response(exc.code, exc.message)
 
     @app.exception_handler(ClientDisconnect)
     async def client_disconnect(_: Request, exc: ClientDisconnect) -> Response:
         # Nobody is left to read this; it only keeps the disconnect out of the error log.
-        return _error(400, ErrorCode.BAD_REQUEST, "client disconnected")
+        return error_response(ErrorCode.BAD_REQUEST, "client disconnected")
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> Response:
         log.exception("unhandled error", exc_info=exc)
-        return _error(500, "internal_error", "internal server error")
+        return error_response(ErrorCode.INTERNAL, "internal server error")

@@ -19,8 +19,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from oqto.files.beneath import EscapesRoot, RootDir
-from oqto.files.errors import ErrorCode, WorkspaceError
+from oqto.files.errors import WorkspaceError
 from oqto.files.limits import FileLimits
+from oqto.protocol.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 

@@ -1,37 +1,16 @@
-"""Typed errors shared by the file library and its transports."""
+"""The file library's errors: the shared codes (`oqto.protocol.errors`), and what each
+OSError means for a client path."""
 
 import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import StrEnum
 
 from oqto.files.beneath import EscapesRoot
+from oqto.protocol.errors import ErrorCode, OqtoError
 
 
-class ErrorCode(StrEnum):
-    BAD_REQUEST = "bad_request"
-    INVALID_PATH = "invalid_path"
-    OUTSIDE_ROOT = "outside_root"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    NOT_A_DIRECTORY = "not_a_directory"
-    IS_A_DIRECTORY = "is_a_directory"
-    NOT_A_FILE = "not_a_file"
-    EXISTS = "exists"
-    CONFLICT = "conflict"
-    ETAG_MISMATCH = "etag_mismatch"
-    TOO_LARGE = "too_large"
-    NO_SPACE = "no_space"
-    IO_ERROR = "io_error"
-
-
-class WorkspaceError(Exception):
+class WorkspaceError(OqtoError):
     """A refused or failed file operation; `message` is safe to show to the client."""
-
-    def __init__(self, code: ErrorCode, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 _ERRNO_CODES: dict[int, tuple[ErrorCode, str]] = {

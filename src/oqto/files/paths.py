@@ -8,7 +8,8 @@ under it, is `oqto.files.beneath`: paths are never resolved first and opened lat
 import unicodedata
 from pathlib import PurePosixPath
 
-from oqto.files.errors import ErrorCode, WorkspaceError
+from oqto.files.errors import WorkspaceError
+from oqto.protocol.errors import ErrorCode
 
 MAX_NAME_BYTES = 255
 _FORBIDDEN_NAME_CHARS = frozenset('/\\:*?"<>|')

@@ -17,9 +17,10 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from oqto.files.atomic import StagedFile
 from oqto.files.entries import Entry, make_entry
-from oqto.files.errors import ErrorCode, WorkspaceError, os_errors_as, too_large
+from oqto.files.errors import WorkspaceError, os_errors_as, too_large
 from oqto.files.paths import normalize_rel, sanitize_filename
 from oqto.files.workspace import WorkspaceFS
+from oqto.protocol.errors import ErrorCode
 
 if TYPE_CHECKING:
     from python_multipart.multipart import MultipartCallbacks

@@ -25,9 +25,10 @@ from oqto.files.archive import ZipPlan
 from oqto.files.atomic import StagedFile
 from oqto.files.beneath import EscapesRoot, RootDir, rename_noreplace
 from oqto.files.entries import Entry, TreeListing, etag_for, etag_matches, make_entry
-from oqto.files.errors import ErrorCode, WorkspaceError, os_errors_as, too_large
+from oqto.files.errors import WorkspaceError, os_errors_as, too_large
 from oqto.files.limits import FileLimits
 from oqto.files.paths import normalize_rel, split_rel
+from oqto.protocol.errors import ErrorCode
 
 CHUNK_SIZE = 64 * 1024
 _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK

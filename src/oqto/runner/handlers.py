@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from oqto.files.errors import ErrorCode as FileErrorCode
 from oqto.files.errors import WorkspaceError
 from oqto.files.workspace import WorkspaceFS
+from oqto.protocol.errors import ErrorCode as FileErrorCode
 from oqto.protocol.runner import (
     Empty,
     ErrorCode,

@@ -8,9 +8,10 @@ from hypothesis import strategies as st
 
 from oqto.files import beneath
 from oqto.files.beneath import EscapesRoot, open_beneath
-from oqto.files.errors import ErrorCode, WorkspaceError
+from oqto.files.errors import WorkspaceError
 from oqto.files.paths import MAX_NAME_BYTES, normalize_rel, sanitize_filename, split_rel
 from oqto.files.workspace import WorkspaceFS
+from oqto.protocol.errors import ErrorCode
 
 
 def error_code(exc: pytest.ExceptionInfo[WorkspaceError]) -> ErrorCode:

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from oqto.files.atomic import TEMP_PREFIX
-from oqto.files.errors import ErrorCode, WorkspaceError
+from oqto.files.errors import WorkspaceError
 from oqto.files.limits import FileLimits
 from oqto.files.workspace import WorkspaceFS
+from oqto.protocol.errors import ErrorCode
 
 pytestmark = pytest.mark.anyio
 
