@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select, update
 
-from oqto.control.api.schemas import RowOut
+from oqto.control.api.schemas import InModel, RowOut
 from oqto.control.auth import guard
 from oqto.control.auth.deps import CurrentPrincipal, CurrentUser
 from oqto.control.auth.passwords import password_problem
@@ -24,16 +24,12 @@ router = APIRouter(prefix="/account", tags=["account"])
 MAX_API_TOKENS = 50
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PasswordChangeIn(_In):
+class PasswordChangeIn(InModel):
     current_password: str = Field(min_length=1, max_length=1024)
     new_password: str = Field(min_length=1, max_length=1024)
 
 
-class ApiTokenCreateIn(_In):
+class ApiTokenCreateIn(InModel):
     name: str = Field(min_length=1, max_length=128)
     # None: never expires.
     expires_in_days: int | None = Field(default=90, ge=1, le=3650)
@@ -60,11 +56,10 @@ def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, request
     if problem:
         raise ApiError(ErrorCode.WEAK_PASSWORD, problem)
     # Guessing the current password here is throttled like a login.
-    with guard.attempt(ctx, request, principal.user.username, "attempts") as attempt:
+    with guard.attempt(ctx, request, principal.user.username, "attempts"):
         with ctx.db() as db:
             user = db.get(User, principal.user.id)
         if user is None or not guard.verify(ctx, user.password_hash, body.current_password):
-            attempt.failed()
             raise ApiError(ErrorCode.WRONG_PASSWORD, "the current password is wrong")
         new_hash = guard.hash_new(ctx, body.new_password)
         with ctx.db.begin() as db:
@@ -79,7 +74,6 @@ def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, request
                 .values(revoked_at=utcnow())
                 .returning(AuthToken.id)
             ).all()
-        attempt.succeeded()
     for token_id in revoked:
         ctx.live.end_token(token_id)
 

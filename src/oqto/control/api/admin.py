@@ -10,13 +10,13 @@ import datetime as dt
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DBSession
 
 from oqto.control import singleuser
-from oqto.control.api.schemas import RowOut, SessionOut, UserCreateIn, UserOut
+from oqto.control.api.schemas import InModel, RowOut, SessionOut, UserCreateIn, UserOut
 from oqto.control.auth import guard
 from oqto.control.auth.deps import CurrentAdmin
 from oqto.control.auth.passwords import password_problem
@@ -34,10 +34,6 @@ from oqto.userplane.base import UserPlaneError
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class AdminUserOut(UserOut):
     linux_user: str | None
 
@@ -46,7 +42,7 @@ class AdminUserOut(UserOut):
         return cls(**UserOut.of(user).model_dump(), linux_user=user.linux_user)
 
 
-class PasswordResetIn(_In):
+class PasswordResetIn(InModel):
     password: str = Field(min_length=1, max_length=1024)
 
 
@@ -56,7 +52,7 @@ class RunnerHealthOut(BaseModel):
     detail: str
 
 
-class InviteCreateIn(_In):
+class InviteCreateIn(InModel):
     max_uses: int = Field(default=1, ge=1, le=1000)
     # None: never expires.
     expires_in_hours: int | None = Field(default=168, ge=1, le=24 * 365)

@@ -35,19 +35,17 @@ def _secure_cookies(request: Request) -> bool:
 def login(body: LoginIn, request: Request, response: Response) -> TokenOut:
     ctx = context(request)
     ttl = dt.timedelta(hours=ctx.config.auth.session_ttl_hours)
-    with guard.attempt(ctx, request, body.username, "logins") as attempt:
+    with guard.attempt(ctx, request, body.username, "logins"):
         with ctx.db() as db:
             user = db.scalar(select(User).where(User.username == body.username))
         # Outside any transaction: the slow hash must not hold a database connection.
         ok = guard.verify(ctx, user.password_hash if user else None, body.password)
         if not ok or user is None or user.disabled:
-            attempt.failed()
             raise ApiError(ErrorCode.INVALID_CREDENTIALS, "wrong username or password")
         with ctx.db.begin() as db:
             token, row = issue_token(db, user, TokenKind.LOGIN, ttl)
             out_user = UserOut.of(user)
             expires = row.expires_at
-        attempt.succeeded()
     csrf = secrets.token_urlsafe(24)
     secure = _secure_cookies(request)
     max_age = int(ttl.total_seconds())

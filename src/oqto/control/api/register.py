@@ -18,13 +18,13 @@ import asyncio
 import logging
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DBSession
 
 from oqto.control import singleuser
-from oqto.control.api.schemas import USERNAME_PATTERN, UserOut
+from oqto.control.api.schemas import USERNAME_PATTERN, InModel, UserOut
 from oqto.control.auth import guard
 from oqto.control.auth.passwords import password_problem
 from oqto.control.context import ControlContext, context
@@ -48,9 +48,7 @@ LINUX_NAME_MAX = 32
 THROTTLE_NAME = "register:"
 
 
-class RegisterIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RegisterIn(InModel):
     username: str = Field(
         pattern=USERNAME_PATTERN,
         max_length=LINUX_NAME_MAX,
@@ -142,11 +140,10 @@ async def register(body: RegisterIn, request: Request) -> UserOut:
     _check_name_length(ctx, body.username)
     if problem := password_problem(body.password):
         raise ApiError(ErrorCode.WEAK_PASSWORD, problem)
-    with guard.attempt(ctx, request, THROTTLE_NAME, "registrations") as attempt:
+    with guard.attempt(ctx, request, THROTTLE_NAME, "registrations"):
         try:
             await asyncio.to_thread(_precheck, ctx, body)
         except RegistrationRefused:
-            attempt.failed()
             raise refused() from None
         password_hash = await asyncio.to_thread(guard.hash_new, ctx, body.password)
 
@@ -155,7 +152,6 @@ async def register(body: RegisterIn, request: Request) -> UserOut:
             linux = await helper.provision(body.username)
         except UsermgrError as exc:
             if exc.code == "account_exists":
-                attempt.failed()
                 raise refused() from None
             raise _provisioning_error(exc) from None
         try:
@@ -163,12 +159,10 @@ async def register(body: RegisterIn, request: Request) -> UserOut:
         except (IntegrityError, InviteError):
             # Someone took the name or the last use of the code meanwhile.
             await _undo(helper, body.username, linux)
-            attempt.failed()
             raise refused() from None
         except Exception:
             await _undo(helper, body.username, linux)
             raise
-        attempt.succeeded()
         return user
 
 

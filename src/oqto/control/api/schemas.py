@@ -10,11 +10,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from oqto.db.models import Role, SessionStatus
 
 
-class _In(BaseModel):
+class InModel(BaseModel):
+    """A request body: a field the server does not know is refused, not ignored (a typo
+    must not silently fall back to a default)."""
+
     model_config = ConfigDict(extra="forbid")
 
 
-class LoginIn(_In):
+class LoginIn(InModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
@@ -48,13 +51,13 @@ class UserOut(RowOut):
 USERNAME_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
 
 
-class UserCreateIn(_In):
+class UserCreateIn(InModel):
     username: str = Field(pattern=USERNAME_PATTERN)
     password: str = Field(min_length=8, max_length=1024)
     role: Role = Role.USER
 
 
-class SessionCreateIn(_In):
+class SessionCreateIn(InModel):
     workspace: str = Field(min_length=1, max_length=255)
 
 

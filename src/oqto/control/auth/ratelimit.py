@@ -23,8 +23,7 @@ import ipaddress
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ADDRESS_FACTOR = 10
@@ -129,15 +128,6 @@ class LoginThrottle:
             pair.pending += 1
             slot.pending += 1
         return Attempt(self, key, addr)
-
-    @contextmanager
-    def attempt(self, name: str, address: str) -> Iterator[Attempt]:
-        reserved = self.reserve(name, address)
-        try:
-            yield reserved
-        finally:
-            if not reserved.resolved:
-                reserved.release()
 
     def _pair_wait(self, pair: _Pair, now: float) -> float:
         if pair.failures + pair.pending < self.max_failures:
