@@ -10,7 +10,8 @@ echo "==> ruff"
 .venv/bin/ruff format --check .
 echo "==> mypy"
 .venv/bin/mypy
-echo "==> web: eslint + prettier, tsc, vitest"
-(cd web && npm run --silent lint && npm run --silent typecheck && npm run --silent test)
+echo "==> web: generated API types current, eslint + prettier, tsc, vitest"
+(cd web && npm run --silent check:api && npm run --silent lint && npm run --silent typecheck &&
+    npm run --silent test)
 echo "==> pytest"
 exec .venv/bin/pytest "$@"

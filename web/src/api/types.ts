@@ -1,70 +1,17 @@
-/** Shapes of the control plane's JSON (see `oqto.control.api`). */
+/** The app's names for the control plane's JSON shapes, generated into `schema.d.ts`. */
+import type { components } from "./schema";
 
-export type Role = "admin" | "user";
+type Schemas = components["schemas"];
 
-export interface User {
-  id: string;
-  username: string;
-  role: Role;
-  disabled: boolean;
-  created_at: string;
-}
-
-export interface AdminUser extends User {
-  linux_user: string | null;
-}
-
-export type SessionStatus = "starting" | "running" | "stopping" | "stopped" | "failed";
-
-export interface Session {
-  id: string;
-  workspace: string;
-  status: SessionStatus;
-  error: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface AdminSession extends Session {
-  username: string;
-}
-
-export interface Health {
-  status: string;
-  version: string;
-  mode: "single-user" | "multi-user";
-}
-
-export interface ApiToken {
-  id: string;
-  name: string | null;
-  created_at: string;
-  expires_at: string | null;
-}
-
-export interface ApiTokenCreated {
-  token: string;
-  info: ApiToken;
-}
-
-export interface Invite {
-  id: string;
-  prefix: string;
-  role: Role;
-  max_uses: number;
-  uses: number;
-  note: string | null;
-  created_at: string;
-  expires_at: string | null;
-  revoked_at: string | null;
-}
-
-export interface InviteCreated {
-  code: string;
-  invite: Invite;
-}
-
-export interface RunnerHealth {
-  status: "ok" | "unavailable" | "in-process";
-  detail: string;
-}
+export type Role = Schemas["Role"];
+export type User = Schemas["UserOut"];
+export type AdminUser = Schemas["AdminUserOut"];
+export type SessionStatus = Schemas["SessionStatus"];
+export type Session = Schemas["SessionOut"];
+export type AdminSession = Schemas["AdminSessionOut"];
+export type Health = Schemas["HealthOut"];
+export type ApiToken = Schemas["ApiTokenOut"];
+export type ApiTokenCreated = Schemas["ApiTokenCreatedOut"];
+export type Invite = Schemas["InviteOut"];
+export type InviteCreated = Schemas["InviteCreatedOut"];
+export type RunnerHealth = Schemas["RunnerHealthOut"];
