@@ -11,7 +11,17 @@ from fastapi import APIRouter, FastAPI
 from oqto.config.model import OqtoConfig
 from oqto.config.paths import default_data_dir, runtime_dir
 from oqto.control import web
-from oqto.control.api import account, admin, auth, docs, events, health, register, sessions
+from oqto.control.api import (
+    account,
+    admin,
+    auth,
+    contract,
+    docs,
+    events,
+    health,
+    register,
+    sessions,
+)
 from oqto.control.auth.live import LiveConnections
 from oqto.control.auth.passwords import PasswordGate
 from oqto.control.auth.proxies import TrustedProxyMiddleware
@@ -105,6 +115,8 @@ def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
     app = FastAPI(
         title="Oqto",
         version=_version(),
+        description=contract.DESCRIPTION,
+        openapi_tags=contract.TAGS,
         # Served by authenticated routes in api/docs.py: only health and login are public.
         openapi_url=None,
         docs_url=None,

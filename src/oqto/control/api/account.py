@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Select, func, select, update
 
+from oqto.control.api.contract import ContractRoute, errors
 from oqto.control.api.schemas import InModel, RowOut
 from oqto.control.auth import guard
 from oqto.control.auth.deps import CurrentPrincipal, CurrentUser
@@ -19,7 +20,7 @@ from oqto.db.locks import lock_user_row
 from oqto.db.models import AuthToken, TokenKind, User, utcnow
 from oqto.protocol.errors import ErrorCode
 
-router = APIRouter(prefix="/account", tags=["account"])
+router = APIRouter(prefix="/account", tags=["account"], route_class=ContractRoute)
 
 MAX_API_TOKENS = 50
 
@@ -47,7 +48,16 @@ class ApiTokenCreatedOut(BaseModel):
     info: ApiTokenOut
 
 
-@router.post("/password", status_code=204)
+@router.post(
+    "/password",
+    status_code=204,
+    responses=errors(
+        ErrorCode.WEAK_PASSWORD,
+        ErrorCode.WRONG_PASSWORD,
+        ErrorCode.TOO_MANY_ATTEMPTS,
+        ErrorCode.BUSY,
+    ),
+)
 def change_password(body: PasswordChangeIn, principal: CurrentPrincipal, request: Request) -> None:
     """Every other token of the user is revoked (other browsers, API tokens): whoever may
     have learnt the old password may also hold one. The calling session stays signed in."""
@@ -101,7 +111,12 @@ def list_tokens(user: CurrentUser, request: Request) -> list[ApiTokenOut]:
         ]
 
 
-@router.post("/tokens", response_model=ApiTokenCreatedOut, status_code=201)
+@router.post(
+    "/tokens",
+    response_model=ApiTokenCreatedOut,
+    status_code=201,
+    responses=errors(ErrorCode.TOO_MANY_TOKENS),
+)
 def create_token(body: ApiTokenCreateIn, user: CurrentUser, request: Request) -> ApiTokenCreatedOut:
     ttl = dt.timedelta(days=body.expires_in_days) if body.expires_in_days else None
     with context(request).db.begin() as db:
@@ -124,7 +139,7 @@ def create_token(body: ApiTokenCreateIn, user: CurrentUser, request: Request) ->
         return ApiTokenCreatedOut(token=token, info=ApiTokenOut.of(row))
 
 
-@router.delete("/tokens/{token_id}", status_code=204)
+@router.delete("/tokens/{token_id}", status_code=204, responses=errors(ErrorCode.NOT_FOUND))
 def delete_token(token_id: str, user: CurrentUser, request: Request) -> None:
     ctx = context(request)
     with ctx.db.begin() as db:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DBSession
 
 from oqto.control import singleuser
+from oqto.control.api.contract import USER_PLANE, ContractRoute, errors
 from oqto.control.api.schemas import InModel, RowOut, SessionOut, UserCreateIn, UserOut
 from oqto.control.auth import guard
 from oqto.control.auth.deps import CurrentAdmin
@@ -24,14 +25,14 @@ from oqto.control.auth.tokens import revoke_all_for_user
 from oqto.control.backends import RunnerBackend
 from oqto.control.context import context
 from oqto.control.errors import ApiError
-from oqto.control.invites import InviteError, create_invite, list_invites, revoke_invite
+from oqto.control.invites import create_invite, list_invites, revoke_invite
 from oqto.db.models import Invite, Role, Session, User
 from oqto.protocol.errors import ErrorCode
 from oqto.protocol.runner import Method, PingResult
 from oqto.runner.client import RunnerUserPlane
 from oqto.userplane.base import UserPlaneError
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+router = APIRouter(prefix="/admin", tags=["admin"], route_class=ContractRoute)
 
 
 class AdminUserOut(UserOut):
@@ -103,7 +104,17 @@ def list_users(_admin: CurrentAdmin, request: Request) -> list[AdminUserOut]:
         return [AdminUserOut.of_admin(u) for u in db.scalars(select(User).order_by(User.username))]
 
 
-@router.post("/users", response_model=AdminUserOut, status_code=201)
+@router.post(
+    "/users",
+    response_model=AdminUserOut,
+    status_code=201,
+    responses=errors(
+        ErrorCode.SINGLE_USER,
+        ErrorCode.WEAK_PASSWORD,
+        ErrorCode.USER_EXISTS,
+        ErrorCode.BUSY,
+    ),
+)
 def create_user(body: UserCreateIn, _admin: CurrentAdmin, request: Request) -> AdminUserOut:
     ctx = context(request)
     if ctx.single_user:
@@ -122,7 +133,11 @@ def create_user(body: UserCreateIn, _admin: CurrentAdmin, request: Request) -> A
         raise ApiError(ErrorCode.USER_EXISTS, f"user {body.username!r} already exists") from None
 
 
-@router.post("/users/{user_id}/disable", response_model=AdminUserOut)
+@router.post(
+    "/users/{user_id}/disable",
+    response_model=AdminUserOut,
+    responses=errors(ErrorCode.OWN_ACCOUNT, ErrorCode.NOT_FOUND),
+)
 async def disable_user(user_id: str, admin: CurrentAdmin, request: Request) -> AdminUserOut:
     """Signs them out everywhere at once (every token is revoked, not just refused, and
     open streams and terminals end) and stops their sessions."""
@@ -142,7 +157,11 @@ async def disable_user(user_id: str, admin: CurrentAdmin, request: Request) -> A
     return AdminUserOut.of_admin(user)
 
 
-@router.post("/users/{user_id}/enable", response_model=AdminUserOut)
+@router.post(
+    "/users/{user_id}/enable",
+    response_model=AdminUserOut,
+    responses=errors(ErrorCode.NOT_FOUND),
+)
 def enable_user(user_id: str, _admin: CurrentAdmin, request: Request) -> AdminUserOut:
     with context(request).db.begin() as db:
         user = _user(db, user_id)
@@ -150,7 +169,11 @@ def enable_user(user_id: str, _admin: CurrentAdmin, request: Request) -> AdminUs
         return AdminUserOut.of_admin(user)
 
 
-@router.post("/users/{user_id}/password", status_code=204)
+@router.post(
+    "/users/{user_id}/password",
+    status_code=204,
+    responses=errors(ErrorCode.WEAK_PASSWORD, ErrorCode.NOT_FOUND, ErrorCode.BUSY),
+)
 def reset_password(
     user_id: str, body: PasswordResetIn, _admin: CurrentAdmin, request: Request
 ) -> None:
@@ -169,7 +192,11 @@ def reset_password(
     ctx.live.end_user(user_id)
 
 
-@router.delete("/users/{user_id}", status_code=204)
+@router.delete(
+    "/users/{user_id}",
+    status_code=204,
+    responses=errors(ErrorCode.OWN_ACCOUNT, ErrorCode.NOT_FOUND, ErrorCode.USE_OQTOCTL),
+)
 async def delete_user(user_id: str, admin: CurrentAdmin, request: Request) -> None:
     """Only users without a Linux account. Deleting one that has one means removing the
     account, its home and its runner, which needs root: the control plane (account
@@ -203,7 +230,11 @@ async def delete_user(user_id: str, admin: CurrentAdmin, request: Request) -> No
     ctx.live.end_user(user_id)
 
 
-@router.get("/users/{user_id}/runner", response_model=RunnerHealthOut)
+@router.get(
+    "/users/{user_id}/runner",
+    response_model=RunnerHealthOut,
+    responses=errors(ErrorCode.NOT_FOUND),
+)
 async def runner_health(user_id: str, _admin: CurrentAdmin, request: Request) -> RunnerHealthOut:
     ctx = context(request)
 
@@ -236,28 +267,34 @@ def get_invites(_admin: CurrentAdmin, request: Request) -> list[InviteOut]:
         return [InviteOut.of(row) for row in list_invites(db)]
 
 
-@router.post("/invites", response_model=InviteCreatedOut, status_code=201)
+@router.post(
+    "/invites",
+    response_model=InviteCreatedOut,
+    status_code=201,
+    responses=errors(ErrorCode.SINGLE_USER),
+)
 def post_invite(body: InviteCreateIn, admin: CurrentAdmin, request: Request) -> InviteCreatedOut:
     ctx = context(request)
     if ctx.single_user:
         raise singleuser.refusal("inviting a user")
     expires = dt.timedelta(hours=body.expires_in_hours) if body.expires_in_hours else None
-    try:
-        with ctx.db.begin() as db:
-            code, row = create_invite(
-                db,
-                created_by=admin.id,
-                max_uses=body.max_uses,
-                expires_in=expires,
-                role=body.role,
-                note=body.note or None,
-            )
-            return InviteCreatedOut(code=code, invite=InviteOut.of(row))
-    except InviteError as exc:
-        raise ApiError(ErrorCode.INVALID_INVITE, str(exc)) from None
+    with ctx.db.begin() as db:
+        code, row = create_invite(
+            db,
+            created_by=admin.id,
+            max_uses=body.max_uses,
+            expires_in=expires,
+            role=body.role,
+            note=body.note or None,
+        )
+        return InviteCreatedOut(code=code, invite=InviteOut.of(row))
 
 
-@router.delete("/invites/{invite_id}", status_code=204)
+@router.delete(
+    "/invites/{invite_id}",
+    status_code=204,
+    responses=errors(ErrorCode.NOT_FOUND),
+)
 def delete_invite(invite_id: str, _admin: CurrentAdmin, request: Request) -> None:
     """Revokes the code; the row stays so its use is still on record."""
     with context(request).db.begin() as db:
@@ -283,7 +320,11 @@ def all_sessions(_admin: CurrentAdmin, request: Request) -> list[AdminSessionOut
         ]
 
 
-@router.post("/sessions/{session_id}/stop", response_model=AdminSessionOut)
+@router.post(
+    "/sessions/{session_id}/stop",
+    response_model=AdminSessionOut,
+    responses=errors(ErrorCode.NOT_FOUND, *USER_PLANE),
+)
 async def force_stop(session_id: str, _admin: CurrentAdmin, request: Request) -> AdminSessionOut:
     """Stops anyone's session, through the same path as its owner's own stop."""
     ctx = context(request)

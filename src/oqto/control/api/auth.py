@@ -14,6 +14,7 @@ import secrets
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import select
 
+from oqto.control.api.contract import ContractRoute, errors
 from oqto.control.api.schemas import LoginIn, TokenOut, UserOut
 from oqto.control.auth import guard
 from oqto.control.auth.deps import CSRF_COOKIE, SESSION_COOKIE, CurrentPrincipal, CurrentUser
@@ -23,7 +24,7 @@ from oqto.control.errors import ApiError
 from oqto.db.models import TokenKind, User
 from oqto.protocol.errors import ErrorCode
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=ContractRoute)
 
 
 def _secure_cookies(request: Request) -> bool:
@@ -31,7 +32,11 @@ def _secure_cookies(request: Request) -> bool:
     return request.url.scheme == "https" if configured is None else configured
 
 
-@router.post("/login", response_model=TokenOut)
+@router.post(
+    "/login",
+    response_model=TokenOut,
+    responses=errors(ErrorCode.INVALID_CREDENTIALS, ErrorCode.TOO_MANY_ATTEMPTS, ErrorCode.BUSY),
+)
 def login(body: LoginIn, request: Request, response: Response) -> TokenOut:
     ctx = context(request)
     ttl = dt.timedelta(hours=ctx.config.auth.session_ttl_hours)

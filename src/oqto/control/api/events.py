@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from fastapi import APIRouter, FastAPI, Request
 from starlette.responses import StreamingResponse
 
+from oqto.control.api.contract import ContractRoute
 from oqto.control.api.schemas import SessionOut
 from oqto.control.auth.deps import CurrentPrincipal, Principal
 from oqto.control.context import context
@@ -36,7 +37,7 @@ from oqto.db.models import Session
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(tags=["events"])
+router = APIRouter(tags=["events"], route_class=ContractRoute)
 
 HEARTBEAT_SECONDS = 15.0
 QUEUE_SIZE = 256
@@ -152,7 +153,17 @@ async def _stream(
         hub.unsubscribe(sub)
 
 
-@router.get("/events", response_class=StreamingResponse)
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "`event: session` (a SessionOut), `event: session.deleted` "
+            '(`{"id": ...}`) and `event: resync` (`{}`: refetch the list), until sign-out.',
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def events(principal: CurrentPrincipal, request: Request) -> StreamingResponse:
     hub: SessionEventHub = request.app.state.session_events
     return StreamingResponse(

@@ -5,10 +5,11 @@ from importlib.metadata import version
 
 from fastapi import APIRouter, Request
 
+from oqto.control.api.contract import ContractRoute
 from oqto.control.api.schemas import HealthOut
 from oqto.control.context import context
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], route_class=ContractRoute)
 
 
 @cache

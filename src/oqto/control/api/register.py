@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DBSession
 
 from oqto.control import singleuser
+from oqto.control.api.contract import ContractRoute, errors
 from oqto.control.api.schemas import USERNAME_PATTERN, InModel, UserOut
 from oqto.control.auth import guard
 from oqto.control.auth.passwords import password_problem
@@ -38,7 +39,7 @@ from oqto.usermgr.client import UsermgrClient, UsermgrError
 from oqto.usermgr.protocol import ProvisionResult
 
 log = logging.getLogger(__name__)
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = APIRouter(prefix="/auth", tags=["auth"], route_class=ContractRoute)
 
 _UNAVAILABLE = {"usermgr_unavailable", "timeout", "busy", "forbidden"}
 # Linux account names have at most this many characters; the account of NAME is
@@ -132,7 +133,21 @@ def _helper(ctx: ControlContext) -> UsermgrClient:
     return UsermgrClient(settings.usermgr_socket, settings.runner_start_timeout_seconds * 3 + 60)
 
 
-@router.post("/register", response_model=UserOut, status_code=201)
+@router.post(
+    "/register",
+    response_model=UserOut,
+    status_code=201,
+    responses=errors(
+        ErrorCode.SINGLE_USER,
+        ErrorCode.INVALID_USERNAME,
+        ErrorCode.WEAK_PASSWORD,
+        ErrorCode.REGISTRATION_FAILED,
+        ErrorCode.TOO_MANY_ATTEMPTS,
+        ErrorCode.BUSY,
+        ErrorCode.PROVISIONING_UNAVAILABLE,
+        ErrorCode.PROVISIONING_FAILED,
+    ),
+)
 async def register(body: RegisterIn, request: Request) -> UserOut:
     ctx = context(request)
     if ctx.single_user:

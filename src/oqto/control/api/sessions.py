@@ -10,6 +10,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request, Response, WebSocket
 from starlette.responses import StreamingResponse
 
+from oqto.control.api.contract import USER_PLANE, ContractRoute, Responses, errors
 from oqto.control.api.schemas import SessionCreateIn, SessionOut
 from oqto.control.auth.deps import CurrentPrincipal, CurrentUser, Principal, authenticate
 from oqto.control.context import context
@@ -19,13 +20,30 @@ from oqto.control.proxy.revocable import LONG_RESPONSE_BYTES, until_revoked
 from oqto.control.proxy.websocket import origin_allowed, relay
 from oqto.control.sessions import SessionRoute
 from oqto.files.limits import MiB
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import ServiceName
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix="/sessions", tags=["sessions"])
+router = APIRouter(prefix="/sessions", tags=["sessions"], route_class=ContractRoute)
 
 PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+# The control plane's own refusals on a proxied request; any other answer is the service's.
+PROXY_ERRORS = (
+    ErrorCode.NOT_FOUND,
+    ErrorCode.SESSION_NOT_RUNNING,
+    ErrorCode.SESSION_STARTING,
+    ErrorCode.UPSTREAM_UNAVAILABLE,
+    ErrorCode.UPSTREAM_TIMEOUT,
+    *USER_PLANE,
+)
+PASSED_THROUGH: Responses = {
+    "default": {
+        "description": "The service's own answer, passed through: any status and content "
+        "type (`oqto-files` answers its errors in the same envelope).",
+        "content": {"*/*": {}},
+    }
+}
 
 
 @router.get("", response_model=list[SessionOut])
@@ -33,27 +51,40 @@ def list_sessions(user: CurrentUser, request: Request) -> list[SessionOut]:
     return [SessionOut.of(row) for row in context(request).sessions.list_for(user)]
 
 
-@router.post("", response_model=SessionOut, status_code=201)
+@router.post(
+    "",
+    response_model=SessionOut,
+    status_code=201,
+    responses=errors(ErrorCode.INVALID_WORKSPACE, ErrorCode.TOO_MANY_SESSIONS),
+)
 async def create_session(body: SessionCreateIn, user: CurrentUser, request: Request) -> SessionOut:
     return SessionOut.of(await context(request).sessions.create(user, body.workspace))
 
 
-@router.get("/{session_id}", response_model=SessionOut)
+@router.get("/{session_id}", response_model=SessionOut, responses=errors(ErrorCode.NOT_FOUND))
 def get_session(session_id: str, user: CurrentUser, request: Request) -> SessionOut:
     return SessionOut.of(context(request).sessions.get(user, session_id))
 
 
-@router.delete("/{session_id}", status_code=204)
+@router.delete("/{session_id}", status_code=204, responses=errors(ErrorCode.NOT_FOUND, *USER_PLANE))
 async def delete_session(session_id: str, user: CurrentUser, request: Request) -> None:
     await context(request).sessions.delete(user, session_id)
 
 
-@router.post("/{session_id}/stop", response_model=SessionOut)
+@router.post(
+    "/{session_id}/stop",
+    response_model=SessionOut,
+    responses=errors(ErrorCode.NOT_FOUND, *USER_PLANE),
+)
 async def stop_session(session_id: str, user: CurrentUser, request: Request) -> SessionOut:
     return SessionOut.of(await context(request).sessions.stop(user, session_id))
 
 
-@router.post("/{session_id}/resume", response_model=SessionOut)
+@router.post(
+    "/{session_id}/resume",
+    response_model=SessionOut,
+    responses=errors(ErrorCode.NOT_FOUND, ErrorCode.SESSION_STOPPING),
+)
 async def resume_session(session_id: str, user: CurrentUser, request: Request) -> SessionOut:
     return SessionOut.of(await context(request).sessions.resume(user, session_id))
 
@@ -83,14 +114,17 @@ def _long_lived(response: StreamingResponse) -> bool:
 async def agent_proxy(
     session_id: str, path: str, principal: CurrentPrincipal, request: Request
 ) -> Response:
-    """Everything of the session's opencode server API, SSE included."""
+    """Everything of the session's opencode server API, SSE included. The statuses listed
+    are the control plane's own refusals; any other answer is opencode's."""
     return await _proxy(request, principal, session_id, ServiceName.AGENT)
 
 
 async def files_proxy(
     session_id: str, path: str, principal: CurrentPrincipal, request: Request
 ) -> Response:
-    """The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...)."""
+    """The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...).
+    The statuses listed are the control plane's own refusals; any other answer is the file
+    server's, in the same envelope."""
     return await _proxy(request, principal, session_id, ServiceName.FILES)
 
 
@@ -98,12 +132,22 @@ async def files_proxy(
 for _method in PROXY_METHODS:
     for _endpoint in (agent_proxy, files_proxy):
         _service = _endpoint.__name__.removesuffix("_proxy")
+        # A GET or HEAD must not carry a body; any other body sent to the file server has
+        # a limit.
+        _refusals: tuple[ErrorCode, ...] = PROXY_ERRORS
+        if _method in ("GET", "HEAD"):
+            _refusals += (ErrorCode.BODY_NOT_ALLOWED,)
+        elif _endpoint is files_proxy:
+            _refusals += (ErrorCode.TOO_LARGE,)
         router.add_api_route(
             f"/{{session_id}}/{_service}/{{path:path}}",
             _endpoint,
             methods=[_method],
             name=f"{_service}_proxy_{_method.lower()}",
             tags=["proxy"],
+            response_class=Response,
+            response_description="The service's answer.",
+            responses=errors(*_refusals) | PASSED_THROUGH,
         )
 
 
