@@ -9,7 +9,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oqto.provisioning.naming import NamingError, linux_name_for
+from oqto.protocol.names import NamingError, linux_name_for
 from oqto.usermgr.protocol import (
     MAX_REQUEST_BYTES,
     PingRequest,

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-import re
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from oqto.protocol.names import LINUX_PREFIX_MAX, is_linux_prefix
 
 
 class _Section(BaseModel):
@@ -188,10 +189,10 @@ class ProvisioningSection(_Section):
     @field_validator("linux_user_prefix")
     @classmethod
     def _check_prefix(cls, value: str) -> str:
-        if value and not re.fullmatch(r"[a-z_][a-z0-9_-]{0,15}", value):
+        if not is_linux_prefix(value):
             raise ValueError(
-                "must be empty or match [a-z_][a-z0-9_-]* (at most 16 characters), "
-                "so every Linux account name it makes is valid"
+                f"must be empty or match [a-z_][a-z0-9_-]* (at most {LINUX_PREFIX_MAX} "
+                "characters), so every Linux account name it makes is valid"
             )
         return value
 

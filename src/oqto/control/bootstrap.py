@@ -7,7 +7,6 @@ Single-user mode also refuses to start on a database with more than one enabled 
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from dataclasses import dataclass
 
@@ -16,9 +15,9 @@ from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
 from oqto.control import singleuser
-from oqto.control.api.schemas import USERNAME_PATTERN
 from oqto.control.auth.passwords import hash_password, password_problem
 from oqto.db.models import Role, User
+from oqto.protocol.names import is_platform_name
 
 
 class BootstrapError(Exception):
@@ -36,7 +35,7 @@ def ensure_admin(db: sessionmaker[DBSession]) -> CreatedAdmin | None:
         if session.scalar(select(func.count()).select_from(User)):
             return None
         username = os.environ.get("OQTO_ADMIN_USER", "admin")
-        if not re.match(USERNAME_PATTERN, username):
+        if not is_platform_name(username):
             raise BootstrapError(
                 f"OQTO_ADMIN_USER={username!r}: use lower-case letters, digits, '_' or '-'"
             )

@@ -16,9 +16,9 @@ from oqto.ctl.output import StepPrinter, emit_json, fail, fields, note, out, tab
 from oqto.ctl.passwords import obtain
 from oqto.db.models import Role, User
 from oqto.osutil.accounts import lookup
+from oqto.protocol.names import NamingError, check_platform_name, linux_name_for
 from oqto.provisioning import processes, runner, systemd, users
 from oqto.provisioning.linux import ProvisioningError
-from oqto.provisioning.naming import NamingError, check_platform_name, linux_name_for
 from oqto.provisioning.steps import StepFailed
 from oqto.provisioning.units import RUNNER_UNIT
 

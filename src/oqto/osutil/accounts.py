@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import os
 import pwd
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+
+from oqto.protocol.names import LINUX_NAME_PATTERN, is_linux_name
 
 __all__ = [
     "PLATFORM_USER_COMMENT",
@@ -37,9 +38,6 @@ __all__ = [
 PLATFORM_USER_COMMENT = "Oqto platform user"
 SERVICE_ACCOUNT_COMMENT = "Oqto service account"
 
-# ``^[a-z_][a-z0-9_-]{0,31}$`` (what useradd accepts), matched with fullmatch:
-# ``$`` would also accept a trailing newline.
-_NAME_RE = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
 # Below this uid are system accounts; we never delete those.
 _FIRST_REGULAR_UID = 1000
 _SYSTEM_UID_RANGE = (100, 999)  # Debian's SYS_UID_MIN/SYS_UID_MAX
@@ -63,8 +61,8 @@ class LinuxAccount:
 
 
 def validate_name(name: str) -> None:
-    if not _NAME_RE.fullmatch(name):
-        raise AccountError(f"invalid account name {name!r}: must match ^[a-z_][a-z0-9_-]{{0,31}}$")
+    if not is_linux_name(name):
+        raise AccountError(f"invalid account name {name!r}: must match {LINUX_NAME_PATTERN}")
 
 
 def _from_pwd(entry: pwd.struct_passwd) -> LinuxAccount:

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from oqto.protocol.names import PlatformName
 from oqto.protocol.sessions import WorkspaceNameError, check_workspace_name
 
 PROTOCOL_VERSION = 1
@@ -94,7 +95,7 @@ def _check_base64(value: str) -> str:
 RequestId = Annotated[StrictInt, Field(ge=1, le=MAX_REQUEST_ID)]
 Name = Annotated[str, StringConstraints(max_length=100)]
 SessionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")]
-Owner = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_-]{0,31}$")]
+Owner = PlatformName
 # Bounded before the check so a huge name costs nothing; the result is the normalised name.
 Workspace = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_check_workspace)]
 FilePath = Annotated[str, StringConstraints(max_length=MAX_PATH_CHARS), AfterValidator(_check_path)]

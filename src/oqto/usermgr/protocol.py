@@ -15,13 +15,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, TypeAdapter, ValidationError
 
-from oqto.provisioning.naming import PLATFORM_NAME_RE
+from oqto.protocol.names import PLATFORM_NAME_MAX, PLATFORM_NAME_PATTERN
 
 MAX_REQUEST_BYTES = 4096
 TOKEN_CHARS = r"^[A-Za-z0-9_-]{32,64}$"
 
 Username = Annotated[
-    StrictStr, Field(min_length=1, max_length=32, pattern=PLATFORM_NAME_RE.pattern)
+    StrictStr, Field(min_length=1, max_length=PLATFORM_NAME_MAX, pattern=PLATFORM_NAME_PATTERN)
 ]
 
 
@@ -66,17 +66,12 @@ def parse_request(line: bytes) -> PingRequest | ProvisionRequest | RollbackReque
         raise RequestError("invalid_json", "the request is not one JSON object") from None
     if not isinstance(data, dict):
         raise RequestError("invalid_json", "the request is not one JSON object")
-    # Pydantic's own fullmatch-less pattern check accepts a trailing newline after `$`;
-    # usernames are re-checked with fullmatch below.
     try:
         request = _REQUEST.validate_python(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "request"
         raise RequestError("invalid_request", f"{where}: {first['msg']}") from None
-    name = getattr(request, "username", None)
-    if name is not None and not PLATFORM_NAME_RE.fullmatch(name):
-        raise RequestError("invalid_request", "username: invalid user name")
     return request
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from oqto.config.model import OqtoConfig
 from oqto.osutil.accounts import lookup
+from oqto.protocol.names import NamingError, linux_name_for
 from oqto.provisioning.linux import (
     AccountStep,
     HostSettings,
@@ -22,7 +23,6 @@ from oqto.provisioning.linux import (
     host_settings,
     linux_steps,
 )
-from oqto.provisioning.naming import NamingError, linux_name_for
 from oqto.provisioning.steps import StepEvent, StepFailed, Transaction
 from oqto.usermgr.protocol import PingResult, ProvisionResult, RequestError, RollbackResult
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session as DBSession
 
 from oqto.control import singleuser
 from oqto.control.api.contract import ContractRoute, errors
-from oqto.control.api.schemas import USERNAME_PATTERN, InModel, UserOut
+from oqto.control.api.schemas import InModel, UserOut
 from oqto.control.auth import guard
 from oqto.control.auth.passwords import password_problem
 from oqto.control.context import ControlContext, context
@@ -34,7 +34,7 @@ from oqto.control.invites import InviteError, redeem_invite
 from oqto.db.models import User
 from oqto.osutil.accounts import lookup
 from oqto.protocol.errors import ErrorCode
-from oqto.provisioning.naming import NamingError, linux_name_for
+from oqto.protocol.names import LINUX_NAME_MAX, PLATFORM_NAME_PATTERN, NamingError, linux_name_for
 from oqto.usermgr.client import UsermgrClient, UsermgrError
 from oqto.usermgr.protocol import ProvisionResult
 
@@ -42,16 +42,13 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/auth", tags=["auth"], route_class=ContractRoute)
 
 _UNAVAILABLE = {"usermgr_unavailable", "timeout", "busy", "forbidden"}
-# Linux account names have at most this many characters; the account of NAME is
-# `[provisioning] linux_user_prefix` + NAME.
-LINUX_NAME_MAX = 32
 # The throttle's name for registrations (no user name contains ':').
 THROTTLE_NAME = "register:"
 
 
 class RegisterIn(InModel):
     username: str = Field(
-        pattern=USERNAME_PATTERN,
+        pattern=PLATFORM_NAME_PATTERN,
         max_length=LINUX_NAME_MAX,
         description="Lower-case letters, digits, '_' and '-', starting with a letter; at "
         "most 32 characters minus the length of `[provisioning] linux_user_prefix` "

@@ -8,6 +8,7 @@ from typing import Self
 from pydantic import BaseModel, ConfigDict, Field
 
 from oqto.db.models import Role, SessionStatus
+from oqto.protocol.names import PLATFORM_NAME_PATTERN
 
 
 class InModel(BaseModel):
@@ -48,11 +49,8 @@ class UserOut(RowOut):
     created_at: dt.datetime
 
 
-USERNAME_PATTERN = r"^[a-z][a-z0-9_-]{0,31}$"
-
-
 class UserCreateIn(InModel):
-    username: str = Field(pattern=USERNAME_PATTERN)
+    username: str = Field(pattern=PLATFORM_NAME_PATTERN)
     password: str = Field(min_length=8, max_length=1024)
     role: Role = Role.USER
 
