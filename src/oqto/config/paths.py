@@ -12,6 +12,12 @@ SYSTEM_CONFIG = Path("/etc/oqto/config.toml")
 SYSTEM_DATA_DIR = Path("/var/lib/oqto")
 
 
+def runner_socket_path(pattern: str, uid: int, user: str) -> Path:
+    """Where the runner of Linux account `user` (uid `uid`) listens: `[local]
+    runner_socket_pattern` with its only two fields, `{uid}` and `{user}`, filled in."""
+    return Path(pattern.format(uid=uid, user=user))
+
+
 def running_as_system_service() -> bool:
     # systemd sets INVOCATION_ID for every unit it starts; MANAGERPID is only set by a
     # user manager, so its absence tells a system unit from a `systemctl --user` one.

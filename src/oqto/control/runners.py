@@ -8,6 +8,7 @@ import pwd
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from oqto.config.paths import runner_socket_path
 from oqto.db.models import User
 from oqto.protocol.sessions import SessionEvent
 from oqto.runner.client import RunnerClient, RunnerUnavailable, RunnerUserPlane
@@ -31,7 +32,7 @@ class RunnerPool:
         self._planes: dict[int, RunnerUserPlane] = {}
 
     def socket_for(self, uid: int, linux_user: str) -> Path:
-        return Path(self._pattern.format(uid=uid, user=linux_user))
+        return runner_socket_path(self._pattern, uid, linux_user)
 
     def userplane_for(self, user: User) -> UserPlane:
         if user.linux_user is None or user.linux_uid is None:

@@ -18,6 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
 from oqto.config import ConfigError, OqtoConfig, load_config
+from oqto.config.paths import runner_socket_path
 from oqto.ctl.context import config_file
 from oqto.db.engine import alembic_config
 from oqto.db.models import User
@@ -239,7 +240,7 @@ def check_runner(row: User, config: OqtoConfig, service_uid: int | None) -> Chec
         return Check(
             name, FAIL, f"Linux account {row.linux_user!r} missing or recycled", "oqtoctl user show"
         )
-    path = runner.socket_path(config.local.runner_socket_pattern, account)
+    path = runner_socket_path(config.local.runner_socket_pattern, account.uid, account.name)
     restart = f"oqtoctl runner restart {row.username}"
     try:
         st = path.lstat()

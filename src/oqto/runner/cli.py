@@ -6,7 +6,6 @@ import asyncio
 import logging
 import os
 import pwd
-import signal
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
@@ -15,10 +14,10 @@ import typer
 
 from oqto.cliutil import err, fail
 from oqto.config import ConfigError, load_config
-from oqto.config.paths import default_runtime_dir, default_state_dir
+from oqto.config.paths import default_runtime_dir, default_state_dir, runner_socket_path
+from oqto.daemon import serve_until_signalled
 from oqto.logs import setup_logging
 from oqto.osutil.peercred import runner_policy
-from oqto.osutil.sdnotify import notify
 from oqto.runner.handlers import RunnerHandlers
 from oqto.runner.server import RunnerServer
 from oqto.userplane.factory import local_userplane
@@ -26,10 +25,6 @@ from oqto.userplane.local import LocalUserPlane
 
 app = typer.Typer(name="oqto-runner", add_completion=False)
 log = logging.getLogger("oqto.runner")
-
-
-def socket_path_for(pattern: str, uid: int, user: str) -> Path:
-    return Path(pattern.format(uid=uid, user=user))
 
 
 @app.command()
@@ -64,7 +59,7 @@ def main(
             highlight=False,
         )
         service_uid = None
-    path = socket_path or socket_path_for(cfg.local.runner_socket_pattern, uid, user)
+    path = socket_path or runner_socket_path(cfg.local.runner_socket_pattern, uid, user)
     if not path.parent.is_dir():
         raise fail(
             f"runner socket directory {path.parent} does not exist (is XDG_RUNTIME_DIR "
@@ -102,17 +97,13 @@ async def _run(
     log.info(
         "runner listening", extra={"socket": str(path), "adopted": adopted, "dropped": dropped}
     )
-    notify("READY=1")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    notify("STOPPING=1")
-    log.info("runner stopping; sessions keep running")
-    await server.close()
-    await userplane.detach()
-    path.unlink(missing_ok=True)
+
+    async def close() -> None:
+        log.info("runner stopping; sessions keep running")
+        await server.close()
+        await userplane.detach()
+
+    await serve_until_signalled(path, close)
 
 
 def run() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -13,8 +12,8 @@ import typer
 
 from oqto.cliutil import fail
 from oqto.config import ConfigError, load_config
+from oqto.daemon import serve_until_signalled
 from oqto.logs import setup_logging
-from oqto.osutil.sdnotify import notify
 from oqto.usermgr.server import UsermgrServer, service_gid, service_uid
 from oqto.usermgr.service import Provisioner
 
@@ -53,15 +52,7 @@ def main(
 async def _run(server: UsermgrServer, path: Path, gid: int) -> None:
     await server.serve(path, gid)
     log.info("usermgr listening", extra={"socket": str(path)})
-    notify("READY=1")
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    notify("STOPPING=1")
-    await server.close()
-    path.unlink(missing_ok=True)
+    await serve_until_signalled(path, server.close)
 
 
 def run() -> None:
