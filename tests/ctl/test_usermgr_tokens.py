@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from oqto.config.model import ProvisioningSection
-from oqto.provisioning.linux import HostSettings
+from oqto.provisioning.host import HostSettings
+from oqto.provisioning.launchers import ProcessLauncher
 from oqto.provisioning.steps import Transaction
 from oqto.usermgr.protocol import RequestError
 from oqto.usermgr.service import Provisioner, _Undo
@@ -28,7 +29,9 @@ class Recorder:
 
 
 def provisioner(ttl: float) -> tuple[Provisioner, Recorder]:
-    host = HostSettings(ProvisioningSection(), "/run/user/{uid}/x.sock", "oqto", Path("/c"))
+    host = HostSettings(
+        ProvisioningSection(), "/run/user/{uid}/x.sock", "oqto", Path("/c"), ProcessLauncher()
+    )
     p = Provisioner(host, rollback_ttl=ttl)
     step = Recorder()
     transaction = Transaction()

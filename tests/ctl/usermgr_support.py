@@ -13,6 +13,7 @@ from typing import Any
 
 from oqto.config import load_config
 from oqto.osutil.accounts import LinuxAccount
+from oqto.provisioning.launchers import ProcessLauncher
 from oqto.provisioning.linux import host_settings
 from oqto.usermgr.server import UsermgrServer
 from oqto.usermgr.service import Provisioner
@@ -51,7 +52,7 @@ def running_server(
     config: Path, socket_path: Path, allowed_uid: int | None, gid: int, **kwargs: Any
 ) -> Iterator[UsermgrServer]:
     loaded = load_config(config, environ={})
-    provisioner = Provisioner(host_settings(loaded.config, loaded.path, use_systemd=False))
+    provisioner = Provisioner(host_settings(loaded.config, loaded.path, launcher=ProcessLauncher()))
     loop = asyncio.new_event_loop()
     server = UsermgrServer(provisioner, lambda: allowed_uid, **kwargs)
     ready = threading.Event()

@@ -70,17 +70,16 @@ def mu_llm() -> Iterator[FakeLLM]:
 def platform(platform_root: Path, mu_llm: FakeLLM) -> Iterator[MultiUserPlatform]:
     service = create_service_account(f"{PREFIX}svc{secrets.token_hex(2)}")
     mu = MultiUserPlatform(root=platform_root, service=service)
-    mu.write_config(opencode_json_for(platform_root, mu_llm.base_url))
-    mu.skeleton = make_skeleton(platform_root)
+    mu.write_config(opencode_json_for(platform_root, mu_llm.base_url), make_skeleton(platform_root))
     try:
         mu.start()
         yield mu
     finally:
         mu.stop()
         for user in mu.users:
-            if user.provisioned.runner is not None:
-                user.provisioned.runner.kill()
-                user.provisioned.runner.wait()
+            if (runner := user.runner) is not None:
+                runner.kill()
+                runner.wait()
             remove_account(user.account)
         remove_account(service)
 

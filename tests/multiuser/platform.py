@@ -1,5 +1,9 @@
 """A multi-user Oqto for tests: a service account running `oqto serve` (not root), and
-platform users with real Linux accounts and runners, all removed afterwards."""
+platform users with real Linux accounts and runners, all removed afterwards.
+
+Users are provisioned by the pipeline `oqtoctl user create` and the usermgr helper run
+(`oqto.provisioning.users.create_user`), with the launcher for hosts without a systemd
+user manager: each runner is a child of the test process, which can kill and restart it."""
 
 from __future__ import annotations
 
@@ -15,18 +19,18 @@ from pathlib import Path
 import httpx
 from tests.support.server import OPENCODE_HOME, TOOLS_BIN, VENV_BIN, free_port, wait_for
 
-from oqto.db.engine import make_engine, make_sessionmaker, sqlite_url
-from oqto.db.models import Role
+from oqto.config import load_config
+from oqto.config.model import OqtoConfig
+from oqto.control.auth.passwords import hash_password
 from oqto.osutil.accounts import LinuxAccount, lookup
-from oqto.provisioning.direct import (
-    Provisioned,
-    provision_user_without_systemd,
-    start_runner,
-    wait_for_runner,
-)
+from oqto.protocol.names import linux_name_for
+from oqto.provisioning import runner, users
+from oqto.provisioning.database import open_sessionmaker
+from oqto.provisioning.host import HostSettings
+from oqto.provisioning.launchers import ProcessLauncher
+from oqto.provisioning.linux import host_settings
 
 PREFIX = "oqtotest_"
-SOCKET_PATTERN = "/run/user/{uid}/oqto-runner.sock"
 PASSWORD = "multi-user-pass-1"
 
 
@@ -72,13 +76,15 @@ print("CONNECTED", repr(data))
 @dataclass
 class PlatformUser:
     name: str
-    provisioned: Provisioned
+    account: LinuxAccount
     log: Path
+    launcher: ProcessLauncher
     token: str = ""
 
     @property
-    def account(self) -> LinuxAccount:
-        return self.provisioned.account
+    def runner(self) -> subprocess.Popen[bytes] | None:
+        """The user's runner process, while the one the platform started is its runner."""
+        return self.launcher.child(self.account.uid)
 
 
 @dataclass
@@ -86,9 +92,9 @@ class MultiUserPlatform:
     root: Path
     service: LinuxAccount
     port: int = field(default_factory=free_port)
-    skeleton: Path | None = None
     proc: subprocess.Popen[bytes] | None = None
     users: list[PlatformUser] = field(default_factory=list)
+    launcher: ProcessLauncher = field(default_factory=ProcessLauncher)
 
     @property
     def url(self) -> str:
@@ -98,19 +104,17 @@ class MultiUserPlatform:
     def config(self) -> Path:
         return self.root / "config.toml"
 
-    @property
-    def db_path(self) -> Path:
-        return self.root / "cp-data" / "oqto.db"
-
-    def write_config(self, opencode_json: Path) -> None:
+    def write_config(self, opencode_json: Path, skeleton: Path) -> None:
         self.config.write_text(
             f"""
 [server]
 listen = "127.0.0.1:{self.port}"
 data_dir = "{self.root / "cp-data"}"
 
-[local]
-runner_socket_pattern = "{SOCKET_PATTERN}"
+[provisioning]
+linux_user_prefix = "{PREFIX}"
+skeleton = "{skeleton}"
+runner_log_dir = "{self.root / "runner-logs"}"
 
 [runner]
 service_user = "{self.service.name}"
@@ -129,6 +133,10 @@ stop_grace_seconds = 3
 """
         )
         self.config.chmod(0o644)
+
+    def settings(self) -> tuple[OqtoConfig, HostSettings]:
+        loaded = load_config(self.config, environ={})
+        return loaded.config, host_settings(loaded.config, loaded.path, launcher=self.launcher)
 
     def start(self) -> None:
         data = self.root / "cp-data"
@@ -191,52 +199,34 @@ stop_grace_seconds = 3
         )
 
     def add_user(self) -> PlatformUser:
-        suffix = secrets.token_hex(3)
-        name, linux_name = f"u{suffix}", f"{PREFIX}{suffix}"
-        engine = make_engine(sqlite_url(self.db_path))
-        log = self.root / f"runner-{linux_name}.log"
+        name = f"u{secrets.token_hex(3)}"
+        config, host = self.settings()
+        linux_name = linux_name_for(name, config.provisioning.linux_user_prefix)
+        new = users.NewUser(name, linux_name, hash_password(PASSWORD))
+        engine, db = open_sessionmaker(config)
         try:
-            provisioned = provision_user_without_systemd(
-                make_sessionmaker(engine),
-                name,
-                PASSWORD,
-                linux_name=linux_name,
-                role=Role.USER,
-                skeleton=self.skeleton,
-                config=self.config,
-                service_user=self.service.name,
-                socket_pattern=SOCKET_PATTERN,
-                runner_log=log,
-            )
+            linux, _registered = users.create_user(db, new, host)
         except BaseException:
-            # The account may exist already; the session teardown only knows added users.
+            # A failed create is rolled back, but an interrupted one may leave the account,
+            # and the session teardown only knows added users.
             if (account := lookup(linux_name)) is not None:
                 remove_account(account)
             raise
         finally:
             engine.dispose()
-        user = PlatformUser(name=name, provisioned=provisioned, log=log)
+        account = linux.require()
+        log = runner.log_path(config.provisioning.runner_log_dir, account)
+        user = PlatformUser(name=name, account=account, log=log, launcher=self.launcher)
         user.token = self.login(user.name)
         self.users.append(user)
         return user
 
     def restart_runner(self, user: PlatformUser) -> None:
-        user.provisioned.runner = start_runner(
-            user.account,
-            user.provisioned.runtime_dir,
-            config=self.config,
-            service_user=self.service.name,
-            log_path=user.log,
-        )
-        wait_for_runner(
-            Path(SOCKET_PATTERN.format(uid=user.account.uid, user=user.account.name)),
-            user.account.uid,
-            user.provisioned.runner,
-            30,
-        )
+        _config, host = self.settings()
+        self.launcher.restart(user.account, host)
 
     def runner_socket(self, user: PlatformUser) -> Path:
-        return Path(SOCKET_PATTERN.format(uid=user.account.uid, user=user.account.name))
+        return self.settings()[1].runner_socket(user.account)
 
 
 def make_skeleton(root: Path) -> Path:

@@ -76,7 +76,7 @@ def bob_session(platform: MultiUserPlatform, bob: PlatformUser) -> Iterator[dict
 @pytest.fixture(scope="module")
 def mallory(platform: MultiUserPlatform) -> Iterator[tuple[PlatformUser, HostileRunner]]:
     user = platform.add_user()
-    runner = user.provisioned.runner
+    runner = user.runner
     assert runner is not None
     runner.kill()
     runner.wait()

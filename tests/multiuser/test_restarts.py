@@ -42,7 +42,7 @@ def test_runner_kill9_and_restart_readopts_sessions(
     session = session_of(platform, alice, "survive-runner")
     sid = session["id"]
     pids = [p["pid"] for p in runtime_of(alice, sid)["processes"]]
-    runner = alice.provisioned.runner
+    runner = alice.runner
     assert runner is not None
     runner.send_signal(signal.SIGKILL)
     runner.wait()
@@ -63,7 +63,7 @@ def test_session_that_died_while_runner_was_down_is_reported_stopped(
     session = session_of(platform, alice, "dies-alone")
     sid = session["id"]
     processes = runtime_of(alice, sid)["processes"]
-    runner = alice.provisioned.runner
+    runner = alice.runner
     assert runner is not None
     runner.send_signal(signal.SIGKILL)
     runner.wait()
@@ -82,7 +82,7 @@ def test_session_that_died_while_runner_was_down_is_reported_stopped(
 
 def test_unreachable_runner_is_a_clear_503(platform: MultiUserPlatform, bob: PlatformUser) -> None:
     running = session_of(platform, bob, "keeps-going")
-    runner = bob.provisioned.runner
+    runner = bob.runner
     assert runner is not None
     runner.send_signal(signal.SIGTERM)
     runner.wait()

@@ -16,7 +16,8 @@ from oqto.config import ConfigError, OqtoConfig, load_config
 from oqto.config.paths import SYSTEM_CONFIG
 from oqto.ctl.output import fail
 from oqto.provisioning.database import DatabaseError, open_sessionmaker
-from oqto.provisioning.linux import HostSettings, host_settings
+from oqto.provisioning.host import HostSettings
+from oqto.provisioning.linux import host_settings
 
 
 @dataclass

@@ -14,9 +14,8 @@ from oqto.ctl.users import runner_info
 from oqto.db.models import User
 from oqto.osutil.accounts import LinuxAccount, lookup
 from oqto.provisioning import runner, systemd, users
-from oqto.provisioning.linux import LinuxUser, linux_steps
+from oqto.provisioning.host import LinuxUser
 from oqto.provisioning.steps import StepFailed, Transaction
-from oqto.provisioning.units import RUNNER_UNIT
 
 app = typer.Typer(help="Per-user runners.", no_args_is_help=True)
 
@@ -81,24 +80,11 @@ def restart(context: typer.Context, name: str) -> None:
     c = ctl(context)
     _row, account = _account(c, name)
     host = c.host()
-    path = runner.socket_path(host.socket_pattern, account)
     timeout = host.provisioning.runner_start_timeout_seconds
     try:
-        if host.use_systemd:
-            systemd.start_user_manager(account, timeout)
-            with out.status(f"systemctl --user restart {RUNNER_UNIT} ({account.name}) ..."):
-                systemd.user_systemctl(account, "restart", RUNNER_UNIT)
-        else:
-            runner.stop_direct(account)
-            runner.start_direct(
-                account,
-                config=host.config_path,
-                service_user=host.service_user,
-                log_dir=host.provisioning.runner_log_dir,
-                socket=path,
-                timeout=timeout,
-            )
-        pong = runner.wait_answering(path, account.uid, timeout)
+        with out.status(f"restarting the runner of {name} ({account.name}) ..."):
+            host.launcher.restart(account, host)
+        pong = runner.wait_answering(host.runner_socket(account), account.uid, timeout)
     except (systemd.SystemdError, runner.RunnerError) as exc:
         raise fail(f"restarting the runner of {name} failed: {exc}") from None
     out.print(f"Runner of {name} restarted and answers (oqto {pong.version})")
@@ -115,22 +101,7 @@ def logs(
     c = ctl(context)
     _row, account = _account(c, name)
     host = c.host()
-    if host.use_systemd:
-        # `journalctl --user-unit ... -M alice@` needs a newer systemd than Debian 12's;
-        # root can match the user unit's records directly.
-        argv = [
-            "journalctl",
-            f"_SYSTEMD_USER_UNIT={RUNNER_UNIT}",
-            f"_UID={account.uid}",
-            "-n",
-            str(lines),
-            "--no-pager",
-        ]
-    else:
-        log = host.provisioning.runner_log_dir / f"{account.name}.log"
-        argv = ["tail", "-n", str(lines), str(log)]
-    if follow:
-        argv.append("-f")
+    argv = host.launcher.log_command(account, host, lines, follow)
     raise typer.Exit(subprocess.run(argv, check=False).returncode)
 
 
@@ -145,7 +116,7 @@ def start(context: typer.Context, name: str) -> None:
     _row, account = _account(c, name)
     host = c.host()
     user = LinuxUser(account.name, account=account)
-    steps = linux_steps(user, host)[2:]  # the account and its home exist already
+    steps = host.launcher.steps(user, host)  # the account and its home exist already
     try:
         Transaction(progress=StepPrinter(len(steps))).run(steps)
     except StepFailed as exc:

@@ -17,10 +17,9 @@ from oqto.ctl.passwords import obtain
 from oqto.db.models import Role, User
 from oqto.osutil.accounts import lookup
 from oqto.protocol.names import NamingError, check_platform_name, linux_name_for
-from oqto.provisioning import processes, runner, systemd, users
-from oqto.provisioning.linux import ProvisioningError
+from oqto.provisioning import runner, users
+from oqto.provisioning.host import ProvisioningError
 from oqto.provisioning.steps import StepFailed
-from oqto.provisioning.units import RUNNER_UNIT
 
 app = typer.Typer(help="Platform users and their Linux accounts.", no_args_is_help=True)
 
@@ -47,29 +46,15 @@ def runner_info(c: Ctl, row: User) -> dict[str, Any]:
     if account is None or account.uid != row.linux_uid:
         info["error"] = f"Linux account {row.linux_user!r} is missing or has another uid"
         return info
-    path = runner.socket_path(c.config.local.runner_socket_pattern, account)
+    host = c.host()
+    path = host.runner_socket(account)
     info["socket"] = str(path)
     try:
         pong = runner.ping(path, account.uid, timeout=3)
         info.update(answers=True, version=pong.version)
     except runner.RunnerError as exc:
         info["error"] = str(exc)
-    if systemd.booted_with_systemd():
-        info["linger"] = systemd.linger_enabled(account.name)
-        if systemd.private_socket(account.uid).exists():
-            state = systemd.user_unit_state(account, RUNNER_UNIT)
-            info["systemd"] = {
-                "active": state.active,
-                "sub": state.sub,
-                "enabled": state.enabled,
-                "main_pid": state.main_pid,
-            }
-        else:
-            info["systemd"] = {"active": "no user manager"}
-    else:
-        info["systemd"] = None
-        info["pids"] = processes.runner_pids(account.uid)
-    return info
+    return info | host.launcher.describe(account)
 
 
 def user_json(row: User) -> dict[str, Any]:
@@ -122,7 +107,7 @@ def create(
     if not _EMAIL.fullmatch(email):
         raise fail(f"--email {email!r} does not look like an e-mail address")
     host = c.host()
-    if not host.use_systemd:
+    if not host.launcher.systemd:
         note(
             "No systemd on this host (containers, CI): lingering and the runner user service "
             "are replaced by /run/user/UID and a runner started directly as the user; it will "
@@ -157,8 +142,8 @@ def create(
         "uid": account.uid,
         "home": str(account.home),
         "created": register.created,
-        "runner_socket": str(runner.socket_path(host.socket_pattern, account)),
-        "systemd": host.use_systemd,
+        "runner_socket": str(host.runner_socket(account)),
+        "systemd": host.launcher.systemd,
         "password": password if generated else None,
     }
     if json:

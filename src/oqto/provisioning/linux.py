@@ -1,9 +1,7 @@
 """The Linux side of provisioning one platform user, as steps (see `steps`), in this
-order: the Linux user, its home from a skeleton, lingering, the runner user service. Used
-by `oqtoctl user create` and by the usermgr helper (registration through the API).
-
-Without systemd (containers, CI) lingering becomes "create /run/user/UID" and the runner is
-started directly as the user, so the rest of the product works the same way there.
+order: the Linux user, its home from a skeleton, then whatever the host's runner launcher
+needs to make the runner run (see `launchers`). Used by `oqtoctl user create`, by the
+usermgr helper (registration through the API) and by the multi-user tests.
 """
 
 from __future__ import annotations
@@ -22,48 +20,17 @@ from oqto.osutil.accounts import (
     delete_account,
     lookup,
 )
-from oqto.osutil.runtime_dir import ensure_runtime_dir
 from oqto.provisioning import processes, runner, systemd
 from oqto.provisioning.asuser import python_as
+from oqto.provisioning.host import HostSettings, LinuxUser, ProvisioningError, RunnerLauncher
+from oqto.provisioning.launchers import ProcessLauncher, SystemdLauncher
 from oqto.provisioning.steps import Step
-from oqto.provisioning.units import DEFAULT_BIN_DIR, RUNNER_UNIT, installed_bin_dir, rendered_unit
+from oqto.provisioning.units import installed_bin_dir
 
 FIRST_REGULAR_UID = 1000
 NOBODY_UID = 65534
 OQTO_SKELETON = Path("/etc/oqto/skel")
 SYSTEM_SKELETON = Path("/etc/skel")
-
-
-class ProvisioningError(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class HostSettings:
-    """What the Linux-side steps need to know about this host."""
-
-    provisioning: ProvisioningSection
-    socket_pattern: str
-    service_user: str
-    config_path: Path | None  # handed to runners started without systemd
-    bin_dir: Path = DEFAULT_BIN_DIR  # where oqto-runner lives, for the runner unit
-    use_systemd: bool = True
-
-
-@dataclass
-class LinuxUser:
-    """State shared by the steps of one run."""
-
-    name: str
-    account: LinuxAccount | None = None
-    runner_pid: int | None = None
-    # Use an existing account Oqto did not create (the admin said so explicitly).
-    adopt: bool = False
-
-    def require(self) -> LinuxAccount:
-        if self.account is None:
-            raise ProvisioningError(f"Linux account {self.name!r} is not known yet")
-        return self.account
 
 
 def skeleton_dir(settings: ProvisioningSection) -> Path | None:
@@ -171,111 +138,6 @@ class SkeletonStep:
 
 
 @dataclass
-class LingerStep:
-    user: LinuxUser
-    host: HostSettings
-    title: str = "enable lingering"
-
-    def apply(self) -> bool:
-        account = self.user.require()
-        changed = not systemd.linger_enabled(account.name)
-        if changed:
-            systemd.set_linger(account.name, True)
-        systemd.start_user_manager(account, self.host.provisioning.runner_start_timeout_seconds)
-        return changed
-
-    def undo(self) -> None:
-        account = self.user.require()
-        systemd.set_linger(account.name, False)
-        systemd.terminate_user(account.name)
-
-
-@dataclass
-class RuntimeDirStep:
-    user: LinuxUser
-    host: HostSettings
-    title: str = "create /run/user/UID (no systemd: nothing else will)"
-
-    def apply(self) -> bool:
-        account = self.user.require()
-        existed = Path(f"/run/user/{account.uid}").is_dir()
-        ensure_runtime_dir(account.uid, account.gid)
-        return not existed
-
-    def undo(self) -> None:
-        shutil.rmtree(f"/run/user/{self.user.require().uid}", ignore_errors=True)
-
-
-@dataclass
-class RunnerUnitStep:
-    user: LinuxUser
-    host: HostSettings
-    title: str = f"install and start the runner user service ({RUNNER_UNIT})"
-    _installed: bool = False
-
-    def apply(self) -> bool:
-        account = self.user.require()
-        text = rendered_unit(RUNNER_UNIT, self.host.bin_dir)
-        self._installed = python_as(account, "install-unit", RUNNER_UNIT, stdin=text).strip() == (
-            "changed"
-        )
-        systemd.user_systemctl(account, "daemon-reload")
-        before = systemd.user_unit_state(account, RUNNER_UNIT)
-        action = "restart" if self._installed and before.active == "active" else "start"
-        result = systemd.user_systemctl(account, "enable", RUNNER_UNIT, check=False)
-        if result.returncode == 0:
-            result = systemd.user_systemctl(account, action, RUNNER_UNIT, check=False)
-        if result.returncode != 0:
-            log = systemd.user_unit_log(account, RUNNER_UNIT)
-            raise ProvisioningError(
-                f"systemctl --user {action} {RUNNER_UNIT} failed: "
-                f"{result.stderr.strip() or result.stdout.strip()}"
-                + (f"\nits journal ends with:\n{log}" if log else "")
-            )
-        runner.wait_answering(
-            runner.socket_path(self.host.socket_pattern, account),
-            account.uid,
-            self.host.provisioning.runner_start_timeout_seconds,
-        )
-        return self._installed or before.enabled != "enabled" or before.active != "active"
-
-    def undo(self) -> None:
-        account = self.user.require()
-        systemd.user_systemctl(account, "disable", "--now", RUNNER_UNIT, check=False)
-        if self._installed:
-            python_as(account, "remove-unit", RUNNER_UNIT)
-
-
-@dataclass
-class DirectRunnerStep:
-    user: LinuxUser
-    host: HostSettings
-    title: str = "start the runner directly (no systemd on this host)"
-
-    def apply(self) -> bool:
-        account = self.user.require()
-        path = runner.socket_path(self.host.socket_pattern, account)
-        try:
-            runner.ping(path, account.uid)
-            return False
-        except runner.RunnerError:
-            pass
-        runner.stop_direct(account)  # a stale runner that no longer answers
-        self.user.runner_pid = runner.start_direct(
-            account,
-            config=self.host.config_path,
-            service_user=self.host.service_user,
-            log_dir=self.host.provisioning.runner_log_dir,
-            socket=path,
-            timeout=self.host.provisioning.runner_start_timeout_seconds,
-        )
-        return True
-
-    def undo(self) -> None:
-        runner.stop_direct(self.user.require())
-
-
-@dataclass
 class VerifyRunnerStep:
     user: LinuxUser
     host: HostSettings
@@ -283,7 +145,7 @@ class VerifyRunnerStep:
 
     def apply(self) -> bool:
         account = self.user.require()
-        pong = runner.ping(runner.socket_path(self.host.socket_pattern, account), account.uid)
+        pong = runner.ping(self.host.runner_socket(account), account.uid)
         if pong.uid != account.uid:
             raise ProvisioningError(f"the runner answered as uid {pong.uid}, not {account.uid}")
         return True  # reported as done; there is nothing to undo
@@ -293,30 +155,23 @@ class VerifyRunnerStep:
 
 
 def linux_steps(user: LinuxUser, host: HostSettings) -> list[Step]:
-    """The Linux side, in order: the Linux user, its home, lingering, the runner."""
-    if host.use_systemd:
-        return [
-            AccountStep(user, host),
-            SkeletonStep(user, host),
-            LingerStep(user, host),
-            RunnerUnitStep(user, host),
-        ]
-    return [
-        AccountStep(user, host),
-        SkeletonStep(user, host),
-        RuntimeDirStep(user, host),
-        DirectRunnerStep(user, host),
-    ]
+    """The Linux side, in order: the Linux user, its home, the runner."""
+    return [AccountStep(user, host), SkeletonStep(user, host), *host.launcher.steps(user, host)]
+
+
+def default_launcher() -> RunnerLauncher:
+    """systemd's user manager where systemd runs the host, else a spawned process."""
+    return SystemdLauncher() if systemd.booted_with_systemd() else ProcessLauncher()
 
 
 def host_settings(
-    config: OqtoConfig, config_path: Path | None, *, use_systemd: bool | None = None
+    config: OqtoConfig, config_path: Path | None, *, launcher: RunnerLauncher | None = None
 ) -> HostSettings:
     return HostSettings(
         provisioning=config.provisioning,
         socket_pattern=config.local.runner_socket_pattern,
         service_user=config.runner.service_user,
         config_path=config_path,
+        launcher=launcher or default_launcher(),
         bin_dir=installed_bin_dir(),
-        use_systemd=systemd.booted_with_systemd() if use_systemd is None else use_systemd,
     )

@@ -47,13 +47,13 @@ class StepEvent:
 Progress = Callable[[StepEvent], None]
 
 
-def _quiet(_event: StepEvent) -> None:
+def quiet(_event: StepEvent) -> None:
     pass
 
 
 @dataclass
 class Transaction:
-    progress: Progress = _quiet
+    progress: Progress = quiet
     applied: list[Step] = field(default_factory=list)
 
     def run(self, steps: list[Step]) -> None:

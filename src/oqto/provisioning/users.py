@@ -16,17 +16,10 @@ from sqlalchemy.orm import sessionmaker
 from oqto.db.models import AuthToken, Role, User, utcnow
 from oqto.osutil.accounts import AccountError, LinuxAccount, delete_account, lookup
 from oqto.protocol.runner import Method, SessionListResult
-from oqto.provisioning import processes, runner, systemd
-from oqto.provisioning.linux import (
-    HostSettings,
-    LinuxUser,
-    ProvisioningError,
-    VerifyRunnerStep,
-    is_ours,
-    linux_steps,
-)
-from oqto.provisioning.steps import Progress, Step, Transaction
-from oqto.provisioning.units import RUNNER_UNIT
+from oqto.provisioning import processes
+from oqto.provisioning.host import HostSettings, LinuxUser, ProvisioningError
+from oqto.provisioning.linux import VerifyRunnerStep, is_ours, linux_steps
+from oqto.provisioning.steps import Progress, Step, Transaction, quiet
 from oqto.runner.client import RunnerClient
 from oqto.userplane.base import UserPlaneError
 
@@ -108,7 +101,7 @@ def create_steps(
 
 
 def create_user(
-    db: sessionmaker[DBSession], new: NewUser, host: HostSettings, progress: Progress
+    db: sessionmaker[DBSession], new: NewUser, host: HostSettings, progress: Progress = quiet
 ) -> tuple[LinuxUser, RegisterStep]:
     """All six steps, in order; on failure everything this run changed is undone and
     `StepFailed` names the step."""
@@ -132,18 +125,11 @@ def find_user(db: sessionmaker[DBSession], name: str) -> User | None:
 def stop_runner_and_processes(account: LinuxAccount, host: HostSettings) -> None:
     """Everything the account runs: its runner, sessions and user manager. An adopted
     account (a person's own) only loses its runner and sessions, not its other processes."""
-    if not is_ours(account):
+    ours = is_ours(account)
+    if not ours:
         stop_sessions(account, host)
-    if host.use_systemd:
-        if systemd.private_socket(account.uid).exists():
-            systemd.user_systemctl(account, "disable", "--now", RUNNER_UNIT, check=False)
-        if is_ours(account):
-            if systemd.linger_enabled(account.name):
-                systemd.set_linger(account.name, False)
-            systemd.terminate_user(account.name)
-    else:
-        runner.stop_direct(account)
-    if is_ours(account):
+    host.launcher.stop(account, ours=ours)
+    if ours:
         processes.kill_all(account.uid)
 
 
@@ -242,8 +228,7 @@ async def _stop_sessions(path: Path, uid: int) -> list[str]:
 
 def stop_sessions(account: LinuxAccount, host: HostSettings) -> list[str]:
     """Stop every session of the account through its runner; [] if it is not running."""
-    path = runner.socket_path(host.socket_pattern, account)
     try:
-        return asyncio.run(_stop_sessions(path, account.uid))
+        return asyncio.run(_stop_sessions(host.runner_socket(account), account.uid))
     except UserPlaneError:
         return []

@@ -15,14 +15,8 @@ from pathlib import Path
 from oqto.config.model import OqtoConfig
 from oqto.osutil.accounts import lookup
 from oqto.protocol.names import NamingError, linux_name_for
-from oqto.provisioning.linux import (
-    AccountStep,
-    HostSettings,
-    LinuxUser,
-    VerifyRunnerStep,
-    host_settings,
-    linux_steps,
-)
+from oqto.provisioning.host import HostSettings, LinuxUser
+from oqto.provisioning.linux import AccountStep, VerifyRunnerStep, host_settings, linux_steps
 from oqto.provisioning.steps import StepEvent, StepFailed, Transaction
 from oqto.usermgr.protocol import PingResult, ProvisionResult, RequestError, RollbackResult
 
@@ -50,7 +44,7 @@ class Provisioner:
         return cls(host_settings(config, config_path))
 
     def ping(self) -> PingResult:
-        return PingResult(version=version("oqto"), systemd=self.host.use_systemd)
+        return PingResult(version=version("oqto"), systemd=self.host.launcher.systemd)
 
     def provision(self, username: str) -> ProvisionResult:
         """Create (or confirm) the Linux side for platform user `username`; blocking."""
