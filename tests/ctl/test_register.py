@@ -90,7 +90,7 @@ def test_refusals_consume_nothing(multi: tuple[TestClient, ControlContext, Insta
     taken = client.post("/api/auth/register", json=body("taken", code))
     assert taken.status_code == 400 and taken.json()["error"] == "registration_failed"
     weak = client.post("/api/auth/register", json=body("weakling", code, "short"))
-    assert weak.status_code == 400 and weak.json()["error"] == "weak_password"
+    assert weak.status_code == 422 and weak.json()["error"] == "invalid_request"
     assert client.post("/api/auth/register", json=body("Bad Name", code)).status_code == 422
     assert uses(ctx) == [0]
 

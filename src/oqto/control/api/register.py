@@ -25,9 +25,8 @@ from sqlalchemy.orm import Session as DBSession
 
 from oqto.control import singleuser
 from oqto.control.api.contract import ContractRoute, errors
-from oqto.control.api.schemas import InModel, UserOut
+from oqto.control.api.schemas import InModel, NewPassword, UserOut
 from oqto.control.auth import guard
-from oqto.control.auth.passwords import password_problem
 from oqto.control.context import ControlContext, context
 from oqto.control.errors import ApiError
 from oqto.control.invites import InviteError, redeem_invite
@@ -54,7 +53,7 @@ class RegisterIn(InModel):
         "most 32 characters minus the length of `[provisioning] linux_user_prefix` "
         "(27 with the default prefix `oqto_`), since prefix + name is the Linux account.",
     )
-    password: str = Field(min_length=1, max_length=1024)
+    password: NewPassword
     invite_code: str = Field(min_length=1, max_length=128)
 
 
@@ -137,7 +136,6 @@ def _helper(ctx: ControlContext) -> UsermgrClient:
     responses=errors(
         ErrorCode.SINGLE_USER,
         ErrorCode.INVALID_USERNAME,
-        ErrorCode.WEAK_PASSWORD,
         ErrorCode.REGISTRATION_FAILED,
         ErrorCode.TOO_MANY_ATTEMPTS,
         ErrorCode.BUSY,
@@ -150,8 +148,6 @@ async def register(body: RegisterIn, request: Request) -> UserOut:
     if ctx.single_user:
         raise singleuser.refusal("registering a user")
     _check_name_length(ctx, body.username)
-    if problem := password_problem(body.password):
-        raise ApiError(ErrorCode.WEAK_PASSWORD, problem)
     with guard.attempt(ctx, request, THROTTLE_NAME, "registrations"):
         try:
             await asyncio.to_thread(_precheck, ctx, body)

@@ -3,12 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from oqto.control.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from oqto.db.models import Role, SessionStatus
 from oqto.protocol.names import PLATFORM_NAME_PATTERN
+from oqto.protocol.sessions import MAX_WORKSPACE_DEPTH
+
+# A password being set: all of `password_problem`'s rules, as the schema says them.
+NewPassword = Annotated[
+    str,
+    Field(
+        min_length=MIN_PASSWORD_LENGTH,
+        max_length=MAX_PASSWORD_LENGTH,
+        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+    ),
+]
+# A password being checked: whatever it was set to.
+Password = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
+
+# A workspace name in the form `check_workspace_name` returns it: up to
+# MAX_WORKSPACE_DEPTH segments joined by '/', each of letters, digits, '.', '_', '-' and
+# spaces, 1-64 long, not starting with '.', '-' or a space nor ending with '.' or a space.
+_SEGMENT = r"[A-Za-z0-9_](?:[A-Za-z0-9._ -]{0,62}[A-Za-z0-9_-])?"
+WORKSPACE_PATTERN = rf"^{_SEGMENT}(?:/{_SEGMENT}){{0,{MAX_WORKSPACE_DEPTH - 1}}}$"
 
 
 class InModel(BaseModel):
@@ -20,12 +40,12 @@ class InModel(BaseModel):
 
 class LoginIn(InModel):
     username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1024)
+    password: Password
 
 
 class TokenOut(BaseModel):
     token: str
-    token_type: str = "bearer"
+    token_type: Literal["bearer"] = "bearer"
     expires_at: dt.datetime | None
     csrf_token: str
     user: UserOut
@@ -51,12 +71,18 @@ class UserOut(RowOut):
 
 class UserCreateIn(InModel):
     username: str = Field(pattern=PLATFORM_NAME_PATTERN)
-    password: str = Field(min_length=8, max_length=1024)
+    password: NewPassword
     role: Role = Role.USER
 
 
 class SessionCreateIn(InModel):
-    workspace: str = Field(min_length=1, max_length=255)
+    workspace: str = Field(
+        pattern=WORKSPACE_PATTERN,
+        description="`name` or `group/name` (at most "
+        f"{MAX_WORKSPACE_DEPTH} levels), relative to the owner's workspace root; each level "
+        "1-64 letters, digits, '.', '_', '-' or spaces, not starting with '.', '-' or a "
+        "space nor ending with '.' or a space.",
+    )
 
 
 class SessionOut(RowOut):
@@ -69,6 +95,6 @@ class SessionOut(RowOut):
 
 
 class HealthOut(BaseModel):
-    status: str
+    status: Literal["ok"]
     version: str
-    mode: str
+    mode: Literal["single-user", "multi-user"]

@@ -15,6 +15,7 @@ _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("oqto-timing-equaliser")
 
 MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 1024
 
 
 def hash_password(password: str) -> str:
@@ -31,8 +32,8 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
         return f"password must have at least {MIN_PASSWORD_LENGTH} characters"
-    if len(password) > 1024:
-        return "password must have at most 1024 characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"password must have at most {MAX_PASSWORD_LENGTH} characters"
     return None
 
 
