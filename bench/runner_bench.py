@@ -46,7 +46,7 @@ from tests.support.fake_llm import opencode_config as fake_opencode_config
 from oqto.config import load_config
 from oqto.osutil.accounts import create_account
 from oqto.osutil.runtime_dir import ensure_runtime_dir
-from oqto.protocol.runner import Method
+from oqto.protocol.runner import Empty, Method
 from oqto.protocol.sessions import ServiceName, SessionSpec
 from oqto.provisioning.direct import start_runner, wait_for_runner
 from oqto.provisioning.skeleton import copy_skeleton
@@ -78,11 +78,11 @@ async def echo_round_trips(n: int, payload: bytes, root: Path) -> list[float]:
 
 
 async def ping_round_trips(client: RunnerClient, n: int) -> list[float]:
-    await client.call(Method.PING, {})
+    await client.call(Method.PING, Empty())
     samples = []
     for _ in range(n):
         began = time.perf_counter()
-        await client.call(Method.PING, {})
+        await client.call(Method.PING, Empty())
         samples.append(time.perf_counter() - began)
     return samples
 

@@ -23,6 +23,8 @@ from tests.support.server import REPO, wait_for
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from oqto.protocol.runner import MAX_FRAME_BYTES
+
 HOSTILE = Path(__file__).with_name("hostile_runner.py")
 
 
@@ -261,7 +263,31 @@ def test_spoofed_events_and_answers_about_another_users_session_are_ignored(
         platform.stop()
         platform.start()
         got = client.get(f"/api/sessions/{sid}/files/tree")
-        assert got.status_code in (502, 503), got.text
+        assert got.status_code in (409, 502, 503), got.text
+
+
+def test_an_oversize_answer_ends_the_runner_connection(
+    platform: MultiUserPlatform, mallory: tuple[PlatformUser, HostileRunner]
+) -> None:
+    """The control plane reads no frame longer than the protocol's limit, however valid."""
+    user, hostile = mallory
+    hostile.set_plan(connect=["pipe"], start_extra={"error": "x" * MAX_FRAME_BYTES})
+    try:
+        sid = hostile_session(platform, user, "oversize")
+        with platform.client(user) as client:
+            body = client.get(f"/api/sessions/{sid}").json()
+        assert body["status"] == "failed"
+        assert "the runner closed the connection" in body["error"]
+        assert f"frame longer than {MAX_FRAME_BYTES} bytes" in platform.log()
+        # The next call connects again.
+        hostile.set_plan(connect=["pipe"])
+        after = hostile_session(platform, user, "after-oversize")
+        with platform.client(user) as client:
+            assert client.get(f"/api/sessions/{after}").json()["status"] == "running"
+    finally:
+        # It still holds the oversize session, which every session.list would carry.
+        hostile.stop()
+        hostile.start()
 
 
 def rss_mib(pid: int) -> float:

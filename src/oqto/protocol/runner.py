@@ -3,8 +3,8 @@
 The runner serves one Linux account on a Unix stream socket and treats every byte it
 reads as hostile; the control plane does the same with what the runner answers.
 
-Framing: UTF-8 JSON, one object per line, each line at most `max_frame_bytes` (1 MiB by
-default) before its newline. Empty lines are ignored. An oversize line is reported as
+Framing: UTF-8 JSON, one object per line, each line at most `MAX_FRAME_BYTES` (1 MiB, on
+both ends) before its newline. Empty lines are ignored. An oversize line is reported as
 `frame_too_large` and skipped up to its newline; a line that is not UTF-8, not JSON or
 not an object is `bad_frame`. Either way the connection stays usable.
 
@@ -21,7 +21,7 @@ Requests may overlap on one connection; replies match by id, and an error's id i
 when the offending frame had no usable one. The server refuses another protocol version
 with `unsupported_version` and anything before the hello with `handshake_required`.
 
-Methods (params -> result); `PARAM_MODELS` and `RESULT_MODELS` hold the exact schemas:
+Methods (params -> result); each `Method.*` is a `RunnerMethod` holding the exact schemas:
 
     ping          {}                                  -> {pong, uid, version}
     subscribe     {}                                  -> {}
@@ -29,19 +29,10 @@ Methods (params -> result); `PARAM_MODELS` and `RESULT_MODELS` hold the exact sc
     session.stop  {id}                                -> {}
     session.get   {id}                                -> {session: SessionRuntime|null}
     session.list  {}                                  -> {sessions: [SessionRuntime]}
-    session.logs  {id, service, max_bytes=64KiB}      -> {text}
     session.connect {id, service}                     -> {service} + the connected socket
                                                         (SCM_RIGHTS); the runner then closes
-    files.tree    {owner, workspace, path="", depth=1}  -> {listing: {...}}
-    files.read    {owner, workspace, path, max_bytes=4MiB}  -> {content_b64, size, truncated}
-    files.write   {owner, workspace, path, content_b64}     -> {size}
-    files.mkdir / files.delete  {owner, workspace, path}    -> {}
-    files.rename  {owner, workspace, old_path, new_path}    -> {}
 
-The schemas only bound paths (length, no NUL); confining them is the runner's job.
-Workspace names come out normalised by `check_workspace_name`. File content travels as
-canonical base64, so a 4 MiB file needs frames of about 5.4 MiB: the ends of a files
-connection must agree on a larger `max_frame_bytes`.
+Workspace names come out normalised by `check_workspace_name`.
 """
 
 from __future__ import annotations
@@ -53,42 +44,26 @@ from typing import Any, NoReturn
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from oqto.protocol.runner_methods import (
-    DEFAULT_LOG_BYTES,
     EVENT_MODELS,
     EVENT_SESSION_STATE,
-    MAX_LOG_BYTES,
-    MAX_TREE_DEPTH,
-    PARAM_MODELS,
-    RESULT_MODELS,
+    METHODS,
     CheckedSessionSpec,
     Empty,
-    FilesPathParams,
-    FilesReadParams,
-    FilesReadResult,
-    FilesRenameParams,
-    FilesTreeParams,
-    FilesTreeResult,
-    FilesWriteParams,
-    FilesWriteResult,
-    LogsResult,
     Method,
     PingResult,
+    RunnerMethod,
     SessionConnectParams,
     SessionConnectResult,
     SessionGetResult,
     SessionIdParams,
     SessionListResult,
-    SessionLogsParams,
     SessionResult,
     SessionStartParams,
     parse_event,
     parse_params,
-    parse_result,
 )
 from oqto.protocol.runner_schema import (
-    MAX_FILE_BYTES,
     MAX_FRAME_BYTES,
-    MAX_PATH_CHARS,
     MAX_REQUEST_ID,
     MESSAGE_TYPES,
     PROTOCOL_VERSION,
@@ -106,47 +81,32 @@ from oqto.protocol.runner_schema import (
 )
 
 __all__ = [
-    "DEFAULT_LOG_BYTES",
     "EVENT_MODELS",
     "EVENT_SESSION_STATE",
-    "MAX_FILE_BYTES",
     "MAX_FRAME_BYTES",
-    "MAX_LOG_BYTES",
-    "MAX_PATH_CHARS",
     "MAX_REQUEST_ID",
-    "MAX_TREE_DEPTH",
-    "PARAM_MODELS",
+    "METHODS",
     "PROTOCOL_VERSION",
-    "RESULT_MODELS",
     "CheckedSessionSpec",
     "Empty",
     "ErrorBody",
     "ErrorCode",
     "ErrorMessage",
     "EventMessage",
-    "FilesPathParams",
-    "FilesReadParams",
-    "FilesReadResult",
-    "FilesRenameParams",
-    "FilesTreeParams",
-    "FilesTreeResult",
-    "FilesWriteParams",
-    "FilesWriteResult",
     "FrameReader",
     "HelloMessage",
-    "LogsResult",
     "Message",
     "Method",
     "PingResult",
     "ProtocolError",
     "RequestMessage",
     "ResponseMessage",
+    "RunnerMethod",
     "SessionConnectParams",
     "SessionConnectResult",
     "SessionGetResult",
     "SessionIdParams",
     "SessionListResult",
-    "SessionLogsParams",
     "SessionResult",
     "SessionStartParams",
     "decode_frame",
@@ -155,19 +115,18 @@ __all__ = [
     "parse_event",
     "parse_message",
     "parse_params",
-    "parse_result",
 ]
 
 _READ_CHUNK = 64 << 10
 _MESSAGE_ADAPTER: TypeAdapter[Message] = TypeAdapter(Message)
 
 
-def encode(message: BaseModel, *, max_frame_bytes: int = MAX_FRAME_BYTES) -> bytes:
-    """One frame, newline included. ValueError if it would exceed `max_frame_bytes` or holds
+def encode(message: BaseModel) -> bytes:
+    """One frame, newline included. ValueError if it would exceed `MAX_FRAME_BYTES` or holds
     text that is not valid Unicode (a lone surrogate)."""
     frame = message.model_dump_json().encode("utf-8")
-    if len(frame) > max_frame_bytes:
-        raise ValueError(f"frame of {len(frame)} bytes exceeds the limit of {max_frame_bytes}")
+    if len(frame) > MAX_FRAME_BYTES:
+        raise ValueError(f"frame of {len(frame)} bytes exceeds the limit of {MAX_FRAME_BYTES}")
     return frame + b"\n"
 
 

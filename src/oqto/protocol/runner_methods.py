@@ -3,18 +3,14 @@
 
 from __future__ import annotations
 
-import base64
-import enum
-from typing import Annotated, Any, Literal
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, Field, StrictBool, StrictInt, ValidationError
+from pydantic import BaseModel, BeforeValidator, StrictInt, ValidationError
 
 from oqto.protocol.runner_schema import (
-    MAX_FILE_BYTES,
-    Base64,
     ErrorCode,
     EventMessage,
-    FilePath,
     Owner,
     ProtocolError,
     SessionId,
@@ -25,27 +21,10 @@ from oqto.protocol.runner_schema import (
 )
 from oqto.protocol.sessions import ServiceName, SessionEvent, SessionRuntime, SessionSpec
 
-MAX_LOG_BYTES = 1 << 20
-DEFAULT_LOG_BYTES = 64 << 10
-MAX_TREE_DEPTH = 20
 EVENT_SESSION_STATE = "session.state"
 
-
-class Method(enum.StrEnum):
-    PING = "ping"
-    SUBSCRIBE = "subscribe"
-    SESSION_START = "session.start"
-    SESSION_STOP = "session.stop"
-    SESSION_GET = "session.get"
-    SESSION_LIST = "session.list"
-    SESSION_LOGS = "session.logs"
-    SESSION_CONNECT = "session.connect"
-    FILES_TREE = "files.tree"
-    FILES_READ = "files.read"
-    FILES_WRITE = "files.write"
-    FILES_MKDIR = "files.mkdir"
-    FILES_DELETE = "files.delete"
-    FILES_RENAME = "files.rename"
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
 class Empty(WireModel):
@@ -75,12 +54,6 @@ class SessionIdParams(WireModel):
     id: SessionId
 
 
-class SessionLogsParams(WireModel):
-    id: SessionId
-    service: Literal["agent", "files", "terminal"]
-    max_bytes: Annotated[StrictInt, Field(ge=1, le=MAX_LOG_BYTES)] = DEFAULT_LOG_BYTES
-
-
 class SessionConnectParams(WireModel):
     id: SessionId
     service: ServiceName
@@ -90,36 +63,6 @@ class SessionConnectResult(WireModel):
     """Sent with the connected socket as SCM_RIGHTS ancillary data on the same message."""
 
     service: ServiceName
-
-
-class _WorkspaceParams(WireModel):
-    owner: Owner
-    workspace: Workspace
-
-
-class FilesTreeParams(_WorkspaceParams):
-    path: FilePath = ""
-    depth: Annotated[StrictInt, Field(ge=1, le=MAX_TREE_DEPTH)] = 1
-
-
-class FilesPathParams(_WorkspaceParams):
-    path: FilePath
-
-
-class FilesReadParams(FilesPathParams):
-    max_bytes: Annotated[StrictInt, Field(ge=0, le=MAX_FILE_BYTES)] = MAX_FILE_BYTES
-
-
-class FilesWriteParams(FilesPathParams):
-    content_b64: Base64
-
-    def content(self) -> bytes:
-        return base64.b64decode(self.content_b64)
-
-
-class FilesRenameParams(_WorkspaceParams):
-    old_path: FilePath
-    new_path: FilePath
 
 
 class PingResult(WireModel):
@@ -140,56 +83,49 @@ class SessionListResult(WireModel):
     sessions: list[SessionRuntime]
 
 
-class LogsResult(WireModel):
-    text: str
+@dataclass(frozen=True)
+class RunnerMethod(Generic[P, R]):
+    """One method: its name on the wire and the models of its params and result. A call
+    names the method, so the type checker ties its params and result to it at the caller,
+    and pydantic checks both again on the wire."""
+
+    name: str
+    params: type[P]
+    result: type[R]
+
+    def parse_params(self, params: dict[str, Any], *, request_id: int | None = None) -> P:
+        """Validate a request's params; the ProtocolError carries `request_id` for the reply."""
+        try:
+            return self.params.model_validate(params)
+        except ValidationError as exc:
+            raise ProtocolError(ErrorCode.INVALID_PARAMS, describe(exc), request_id) from None
+
+    def parse_result(self, result: dict[str, Any], *, request_id: int | None = None) -> R:
+        """Validate the result of a call; a bad one means the peer broke the protocol."""
+        try:
+            return self.result.model_validate(result)
+        except ValidationError as exc:
+            raise ProtocolError(
+                ErrorCode.INVALID_MESSAGE, f"result of {self.name}: {describe(exc)}", request_id
+            ) from None
 
 
-class FilesTreeResult(WireModel):
-    listing: dict[str, Any]
+class Method:
+    """Every method of the protocol."""
+
+    PING: Final = RunnerMethod("ping", Empty, PingResult)
+    SUBSCRIBE: Final = RunnerMethod("subscribe", Empty, Empty)
+    SESSION_START: Final = RunnerMethod("session.start", SessionStartParams, SessionResult)
+    SESSION_STOP: Final = RunnerMethod("session.stop", SessionIdParams, Empty)
+    SESSION_GET: Final = RunnerMethod("session.get", SessionIdParams, SessionGetResult)
+    SESSION_LIST: Final = RunnerMethod("session.list", Empty, SessionListResult)
+    SESSION_CONNECT: Final = RunnerMethod(
+        "session.connect", SessionConnectParams, SessionConnectResult
+    )
 
 
-class FilesReadResult(WireModel):
-    content_b64: Base64
-    size: Annotated[StrictInt, Field(ge=0)]
-    truncated: StrictBool
-
-
-class FilesWriteResult(WireModel):
-    size: Annotated[StrictInt, Field(ge=0)]
-
-
-PARAM_MODELS: dict[str, type[BaseModel]] = {
-    Method.PING: Empty,
-    Method.SUBSCRIBE: Empty,
-    Method.SESSION_START: SessionStartParams,
-    Method.SESSION_STOP: SessionIdParams,
-    Method.SESSION_GET: SessionIdParams,
-    Method.SESSION_LIST: Empty,
-    Method.SESSION_LOGS: SessionLogsParams,
-    Method.SESSION_CONNECT: SessionConnectParams,
-    Method.FILES_TREE: FilesTreeParams,
-    Method.FILES_READ: FilesReadParams,
-    Method.FILES_WRITE: FilesWriteParams,
-    Method.FILES_MKDIR: FilesPathParams,
-    Method.FILES_DELETE: FilesPathParams,
-    Method.FILES_RENAME: FilesRenameParams,
-}
-
-RESULT_MODELS: dict[str, type[BaseModel]] = {
-    Method.PING: PingResult,
-    Method.SUBSCRIBE: Empty,
-    Method.SESSION_START: SessionResult,
-    Method.SESSION_STOP: Empty,
-    Method.SESSION_GET: SessionGetResult,
-    Method.SESSION_LIST: SessionListResult,
-    Method.SESSION_LOGS: LogsResult,
-    Method.SESSION_CONNECT: SessionConnectResult,
-    Method.FILES_TREE: FilesTreeResult,
-    Method.FILES_READ: FilesReadResult,
-    Method.FILES_WRITE: FilesWriteResult,
-    Method.FILES_MKDIR: Empty,
-    Method.FILES_DELETE: Empty,
-    Method.FILES_RENAME: Empty,
+METHODS: dict[str, RunnerMethod[Any, Any]] = {
+    m.name: m for m in vars(Method).values() if isinstance(m, RunnerMethod)
 }
 
 EVENT_MODELS: dict[str, type[BaseModel]] = {EVENT_SESSION_STATE: SessionEvent}
@@ -198,33 +134,15 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {EVENT_SESSION_STATE: SessionEvent}
 def parse_params(
     method: str, params: dict[str, Any], *, request_id: int | None = None
 ) -> BaseModel:
-    """Validate a request's params; the ProtocolError carries `request_id` for the reply."""
-    model = PARAM_MODELS.get(method)
-    if model is None:
+    """Validate the params of a request for the method named `method`; an unknown name is
+    `unknown_method`."""
+    known = METHODS.get(method)
+    if known is None:
         raise ProtocolError(
             ErrorCode.UNKNOWN_METHOD, f"unknown method {clip(method)!r}", request_id
         )
-    try:
-        return model.model_validate(params)
-    except ValidationError as exc:
-        raise ProtocolError(ErrorCode.INVALID_PARAMS, describe(exc), request_id) from None
-
-
-def parse_result(
-    method: str, result: dict[str, Any], *, request_id: int | None = None
-) -> BaseModel:
-    """Validate the result of a call to `method`; a bad one means the peer broke the protocol."""
-    model = RESULT_MODELS.get(method)
-    if model is None:
-        raise ProtocolError(
-            ErrorCode.UNKNOWN_METHOD, f"unknown method {clip(method)!r}", request_id
-        )
-    try:
-        return model.model_validate(result)
-    except ValidationError as exc:
-        raise ProtocolError(
-            ErrorCode.INVALID_MESSAGE, f"result of {method}: {describe(exc)}", request_id
-        ) from None
+    parsed: BaseModel = known.parse_params(params, request_id=request_id)
+    return parsed
 
 
 def parse_event(message: EventMessage) -> BaseModel:

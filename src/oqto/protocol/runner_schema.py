@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import enum
 from typing import Annotated, Any, Literal
 
@@ -26,8 +25,6 @@ from oqto.protocol.sessions import WorkspaceNameError, check_workspace_name
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 1 << 20
 MAX_REQUEST_ID = 1 << 53  # largest integer every JSON implementation keeps exact
-MAX_FILE_BYTES = 4 << 20
-MAX_PATH_CHARS = 4096
 
 
 class ErrorCode(enum.StrEnum):
@@ -72,25 +69,6 @@ def _check_workspace(name: str) -> str:
         raise ValueError(str(exc)) from None
 
 
-def _check_path(path: str) -> str:
-    if "\0" in path:
-        raise ValueError("path contains a NUL character")
-    return path
-
-
-def _check_base64(value: str) -> str:
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except ValueError:
-        raise ValueError("content is not valid base64") from None
-    # b64decode ignores stray padding bits, so two strings could carry the same bytes.
-    if base64.b64encode(raw) != value.encode("ascii"):
-        raise ValueError("content is not canonical base64")
-    if len(raw) > MAX_FILE_BYTES:
-        raise ValueError(f"content is larger than {MAX_FILE_BYTES} bytes")
-    return value
-
-
 # StrictInt everywhere: lax mode would turn "7", 7.0 or true into 7.
 RequestId = Annotated[StrictInt, Field(ge=1, le=MAX_REQUEST_ID)]
 Name = Annotated[str, StringConstraints(max_length=100)]
@@ -98,12 +76,6 @@ SessionId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]{1,64}$")]
 Owner = PlatformName
 # Bounded before the check so a huge name costs nothing; the result is the normalised name.
 Workspace = Annotated[str, StringConstraints(max_length=1024), AfterValidator(_check_workspace)]
-FilePath = Annotated[str, StringConstraints(max_length=MAX_PATH_CHARS), AfterValidator(_check_path)]
-Base64 = Annotated[
-    str,
-    StringConstraints(max_length=4 * ((MAX_FILE_BYTES + 2) // 3)),
-    AfterValidator(_check_base64),
-]
 
 
 class HelloMessage(WireModel):

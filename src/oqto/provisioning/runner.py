@@ -14,7 +14,7 @@ from pathlib import Path
 
 from oqto.osutil.accounts import LinuxAccount
 from oqto.osutil.runtime_dir import ensure_runtime_dir
-from oqto.protocol.runner import Method, PingResult
+from oqto.protocol.runner import Empty, Method
 from oqto.provisioning import processes
 from oqto.provisioning.asuser import setpriv_argv, user_environment
 from oqto.runner.client import RunnerClient
@@ -35,10 +35,9 @@ class Pong:
 async def _ping(path: Path, uid: int, call_timeout: float) -> Pong:
     client = RunnerClient(path, timeout=call_timeout, expected_uid=uid, agent="oqtoctl")
     try:
-        result = await client.call(Method.PING, {})
+        result = await client.call(Method.PING, Empty())
     finally:
         await client.close()
-    assert isinstance(result, PingResult)
     return Pong(uid=result.uid, version=result.version)
 
 

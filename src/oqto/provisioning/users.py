@@ -15,7 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from oqto.db.models import AuthToken, Role, User, utcnow
 from oqto.osutil.accounts import AccountError, LinuxAccount, delete_account, lookup
-from oqto.protocol.runner import Method, SessionListResult
+from oqto.protocol.runner import Empty, Method, SessionIdParams
 from oqto.provisioning import processes
 from oqto.provisioning.host import HostSettings, LinuxUser, ProvisioningError
 from oqto.provisioning.linux import VerifyRunnerStep, is_ours, linux_steps
@@ -215,11 +215,10 @@ def set_password(db: sessionmaker[DBSession], user_id: str, password_hash: str) 
 async def _stop_sessions(path: Path, uid: int) -> list[str]:
     client = RunnerClient(path, timeout=15, expected_uid=uid, agent="oqtoctl")
     try:
-        listed = await client.call(Method.SESSION_LIST, {})
-        assert isinstance(listed, SessionListResult)
+        listed = await client.call(Method.SESSION_LIST, Empty())
         stopped = []
         for session in listed.sessions:
-            await client.call(Method.SESSION_STOP, {"id": session.id}, time_limit=60)
+            await client.call(Method.SESSION_STOP, SessionIdParams(id=session.id), time_limit=60)
             stopped.append(session.id)
         return stopped
     finally:

@@ -83,7 +83,7 @@ def main(
         raise fail(
             f"cannot prepare {exc.filename or runtime_dir} (XDG_RUNTIME_DIR): {exc.strerror}"
         ) from None
-    handlers = RunnerHandlers(userplane, cfg.local.workspace_root, version("oqto"))
+    handlers = RunnerHandlers(userplane, version("oqto"))
     server = RunnerServer(handlers, runner_policy(uid, service_uid))
     userplane.set_event_handler(server.publish)
     asyncio.run(_run(server, userplane, path, service_uid))

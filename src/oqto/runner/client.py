@@ -10,13 +10,15 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
 from oqto.osutil.peercred import from_transport, peer_credentials
 from oqto.protocol.runner import (
+    MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
+    Empty,
     ErrorCode,
     ErrorMessage,
     EventMessage,
@@ -26,18 +28,16 @@ from oqto.protocol.runner import (
     ProtocolError,
     RequestMessage,
     ResponseMessage,
-    SessionConnectResult,
-    SessionGetResult,
-    SessionListResult,
-    SessionResult,
+    RunnerMethod,
+    SessionConnectParams,
+    SessionIdParams,
+    SessionStartParams,
     decode_frame,
     encode,
     parse_event,
     parse_message,
-    parse_result,
 )
 from oqto.protocol.sessions import ServiceName, SessionEvent, SessionRuntime, SessionSpec
-from oqto.runner.server import MAX_FRAME_BYTES
 from oqto.sockclient import OpenerError, check_owner
 from oqto.userplane.base import EventHandler, UserPlane, UserPlaneError
 
@@ -46,6 +46,9 @@ log = logging.getLogger(__name__)
 RUNNER_UNAVAILABLE = "runner_unavailable"
 # The answer to session.connect is two short lines; a runner that sends more is broken.
 _MAX_PASS_REPLY = 64 << 10
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
 
 
 class RunnerUnavailable(UserPlaneError):
@@ -86,7 +89,7 @@ class RunnerClient:
                 f"cannot connect to the runner at {self.socket_path}: "
                 f"{getattr(exc, 'strerror', None) or exc or 'timed out'}"
             ) from None
-        frames = FrameReader(reader, MAX_FRAME_BYTES)
+        frames = FrameReader(reader)
         try:
             self._check_server(from_transport(writer.transport).uid)
         except RunnerUnavailable:
@@ -113,7 +116,7 @@ class RunnerClient:
         self._writer = writer
         self._reader_task = asyncio.create_task(self._read_loop(frames))
         if self.on_event is not None:
-            await self._call(Method.SUBSCRIBE, {}, self.timeout)
+            await self._call(Method.SUBSCRIBE, Empty(), self.timeout)
 
     def _check_server(self, served_by: int) -> None:
         """Whoever serves the runner's path must be the account we mean, not something
@@ -175,21 +178,23 @@ class RunnerClient:
                 future.set_exception(RunnerUnavailable(reason))
 
     async def call(
-        self, method: Method, params: dict[str, Any], time_limit: float | None = None
-    ) -> BaseModel:
+        self, method: RunnerMethod[P, R], params: P, time_limit: float | None = None
+    ) -> R:
+        """Call `method` with its params model; its result model comes back, validated."""
         async with self._connect_lock:
             if self._writer is None:
                 await self._connect()
         return await self._call(method, params, time_limit or self.timeout)
 
-    async def _call(self, method: Method, params: dict[str, Any], time_limit: float) -> BaseModel:
+    async def _call(self, method: RunnerMethod[P, R], params: P, time_limit: float) -> R:
         request_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future
         try:
             data = encode(
-                RequestMessage(id=request_id, method=method, params=params),
-                max_frame_bytes=MAX_FRAME_BYTES,
+                RequestMessage(
+                    id=request_id, method=method.name, params=params.model_dump(mode="json")
+                )
             )
             async with self._write_lock:
                 if self._writer is None:
@@ -199,7 +204,7 @@ class RunnerClient:
             result = await asyncio.wait_for(future, time_limit)
         except TimeoutError:
             raise UserPlaneError(
-                "timeout", f"the runner did not answer {method} within {time_limit:g} s"
+                "timeout", f"the runner did not answer {method.name} within {time_limit:g} s"
             ) from None
         except (ConnectionError, OSError) as exc:
             self._drop(str(exc))
@@ -207,7 +212,7 @@ class RunnerClient:
         finally:
             self._pending.pop(request_id, None)
         try:
-            return parse_result(method, result, request_id=request_id)
+            return method.parse_result(result, request_id=request_id)
         except ProtocolError as exc:
             raise UserPlaneError("invalid_message", f"bad answer from the runner: {exc}") from None
 
@@ -228,8 +233,10 @@ class RunnerClient:
                     + encode(
                         RequestMessage(
                             id=1,
-                            method=Method.SESSION_CONNECT,
-                            params={"id": session_id, "service": service.value},
+                            method=Method.SESSION_CONNECT.name,
+                            params=SessionConnectParams(id=session_id, service=service).model_dump(
+                                mode="json"
+                            ),
                         )
                     ),
                 )
@@ -279,10 +286,9 @@ class RunnerClient:
         if not isinstance(reply, ResponseMessage) or reply.id != 1:
             raise UserPlaneError("invalid_message", "the runner answered something else")
         try:
-            result = parse_result(Method.SESSION_CONNECT, reply.result, request_id=1)
+            result = Method.SESSION_CONNECT.parse_result(reply.result, request_id=1)
         except ProtocolError as exc:
             raise UserPlaneError("invalid_message", f"bad answer from the runner: {exc}") from None
-        assert isinstance(result, SessionConnectResult)
         if result.service is not service:
             raise UserPlaneError("invalid_message", "the runner passed another service")
 
@@ -375,23 +381,20 @@ class RunnerUserPlane(UserPlane):
     async def start_session(self, spec: SessionSpec) -> SessionRuntime:
         result = await self.client.call(
             Method.SESSION_START,
-            {"spec": spec.model_dump(mode="json")},
+            SessionStartParams(spec=spec),
             time_limit=self._start_timeout + self.client.timeout,
         )
-        assert isinstance(result, SessionResult)
         return result.session
 
     async def stop_session(self, session_id: str) -> None:
-        await self.client.call(Method.SESSION_STOP, {"id": session_id}, time_limit=60)
+        await self.client.call(Method.SESSION_STOP, SessionIdParams(id=session_id), time_limit=60)
 
     async def get_session(self, session_id: str) -> SessionRuntime | None:
-        result = await self.client.call(Method.SESSION_GET, {"id": session_id})
-        assert isinstance(result, SessionGetResult)
+        result = await self.client.call(Method.SESSION_GET, SessionIdParams(id=session_id))
         return result.session
 
     async def list_sessions(self) -> list[SessionRuntime]:
-        result = await self.client.call(Method.SESSION_LIST, {})
-        assert isinstance(result, SessionListResult)
+        result = await self.client.call(Method.SESSION_LIST, Empty())
         return result.sessions
 
     async def close(self) -> None:

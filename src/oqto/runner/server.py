@@ -17,6 +17,7 @@ from oqto.osutil.peercred import PeerPolicy, from_transport
 from oqto.osutil.unixsock import bind_unix_socket
 from oqto.protocol.runner import (
     EVENT_SESSION_STATE,
+    MAX_FRAME_BYTES,
     PROTOCOL_VERSION,
     ErrorCode,
     EventMessage,
@@ -26,7 +27,6 @@ from oqto.protocol.runner import (
     ProtocolError,
     RequestMessage,
     ResponseMessage,
-    SessionConnectParams,
     SessionConnectResult,
     encode,
     parse_message,
@@ -38,8 +38,6 @@ from oqto.runner.handlers import RunnerHandlers
 
 log = logging.getLogger(__name__)
 
-# Large enough for a 4 MiB file as base64 plus the envelope, on both ends.
-MAX_FRAME_BYTES = 8 << 20
 MAX_IN_FLIGHT = 32
 
 
@@ -51,7 +49,7 @@ class _Connection:
         self._lock = asyncio.Lock()
 
     async def send(self, message: BaseModel) -> None:
-        data = encode(message, max_frame_bytes=MAX_FRAME_BYTES)
+        data = encode(message)
         async with self._lock:
             self.writer.write(data)
             await self.writer.drain()
@@ -60,7 +58,7 @@ class _Connection:
         """Send `message` with `passed` attached (SCM_RIGHTS) to its bytes. The stream
         transport must have nothing queued, or the descriptor would ride on the wrong
         bytes; `session.connect` is answered on a connection used for nothing else."""
-        data = encode(message, max_frame_bytes=MAX_FRAME_BYTES)
+        data = encode(message)
         async with self._lock:
             await self.writer.drain()
             transport = self.writer.transport
@@ -128,7 +126,7 @@ class RunnerServer:
         conn = _Connection(writer, cred.uid)
         self._connections.add(conn)
         try:
-            await self._serve_connection(conn, _FrameReader(reader, MAX_FRAME_BYTES))
+            await self._serve_connection(conn, _FrameReader(reader))
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
@@ -152,7 +150,7 @@ class RunnerServer:
                         ).to_message()
                     )
                     return
-                if message.method == Method.SESSION_CONNECT:
+                if message.method == Method.SESSION_CONNECT.name:
                     # Answered with a socket attached: nothing else may share the stream.
                     if tasks:
                         await conn.send(
@@ -228,8 +226,7 @@ class RunnerServer:
 
     async def _pass_socket(self, conn: _Connection, request: RequestMessage) -> None:
         try:
-            params = parse_params(request.method, request.params, request_id=request.id)
-            assert isinstance(params, SessionConnectParams)
+            params = Method.SESSION_CONNECT.parse_params(request.params, request_id=request.id)
             passed = await self._handlers.connect(params)
         except ProtocolError as exc:
             exc.request_id = request.id
@@ -246,7 +243,7 @@ class RunnerServer:
     async def _handle(self, conn: _Connection, request: RequestMessage) -> None:
         try:
             params = parse_params(request.method, request.params, request_id=request.id)
-            if request.method == Method.SUBSCRIBE:
+            if request.method == Method.SUBSCRIBE.name:
                 conn.subscribed = True
                 result: BaseModel = params
             else:

@@ -25,7 +25,7 @@ from oqto.protocol.sessions import (
 )
 from oqto.sockclient import OpenerError, OpenerTransport, open_verified
 from oqto.userplane.base import EventHandler, SessionStartFailed, UserPlane, UserPlaneError
-from oqto.userplane.process import ManagedProcess, ProcessSpec, file_tail
+from oqto.userplane.process import ManagedProcess, ProcessSpec
 from oqto.userplane.proctree import kill_descendants, kill_tagged, orphan_sessions
 from oqto.userplane.readiness import ProcessExited, wait_until_ready
 from oqto.userplane.services import (
@@ -382,13 +382,6 @@ class LocalUserPlane(UserPlane):
     async def get_session(self, session_id: str) -> SessionRuntime | None:
         live = self._sessions.get(session_id)
         return live.runtime() if live else None
-
-    def service_log(self, session_id: str, service: str, max_bytes: int) -> str | None:
-        """The tail of a service's log, also for a session that has stopped."""
-        path = self._settings.log_dir / session_id / f"{service}.log"
-        if not path.is_file():
-            return None
-        return file_tail(path, max_bytes)
 
     async def list_sessions(self) -> list[SessionRuntime]:
         return [live.runtime() for live in self._sessions.values()]

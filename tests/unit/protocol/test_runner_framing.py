@@ -11,6 +11,7 @@ from oqto.protocol.runner import (
     HelloMessage,
     ProtocolError,
     RequestMessage,
+    ResponseMessage,
     encode,
 )
 
@@ -29,10 +30,13 @@ def test_encode_keeps_non_ascii_as_utf8() -> None:
 
 
 def test_encode_refuses_a_frame_over_the_limit() -> None:
-    message = HelloMessage(protocol=1, agent="x" * 100)
-    assert encode(message, max_frame_bytes=len(encode(message)) - 1)
+    def of_size(size: int) -> ResponseMessage:
+        overhead = len(encode(ResponseMessage(id=1, result={"x": ""}))) - 1
+        return ResponseMessage(id=1, result={"x": "a" * (size - overhead)})
+
+    assert len(encode(of_size(MAX_FRAME_BYTES))) == MAX_FRAME_BYTES + 1
     with pytest.raises(ValueError, match="exceeds the limit"):
-        encode(message, max_frame_bytes=len(encode(message)) - 2)
+        encode(of_size(MAX_FRAME_BYTES + 1))
 
 
 def test_encode_refuses_a_lone_surrogate() -> None:

@@ -1,41 +1,38 @@
-import base64
 from typing import Any
 
 import pytest
 from tests.unit.protocol.frames import decode_all
 
 from oqto.protocol.runner import (
-    DEFAULT_LOG_BYTES,
     EVENT_SESSION_STATE,
-    MAX_FILE_BYTES,
-    PARAM_MODELS,
-    RESULT_MODELS,
+    MAX_FRAME_BYTES,
+    METHODS,
     CheckedSessionSpec,
     Empty,
     ErrorCode,
     EventMessage,
-    FilesPathParams,
-    FilesReadParams,
-    FilesReadResult,
-    FilesRenameParams,
-    FilesTreeParams,
-    FilesWriteParams,
     Method,
     PingResult,
     ProtocolError,
     RequestMessage,
+    ResponseMessage,
     SessionGetResult,
-    SessionLogsParams,
+    SessionListResult,
     SessionStartParams,
     encode,
     parse_event,
     parse_message,
     parse_params,
-    parse_result,
 )
-from oqto.protocol.sessions import RuntimeState, SessionEvent, SessionRuntime, SessionSpec
+from oqto.protocol.sessions import (
+    AgentAuth,
+    RuntimeState,
+    SessionEvent,
+    SessionRuntime,
+    SessionSpec,
+)
+from oqto.userplane.process import LOG_TAIL_BYTES
 
-WS = {"owner": "alice", "workspace": "team/proj"}
 RUNTIME = {
     "id": "abc123",
     "workspace": "team/proj",
@@ -51,14 +48,7 @@ VALID_PARAMS: dict[str, dict[str, Any]] = {
     "session.stop": {"id": "abc123"},
     "session.get": {"id": "abc123"},
     "session.list": {},
-    "session.logs": {"id": "abc123", "service": "terminal"},
     "session.connect": {"id": "abc123", "service": "files"},
-    "files.tree": WS,
-    "files.read": {**WS, "path": "src/main.py"},
-    "files.write": {**WS, "path": "notes.md", "content_b64": "aGk="},
-    "files.mkdir": {**WS, "path": "docs"},
-    "files.delete": {**WS, "path": "docs"},
-    "files.rename": {**WS, "old_path": "a.txt", "new_path": "b/a.txt"},
 }
 
 VALID_RESULTS: dict[str, dict[str, Any]] = {
@@ -68,26 +58,19 @@ VALID_RESULTS: dict[str, dict[str, Any]] = {
     "session.stop": {},
     "session.get": {"session": None},
     "session.list": {"sessions": [RUNTIME, {**RUNTIME, "id": "def", "state": "failed"}]},
-    "session.logs": {"text": "starting\n"},
     "session.connect": {"service": "files"},
-    "files.tree": {"listing": {"entries": [{"name": "a", "type": "file"}]}},
-    "files.read": {"content_b64": "aGk=", "size": 2, "truncated": False},
-    "files.write": {"size": 2},
-    "files.mkdir": {},
-    "files.delete": {},
-    "files.rename": {},
 }
 
 
-def test_every_method_has_params_and_result_models() -> None:
-    assert set(PARAM_MODELS) == set(RESULT_MODELS) == set(Method) == set(VALID_PARAMS)
-    assert set(VALID_RESULTS) == set(Method)
+def test_every_method_is_listed_under_its_name() -> None:
+    assert {name: m.name for name, m in METHODS.items()} == {name: name for name in METHODS}
+    assert set(METHODS) == set(VALID_PARAMS) == set(VALID_RESULTS)
 
 
-@pytest.mark.parametrize("method", list(Method))
-def test_valid_params_parse_and_round_trip(method: Method) -> None:
+@pytest.mark.parametrize("method", list(METHODS))
+def test_valid_params_parse_and_round_trip(method: str) -> None:
     params = parse_params(method, VALID_PARAMS[method])
-    assert isinstance(params, PARAM_MODELS[method])
+    assert isinstance(params, METHODS[method].params)
     request = RequestMessage(id=1, method=method, params=params.model_dump(mode="json"))
     [frame] = decode_all(encode(request))
     assert isinstance(frame, dict)
@@ -96,23 +79,11 @@ def test_valid_params_parse_and_round_trip(method: Method) -> None:
     assert parse_params(message.method, message.params) == params
 
 
-@pytest.mark.parametrize("method", list(Method))
-def test_valid_results_parse(method: Method) -> None:
-    result = parse_result(method, VALID_RESULTS[method])
-    assert isinstance(result, RESULT_MODELS[method])
-    assert parse_result(method, result.model_dump(mode="json")) == result
-
-
-def test_defaults() -> None:
-    logs = parse_params("session.logs", {"id": "a", "service": "agent"})
-    tree = parse_params("files.tree", WS)
-    read = parse_params("files.read", {**WS, "path": "x"})
-    assert isinstance(logs, SessionLogsParams)
-    assert logs.max_bytes == DEFAULT_LOG_BYTES
-    assert isinstance(tree, FilesTreeParams)
-    assert (tree.path, tree.depth) == ("", 1)
-    assert isinstance(read, FilesReadParams)
-    assert read.max_bytes == MAX_FILE_BYTES
+@pytest.mark.parametrize("method", list(METHODS))
+def test_valid_results_parse(method: str) -> None:
+    result = METHODS[method].parse_result(VALID_RESULTS[method])
+    assert isinstance(result, METHODS[method].result)
+    assert METHODS[method].parse_result(result.model_dump(mode="json")) == result
 
 
 def test_session_start_spec_is_a_session_spec() -> None:
@@ -130,42 +101,20 @@ def test_session_start_from_a_plain_spec_is_checked_too() -> None:
 
 
 def test_workspace_names_come_out_normalised() -> None:
-    params = parse_params("files.mkdir", {**WS, "workspace": " team//proj/ ", "path": "d"})
-    assert isinstance(params, FilesPathParams)
-    assert params.workspace == "team/proj"
+    params = Method.SESSION_START.parse_params(_spec(workspace=" team//proj/ "))
+    assert params.spec.workspace == "team/proj"
 
 
-def test_write_content_decodes() -> None:
-    params = parse_params("files.write", {**WS, "path": "f", "content_b64": "AAEC/w=="})
-    assert isinstance(params, FilesWriteParams)
-    assert params.content() == b"\x00\x01\x02\xff"
-    empty = parse_params("files.write", {**WS, "path": "f", "content_b64": ""})
-    assert isinstance(empty, FilesWriteParams)
-    assert empty.content() == b""
-
-
-def test_paths_are_bounded_not_confined() -> None:
-    # Confinement is the runner's job; the schema lets `..` through for it to refuse.
-    params = parse_params("files.rename", {**WS, "old_path": "../x", "new_path": "a" * 4096})
-    assert isinstance(params, FilesRenameParams)
-
-
-def test_unknown_method() -> None:
+@pytest.mark.parametrize("removed", ["session.logs", "files.tree", "files.read", "files.write"])
+def test_unknown_method(removed: str) -> None:
     with pytest.raises(ProtocolError) as caught:
-        parse_params("session.destroy", {}, request_id=4)
+        parse_params(removed, {}, request_id=4)
     assert caught.value.code is ErrorCode.UNKNOWN_METHOD
     assert caught.value.request_id == 4
-    with pytest.raises(ProtocolError) as caught:
-        parse_result("Ping", {})
-    assert caught.value.code is ErrorCode.UNKNOWN_METHOD
 
 
 def _spec(**change: Any) -> dict[str, Any]:
     return {"spec": {"id": "abc", "owner": "alice", "workspace": "proj", **change}}
-
-
-def _b64_of_size(size: int) -> str:
-    return base64.b64encode(b"\0" * size).decode()
 
 
 BAD_PARAMS: list[tuple[str, dict[str, Any], str]] = [
@@ -195,36 +144,8 @@ BAD_PARAMS: list[tuple[str, dict[str, Any], str]] = [
     ("session.stop", {}, "id"),
     ("session.stop", {"id": "../abc"}, "id"),
     ("session.get", {"id": None}, "id"),
-    ("session.logs", {"id": "abc", "service": "shell"}, "service"),
-    ("session.logs", {"id": "abc", "service": "agent", "max_bytes": 0}, "max_bytes"),
-    ("session.logs", {"id": "abc", "service": "agent", "max_bytes": (1 << 20) + 1}, "max_bytes"),
-    ("session.logs", {"id": "abc", "service": "agent", "max_bytes": "10"}, "max_bytes"),
-    ("files.tree", {"workspace": "proj"}, "owner"),
-    ("files.tree", {**WS, "depth": 0}, "depth"),
-    ("files.tree", {**WS, "depth": 21}, "depth"),
-    ("files.tree", {**WS, "depth": 1.5}, "depth"),
-    ("files.tree", {**WS, "workspace": "../x"}, "workspace"),
-    ("files.tree", {**WS, "path": "a\0b"}, "path"),
-    ("files.read", WS, "path"),
-    ("files.read", {**WS, "path": "x" * 4097}, "path"),
-    ("files.read", {**WS, "path": "x", "max_bytes": MAX_FILE_BYTES + 1}, "max_bytes"),
-    ("files.read", {**WS, "path": "x", "max_bytes": -1}, "max_bytes"),
-    ("files.write", {**WS, "path": "x"}, "content_b64"),
-    ("files.write", {**WS, "path": "x", "content_b64": "aGk"}, "content_b64"),  # no padding
-    ("files.write", {**WS, "path": "x", "content_b64": "aG k="}, "content_b64"),
-    ("files.write", {**WS, "path": "x", "content_b64": "aGk=\n"}, "content_b64"),
-    ("files.write", {**WS, "path": "x", "content_b64": "aGl="}, "content_b64"),  # stray bits
-    ("files.write", {**WS, "path": "x", "content_b64": "aG-_"}, "content_b64"),  # urlsafe
-    ("files.write", {**WS, "path": "x", "content_b64": "aGé="}, "content_b64"),
-    (
-        "files.write",
-        {**WS, "path": "x", "content_b64": _b64_of_size(MAX_FILE_BYTES + 1)},
-        "content_b64",
-    ),
-    ("files.mkdir", {**WS, "workspace": "a/./b", "path": "d"}, "workspace"),
-    ("files.delete", {**WS, "owner": "", "path": "d"}, "owner"),
-    ("files.rename", {**WS, "old_path": "a"}, "new_path"),
-    ("files.rename", {**WS, "old_path": "a", "new_path": "b", "path": "c"}, "path"),
+    ("session.connect", {"id": "abc", "service": "shell"}, "service"),
+    ("session.connect", {"service": "files"}, "id"),
 ]
 
 
@@ -238,11 +159,6 @@ def test_bad_params_name_the_field(method: str, params: dict[str, Any], field: s
     assert len(caught.value.message) < 1200
 
 
-def test_content_of_exactly_the_limit_is_accepted() -> None:
-    params = {**WS, "path": "x", "content_b64": _b64_of_size(MAX_FILE_BYTES)}
-    assert isinstance(parse_params("files.write", params), FilesWriteParams)
-
-
 @pytest.mark.parametrize(
     ("method", "result"),
     [
@@ -252,30 +168,66 @@ def test_content_of_exactly_the_limit_is_accepted() -> None:
         ("session.start", {"session": {**RUNTIME, "state": "exploded"}}),
         ("session.get", {}),
         ("session.list", {"sessions": {}}),
-        ("files.read", {"content_b64": "!!", "size": 1, "truncated": False}),
-        ("files.read", {"content_b64": "", "size": 0, "truncated": 0}),
-        ("files.write", {"size": -1}),
+        ("session.connect", {"service": "shell"}),
         ("subscribe", {"ok": True}),
     ],
 )
 def test_bad_results_are_protocol_violations(method: str, result: dict[str, Any]) -> None:
     with pytest.raises(ProtocolError) as caught:
-        parse_result(method, result, request_id=3)
+        METHODS[method].parse_result(result, request_id=3)
     assert caught.value.code is ErrorCode.INVALID_MESSAGE
     assert caught.value.request_id == 3
     assert caught.value.message.startswith(f"result of {method}: ")
 
 
 def test_result_models() -> None:
-    ping = parse_result("ping", VALID_RESULTS["ping"])
-    got = parse_result("session.get", {"session": RUNTIME})
-    read = parse_result("files.read", VALID_RESULTS["files.read"])
+    ping = Method.PING.parse_result(VALID_RESULTS["ping"])
+    got = Method.SESSION_GET.parse_result({"session": RUNTIME})
     assert ping == PingResult(uid=1001, version="0.1.0")
     assert isinstance(got, SessionGetResult)
     assert got.session == SessionRuntime.model_validate(RUNTIME)
-    assert isinstance(read, FilesReadResult)
-    assert base64.b64decode(read.content_b64) == b"hi"
-    assert parse_result("files.mkdir", {}) == Empty()
+    assert Method.SESSION_STOP.parse_result({}) == Empty()
+
+
+def _runtimes(count: int, error: str | None) -> list[SessionRuntime]:
+    return [
+        SessionRuntime(
+            id=f"{i:016x}",
+            workspace=f"team-{i}/project with a long name {i}",
+            workspace_path=f"/home/oqto_someone_long/oqto/workspaces/someone/team-{i}/" + "p" * 60,
+            state=RuntimeState.RUNNING if error is None else RuntimeState.FAILED,
+            error=error,
+            agent_auth=AgentAuth(username="opencode", password="p" * 43),
+            pids={"agent": 4_000_000 + i, "files": 4_100_000 + i, "terminal": 4_200_000 + i},
+            ready_after={"agent": 5.123456789, "files": 2.98765432, "terminal": 0.4123456},
+        )
+        for i in range(count)
+    ]
+
+
+# The longest error the user plane writes: a header and a service's log tail, here one full
+# of terminal colour codes (each escaped as six bytes on the wire).
+LONGEST_ERROR = (
+    "opencode (opencode) exited unexpectedly with status 1\n"
+    "--- last lines of /home/someone/.local/state/oqto/logs/agent.log ---\n"
+    + "log line, \x1b[31mcoloured\x1b[0m\n"
+    * (LOG_TAIL_BYTES // 32)
+)
+
+
+@pytest.mark.parametrize(
+    ("error", "at_most"),
+    [(None, MAX_FRAME_BYTES // 20), (LONGEST_ERROR, MAX_FRAME_BYTES * 6 // 10)],
+)
+def test_a_hundred_sessions_fit_in_one_frame(error: str | None, at_most: int) -> None:
+    result = SessionListResult(sessions=_runtimes(100, error))
+    frame = encode(ResponseMessage(id=2**53, result=result.model_dump(mode="json")))
+    assert len(frame) < at_most
+    [decoded] = decode_all(frame)
+    assert isinstance(decoded, dict)
+    reply = parse_message(decoded)
+    assert isinstance(reply, ResponseMessage)
+    assert Method.SESSION_LIST.parse_result(reply.result) == result
 
 
 def test_session_state_event() -> None:

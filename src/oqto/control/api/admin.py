@@ -27,7 +27,7 @@ from oqto.control.errors import ApiError
 from oqto.control.invites import create_invite, list_invites, revoke_invite
 from oqto.db.models import Invite, Role, Session, User
 from oqto.protocol.errors import ErrorCode
-from oqto.protocol.runner import Method, PingResult
+from oqto.protocol.runner import Empty, Method
 from oqto.runner.client import RunnerUserPlane
 from oqto.userplane.base import UserPlaneError
 
@@ -239,10 +239,9 @@ async def runner_health(user_id: str, _admin: CurrentAdmin, request: Request) ->
     try:
         plane = backend.pool.userplane_for(user)
         assert isinstance(plane, RunnerUserPlane)
-        result = await plane.client.call(Method.PING, {})
+        result = await plane.client.call(Method.PING, Empty())
     except UserPlaneError as exc:
         return RunnerHealthOut(status="unavailable", detail=exc.message)
-    assert isinstance(result, PingResult)
     return RunnerHealthOut(status="ok", detail=f"runner {result.version}, uid {result.uid}")
 
 
