@@ -48,7 +48,7 @@ from oqto.osutil.accounts import create_account
 from oqto.osutil.runtime_dir import ensure_runtime_dir
 from oqto.protocol.runner import Empty, Method
 from oqto.protocol.sessions import ServiceName, SessionSpec
-from oqto.provisioning.direct import start_runner, wait_for_runner
+from oqto.provisioning.runner import start_direct
 from oqto.provisioning.skeleton import copy_skeleton
 from oqto.runner.client import RunnerClient, RunnerUserPlane
 from oqto.userplane.factory import local_userplane
@@ -172,17 +172,16 @@ async def measure(
     try:
         # The warmed opencode HOME as skeleton: no npm downloads inside the measurement.
         copy_skeleton(OPENCODE_HOME, account.home, account.uid, account.gid)
-        runtime = ensure_runtime_dir(account.uid, account.gid)
-        runner_log = root / "runner.log"
-        runner = start_runner(
-            account, runtime, config=config, service_user="root", log_path=runner_log
+        socket_path = ensure_runtime_dir(account.uid, account.gid) / "oqto-runner.sock"
+        runner = await asyncio.to_thread(
+            start_direct,
+            account,
+            config=config,
+            service_user="root",
+            log_dir=root / "runner-logs",
+            socket=socket_path,
+            timeout=30,
         )
-        socket_path = runtime / "oqto-runner.sock"
-        try:
-            await asyncio.to_thread(wait_for_runner, socket_path, account.uid, runner, 30)
-        except Exception:
-            print(runner_log.read_text(errors="replace"), file=sys.stderr)
-            raise
         client = RunnerClient(socket_path, timeout=30, expected_uid=account.uid)
         via_runner = RunnerUserPlane(client, 240)
 
