@@ -4,13 +4,21 @@
  * endpoint also returns is never kept: the HttpOnly cookie is the browser's credential.
  */
 import { currentCsrfHeaders } from "./csrf";
+import type { ErrorEnvelope } from "./types";
+
+/**
+ * The server's code (`ErrorEnvelope.error`), or one made here: `network_error` and
+ * `aborted` when no answer came, `http_error` when one came without the envelope (a proxy's
+ * error page, say).
+ */
+export type ErrorCode = ErrorEnvelope["error"] | "network_error" | "aborted" | "http_error";
 
 export class ApiError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly retryAfter: number | null;
 
-  constructor(status: number, code: string, message: string, retryAfter: number | null = null) {
+  constructor(status: number, code: ErrorCode, message: string, retryAfter: number | null = null) {
     super(message);
     this.name = "ApiError";
     this.status = status;
@@ -42,11 +50,12 @@ export interface RequestOptions {
 }
 
 export async function errorFrom(response: Response): Promise<ApiError> {
-  let code = "http_error";
+  let code: ErrorCode = "http_error";
   let message = `${response.status} ${response.statusText}`.trim();
   try {
-    const body = (await response.json()) as { error?: unknown; message?: unknown };
-    if (typeof body.error === "string") code = body.error;
+    const body = (await response.json()) as { [K in keyof ErrorEnvelope]?: unknown };
+    // The code is taken as the server's word: the types carry no list to check it against.
+    if (typeof body.error === "string") code = body.error as ErrorEnvelope["error"];
     if (typeof body.message === "string") message = body.message;
   } catch {
     // Not JSON (e.g. a proxy's error page): keep the status line.

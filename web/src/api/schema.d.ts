@@ -392,37 +392,44 @@ export interface paths {
     };
     /**
      * Agent Proxy Get
-     * @description Everything of the session's opencode server API, SSE included.
+     * @description Everything of the session's opencode server API, SSE included. The statuses listed
+     *     are the control plane's own refusals; any other answer is opencode's.
      */
     get: operations["agent_proxy_get_api_sessions__session_id__agent__path__get"];
     /**
      * Agent Proxy Put
-     * @description Everything of the session's opencode server API, SSE included.
+     * @description Everything of the session's opencode server API, SSE included. The statuses listed
+     *     are the control plane's own refusals; any other answer is opencode's.
      */
     put: operations["agent_proxy_put_api_sessions__session_id__agent__path__put"];
     /**
      * Agent Proxy Post
-     * @description Everything of the session's opencode server API, SSE included.
+     * @description Everything of the session's opencode server API, SSE included. The statuses listed
+     *     are the control plane's own refusals; any other answer is opencode's.
      */
     post: operations["agent_proxy_post_api_sessions__session_id__agent__path__post"];
     /**
      * Agent Proxy Delete
-     * @description Everything of the session's opencode server API, SSE included.
+     * @description Everything of the session's opencode server API, SSE included. The statuses listed
+     *     are the control plane's own refusals; any other answer is opencode's.
      */
     delete: operations["agent_proxy_delete_api_sessions__session_id__agent__path__delete"];
     /**
      * Agent Proxy Options
-     * @description Everything of the session's opencode server API, SSE included.
+     * @description Everything of the session's opencode server API, SSE included. The statuses listed
+     *     are the control plane's own refusals; any other answer is opencode's.
      */
     options: operations["agent_proxy_options_api_sessions__session_id__agent__path__options"];
     /**
      * Agent Proxy Head
-     * @description Everything of the session's opencode server API, SSE included.
+     * @description Everything of the session's opencode server API, SSE included. The statuses listed
+     *     are the control plane's own refusals; any other answer is opencode's.
      */
     head: operations["agent_proxy_head_api_sessions__session_id__agent__path__head"];
     /**
      * Agent Proxy Patch
-     * @description Everything of the session's opencode server API, SSE included.
+     * @description Everything of the session's opencode server API, SSE included. The statuses listed
+     *     are the control plane's own refusals; any other answer is opencode's.
      */
     patch: operations["agent_proxy_patch_api_sessions__session_id__agent__path__patch"];
     trace?: never;
@@ -437,36 +444,50 @@ export interface paths {
     /**
      * Files Proxy Get
      * @description The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...).
+     *     The statuses listed are the control plane's own refusals; any other answer is the file
+     *     server's, in the same envelope.
      */
     get: operations["files_proxy_get_api_sessions__session_id__files__path__get"];
     /**
      * Files Proxy Put
      * @description The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...).
+     *     The statuses listed are the control plane's own refusals; any other answer is the file
+     *     server's, in the same envelope.
      */
     put: operations["files_proxy_put_api_sessions__session_id__files__path__put"];
     /**
      * Files Proxy Post
      * @description The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...).
+     *     The statuses listed are the control plane's own refusals; any other answer is the file
+     *     server's, in the same envelope.
      */
     post: operations["files_proxy_post_api_sessions__session_id__files__path__post"];
     /**
      * Files Proxy Delete
      * @description The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...).
+     *     The statuses listed are the control plane's own refusals; any other answer is the file
+     *     server's, in the same envelope.
      */
     delete: operations["files_proxy_delete_api_sessions__session_id__files__path__delete"];
     /**
      * Files Proxy Options
      * @description The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...).
+     *     The statuses listed are the control plane's own refusals; any other answer is the file
+     *     server's, in the same envelope.
      */
     options: operations["files_proxy_options_api_sessions__session_id__files__path__options"];
     /**
      * Files Proxy Head
      * @description The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...).
+     *     The statuses listed are the control plane's own refusals; any other answer is the file
+     *     server's, in the same envelope.
      */
     head: operations["files_proxy_head_api_sessions__session_id__files__path__head"];
     /**
      * Files Proxy Patch
      * @description The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...).
+     *     The statuses listed are the control plane's own refusals; any other answer is the file
+     *     server's, in the same envelope.
      */
     patch: operations["files_proxy_patch_api_sessions__session_id__files__path__patch"];
     trace?: never;
@@ -578,17 +599,96 @@ export interface components {
       /** Name */
       name: string | null;
     };
-    /** HTTPValidationError */
-    HTTPValidationError: {
-      /** Detail */
-      detail?: components["schemas"]["ValidationError"][];
+    /**
+     * ErrorCode
+     * @enum {string}
+     */
+    ErrorCode:
+      | "bad_request"
+      | "body_not_allowed"
+      | "invalid_request"
+      | "too_large"
+      | "header_too_large"
+      | "not_found"
+      | "method_not_allowed"
+      | "unauthorized"
+      | "invalid_credentials"
+      | "forbidden"
+      | "csrf_failed"
+      | "origin_refused"
+      | "too_many_attempts"
+      | "too_many_connections"
+      | "weak_password"
+      | "wrong_password"
+      | "invalid_username"
+      | "user_exists"
+      | "own_account"
+      | "too_many_tokens"
+      | "invalid_invite"
+      | "registration_failed"
+      | "provisioning_failed"
+      | "usermgr_unavailable"
+      | "single_user"
+      | "use_oqtoctl"
+      | "invalid_workspace"
+      | "path_too_long"
+      | "too_many_sessions"
+      | "session_not_running"
+      | "session_starting"
+      | "session_stopping"
+      | "start_failed"
+      | "start_cancelled"
+      | "missing_binary"
+      | "invalid_path"
+      | "outside_root"
+      | "not_a_directory"
+      | "is_a_directory"
+      | "not_a_file"
+      | "exists"
+      | "conflict"
+      | "etag_mismatch"
+      | "no_space"
+      | "io_error"
+      | "runner_unavailable"
+      | "upstream_refused"
+      | "upstream_unavailable"
+      | "upstream_timeout"
+      | "timeout"
+      | "busy"
+      | "bad_frame"
+      | "frame_too_large"
+      | "invalid_message"
+      | "invalid_params"
+      | "unknown_method"
+      | "unsupported_version"
+      | "handshake_required"
+      | "not_built"
+      | "internal";
+    /**
+     * ErrorEnvelope
+     * @description Every error body the HTTP API and `oqto-files` send.
+     */
+    ErrorEnvelope: {
+      /** @description Stable machine-readable code. */
+      error: components["schemas"]["ErrorCode"];
+      /**
+       * Message
+       * @description Human-readable explanation, safe to show.
+       */
+      message: string;
     };
     /** HealthOut */
     HealthOut: {
-      /** Mode */
-      mode: string;
-      /** Status */
-      status: string;
+      /**
+       * Mode
+       * @enum {string}
+       */
+      mode: "single-user" | "multi-user";
+      /**
+       * Status
+       * @constant
+       */
+      status: "ok";
       /** Version */
       version: string;
     };
@@ -649,19 +749,28 @@ export interface components {
     PasswordChangeIn: {
       /** Current Password */
       current_password: string;
-      /** New Password */
+      /**
+       * New Password
+       * @description At least 8 characters.
+       */
       new_password: string;
     };
     /** PasswordResetIn */
     PasswordResetIn: {
-      /** Password */
+      /**
+       * Password
+       * @description At least 8 characters.
+       */
       password: string;
     };
     /** RegisterIn */
     RegisterIn: {
       /** Invite Code */
       invite_code: string;
-      /** Password */
+      /**
+       * Password
+       * @description At least 8 characters.
+       */
       password: string;
       /**
        * Username
@@ -686,7 +795,10 @@ export interface components {
     };
     /** SessionCreateIn */
     SessionCreateIn: {
-      /** Workspace */
+      /**
+       * Workspace
+       * @description `name` or `group/name` (at most 4 levels), relative to the owner's workspace root; each level 1-64 letters, digits, '.', '_', '-' or spaces, not starting with '.', '-' or a space nor ending with '.' or a space.
+       */
       workspace: string;
     };
     /** SessionOut */
@@ -725,13 +837,17 @@ export interface components {
       /**
        * Token Type
        * @default bearer
+       * @constant
        */
-      token_type?: string;
+      token_type?: "bearer";
       user: components["schemas"]["UserOut"];
     };
     /** UserCreateIn */
     UserCreateIn: {
-      /** Password */
+      /**
+       * Password
+       * @description At least 8 characters.
+       */
       password: string;
       /** @default user */
       role?: components["schemas"]["Role"];
@@ -752,19 +868,6 @@ export interface components {
       role: components["schemas"]["Role"];
       /** Username */
       username: string;
-    };
-    /** ValidationError */
-    ValidationError: {
-      /** Context */
-      ctx?: Record<string, never>;
-      /** Input */
-      input?: unknown;
-      /** Location */
-      loc: (string | number)[];
-      /** Message */
-      msg: string;
-      /** Error Type */
-      type: string;
     };
   };
   responses: never;
@@ -795,13 +898,62 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Validation Error */
+      /** @description Bad Request: `wrong_password` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Too Many Requests: `too_many_attempts` */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -822,6 +974,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["ApiTokenOut"][];
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -848,13 +1009,40 @@ export interface operations {
           "application/json": components["schemas"]["ApiTokenCreatedOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `too_many_tokens` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -877,13 +1065,40 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -904,6 +1119,24 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["InviteOut"][];
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -930,13 +1163,40 @@ export interface operations {
           "application/json": components["schemas"]["InviteCreatedOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `single_user` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -959,13 +1219,40 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -986,6 +1273,24 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["AdminSessionOut"][];
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1010,13 +1315,69 @@ export interface operations {
           "application/json": components["schemas"]["AdminSessionOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1037,6 +1398,24 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["AdminUserOut"][];
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1063,13 +1442,51 @@ export interface operations {
           "application/json": components["schemas"]["AdminUserOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `single_user`, `user_exists` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1092,13 +1509,58 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Validation Error */
+      /** @description Bad Request: `own_account` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `use_oqtoctl` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1123,13 +1585,49 @@ export interface operations {
           "application/json": components["schemas"]["AdminUserOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Bad Request: `own_account` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1154,13 +1652,40 @@ export interface operations {
           "application/json": components["schemas"]["AdminUserOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1187,13 +1712,51 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1218,13 +1781,40 @@ export interface operations {
           "application/json": components["schemas"]["RunnerHealthOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `forbidden` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1251,13 +1841,44 @@ export interface operations {
           "application/json": components["schemas"]["TokenOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `invalid_credentials` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Too Many Requests: `too_many_attempts` */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1278,6 +1899,24 @@ export interface operations {
         };
         content?: never;
       };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
     };
   };
   me_api_auth_me_get: {
@@ -1296,6 +1935,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["UserOut"];
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1322,13 +1970,62 @@ export interface operations {
           "application/json": components["schemas"]["UserOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Bad Request: `invalid_username`, `registration_failed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `single_user` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Too Many Requests: `too_many_attempts` */
+      429: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `provisioning_failed` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `busy`, `usermgr_unavailable` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1342,12 +2039,23 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description `event: session` (a SessionOut), `event: session.deleted` (`{"id": ...}`) and `event: resync` (`{}`: refetch the list), until sign-out. */
       200: {
         headers: {
           [name: string]: unknown;
         };
-        content?: never;
+        content: {
+          "text/event-stream": string;
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
       };
     };
   };
@@ -1389,6 +2097,15 @@ export interface operations {
           "application/json": components["schemas"]["SessionOut"][];
         };
       };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
     };
   };
   create_session_api_sessions_post: {
@@ -1413,13 +2130,49 @@ export interface operations {
           "application/json": components["schemas"]["SessionOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Bad Request: `invalid_workspace` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `too_many_sessions` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1444,13 +2197,31 @@ export interface operations {
           "application/json": components["schemas"]["SessionOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1473,13 +2244,69 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1496,22 +2323,103 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Bad Request: `body_not_allowed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1528,22 +2436,103 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1560,22 +2549,103 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1592,22 +2662,103 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1624,22 +2775,94 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1656,22 +2879,103 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Bad Request: `body_not_allowed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1688,22 +2992,103 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1720,22 +3105,103 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Bad Request: `body_not_allowed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1752,22 +3218,112 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Request Entity Too Large: `too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1784,22 +3340,112 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Request Entity Too Large: `too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1816,22 +3462,112 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Request Entity Too Large: `too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1848,22 +3584,103 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Request Entity Too Large: `too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1880,22 +3697,103 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Bad Request: `body_not_allowed` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1912,22 +3810,112 @@ export interface operations {
     };
     requestBody?: never;
     responses: {
-      /** @description Successful Response */
+      /** @description The service's answer. */
       200: {
         headers: {
           [name: string]: unknown;
         };
+        content?: never;
+      };
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
         content: {
-          "application/json": unknown;
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Validation Error */
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_not_running` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Request Entity Too Large: `too_large` */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `upstream_unavailable`, `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `session_starting`, `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Gateway Timeout: `upstream_timeout` */
+      504: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description The service's own answer, passed through: any status and content type (`oqto-files` answers its errors in the same envelope). */
+      default: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "*/*": unknown;
         };
       };
     };
@@ -1952,13 +3940,49 @@ export interface operations {
           "application/json": components["schemas"]["SessionOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Conflict: `session_stopping` */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };
@@ -1983,13 +4007,69 @@ export interface operations {
           "application/json": components["schemas"]["SessionOut"];
         };
       };
-      /** @description Validation Error */
+      /** @description Unauthorized: `unauthorized` */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Forbidden: `csrf_failed` */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Not Found: `not_found` */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Unprocessable Entity: `invalid_request` */
       422: {
         headers: {
           [name: string]: unknown;
         };
         content: {
-          "application/json": components["schemas"]["HTTPValidationError"];
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Internal Server Error: `internal` */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Bad Gateway: `invalid_message`, `upstream_refused` */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
+      /** @description Service Unavailable: `runner_unavailable`, `timeout`, `busy` */
+      503: {
+        headers: {
+          /** @description Seconds to wait before trying again. */
+          "Retry-After"?: number;
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
     };

@@ -15,3 +15,4 @@ export type ApiTokenCreated = Schemas["ApiTokenCreatedOut"];
 export type Invite = Schemas["InviteOut"];
 export type InviteCreated = Schemas["InviteCreatedOut"];
 export type RunnerHealth = Schemas["RunnerHealthOut"];
+export type ErrorEnvelope = Schemas["ErrorEnvelope"];
