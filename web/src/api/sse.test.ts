@@ -42,9 +42,11 @@ describe("SseParser", () => {
 /** A fake `fetch` whose responses the test feeds by hand. */
 class FakeServer {
   connections: { controller: ReadableStreamDefaultController<Uint8Array>; signal: AbortSignal }[] = [];
-  nextStatus: number[] = [];
+  /** What the next connections get instead of a stream: a status, or a whole response. */
+  nextStatus: (number | Response)[] = [];
   fetch = vi.fn((_url: string, init?: RequestInit): Promise<Response> => {
     const status = this.nextStatus.shift() ?? 200;
+    if (status instanceof Response) return Promise.resolve(status);
     if (status !== 200) return Promise.resolve(new Response("", { status }));
     const signal = init?.signal ?? new AbortController().signal;
     const body = new ReadableStream<Uint8Array>({
@@ -170,6 +172,43 @@ describe("openEventStream", () => {
     expect(unauthorized).toHaveBeenCalledTimes(1);
     expect(server.fetch).toHaveBeenCalledTimes(1);
     expect(states.at(-1)).toBe("closed");
+  });
+
+  it("stops for good on a refusal retrying cannot cure, and says why", async () => {
+    const refused = vi.fn();
+    server.nextStatus = [
+      new Response(JSON.stringify({ error: "session_not_running", message: "the session is stopped" }), {
+        status: 409,
+        headers: { "Content-Type": "application/json" },
+      }),
+    ];
+    open({ onRefused: refused });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(server.fetch).toHaveBeenCalledTimes(1);
+    expect(refused).toHaveBeenCalledWith(
+      expect.objectContaining({
+        status: 409,
+        code: "session_not_running",
+        message: "the session is stopped",
+      }),
+    );
+    expect(states.at(-1)).toBe("closed");
+  });
+
+  it("retries a starting session no sooner than its Retry-After", async () => {
+    server.nextStatus = [
+      new Response(JSON.stringify({ error: "session_starting", message: "starting" }), {
+        status: 503,
+        headers: { "Content-Type": "application/json", "Retry-After": "3" },
+      }),
+    ];
+    const stream = open();
+    await vi.advanceTimersByTimeAsync(2999); // the backoff alone would have retried after 1 s
+    expect(server.fetch).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(server.fetch).toHaveBeenCalledTimes(2);
+    expect(opens).toBe(1);
+    stream.close();
   });
 
   it("close() aborts the request and never reconnects", async () => {

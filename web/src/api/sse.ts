@@ -6,7 +6,11 @@
  * `onOpen`, which is where callers refetch state they may have missed while disconnected
  * ("resync"), and a stream that goes silent for longer than `idleTimeoutMs` (the servers
  * send a comment every 15 s) is treated as dead and reopened.
+ *
+ * A refusal that waiting cannot cure (409 `session_not_running`, 404, 403) ends the stream;
+ * 5xx, 408 and 429 are retried, never sooner than the server's `Retry-After`.
  */
+import { errorFrom, type ApiError } from "./http";
 
 export interface SseMessage {
   event: string;
@@ -89,6 +93,8 @@ export interface EventStreamOptions {
   onState?: (state: StreamState) => void;
   /** The server said 401: the stream stops for good. */
   onUnauthorized?: () => void;
+  /** Refused for a reason retrying cannot change: the stream stops for good. */
+  onRefused?: (error: ApiError) => void;
   idleTimeoutMs?: number;
   /** Delay before reconnect attempt `n` (1-based). */
   backoffMs?: (attempt: number) => number;
@@ -107,6 +113,9 @@ export function defaultBackoff(attempt: number): number {
 }
 
 class StreamGone extends Error {}
+
+/** Statuses that may pass by themselves: a server starting, overloaded or slow. */
+const retryable = (status: number): boolean => status >= 500 || status === 408 || status === 429;
 
 export function openEventStream(options: EventStreamOptions): EventStream {
   const fetchImpl = options.fetchImpl ?? fetch.bind(globalThis);
@@ -134,14 +143,23 @@ export function openEventStream(options: EventStreamOptions): EventStream {
     }, idleTimeout);
   };
 
-  const scheduleReconnect = (): void => {
+  const stop = (): void => {
+    clearIdle();
+    life.closed = true;
+    setState("closed");
+  };
+
+  const scheduleReconnect = (notBeforeMs = 0): void => {
     if (life.closed) return;
     failures += 1;
     setState("connecting");
-    retryTimer = setTimeout(() => {
-      retryTimer = null;
-      void connect();
-    }, backoff(failures));
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = null;
+        void connect();
+      },
+      Math.max(backoff(failures), notBeforeMs),
+    );
   };
 
   const connect = async (): Promise<void> => {
@@ -149,6 +167,7 @@ export function openEventStream(options: EventStreamOptions): EventStream {
     const abort = new AbortController();
     controller = abort;
     setState("connecting");
+    let notBeforeMs = 0;
     try {
       armIdle(abort);
       const response = await fetchImpl(options.url, {
@@ -158,13 +177,21 @@ export function openEventStream(options: EventStreamOptions): EventStream {
         signal: abort.signal,
       });
       if (response.status === 401) {
-        clearIdle();
-        life.closed = true;
-        setState("closed");
+        stop();
         options.onUnauthorized?.();
         return;
       }
-      if (!response.ok || !response.body) throw new StreamGone(`HTTP ${response.status}`);
+      if (!response.ok) {
+        const error = await errorFrom(response);
+        if (!retryable(response.status)) {
+          stop();
+          options.onRefused?.(error);
+          return;
+        }
+        notBeforeMs = (error.retryAfter ?? 0) * 1000;
+        throw error;
+      }
+      if (!response.body) throw new StreamGone("no body");
       failures = 0;
       setState("open");
       options.onOpen?.();
@@ -185,7 +212,7 @@ export function openEventStream(options: EventStreamOptions): EventStream {
       clearIdle();
       if (controller === abort) controller = null;
     }
-    scheduleReconnect();
+    scheduleReconnect(notBeforeMs);
   };
 
   void connect();
@@ -193,11 +220,9 @@ export function openEventStream(options: EventStreamOptions): EventStream {
   return {
     close(): void {
       if (life.closed) return;
-      life.closed = true;
-      clearIdle();
+      stop();
       if (retryTimer !== null) clearTimeout(retryTimer);
       controller?.abort(new StreamGone("closed"));
-      setState("closed");
     },
   };
 }

@@ -58,6 +58,7 @@ export function SessionsProvider({ children }: { children: ReactNode }) {
       url: "/api/events",
       onState: setLive,
       onUnauthorized: notifyUnauthorized,
+      onRefused: (e) => setError(e.message),
       onMessage: (message) => {
         const update = parseSessionEvent(message);
         if (update.kind === "resync") reload();

@@ -85,6 +85,8 @@ export function useChat(
       url: client.eventsUrl,
       onState: setStream,
       onUnauthorized: notifyUnauthorized,
+      // The session stopped or went away: the session page replaces this pane.
+      onRefused: showError,
       onOpen: resync,
       onMessage: (message) => {
         const event = parseEvent(message);
@@ -107,7 +109,7 @@ export function useChat(
       },
     });
     return () => events.close();
-  }, [client, resync, setConversations, visible]);
+  }, [client, resync, setConversations, showError, visible]);
 
   return {
     state,
