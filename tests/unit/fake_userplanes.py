@@ -1,12 +1,17 @@
-"""Fake user planes for fast tests of the control plane's session logic (no processes):
-one that starts only when told to, one that never gets ready, one that fails, one whose
-sessions die later, and one that is unreachable. Integration tests use the real ones."""
+"""Fake user planes for fast tests of the control plane's session logic (no processes),
+in the manner of JupyterHub's mock spawners: one that starts at once, one that starts only
+when told to, one that never gets ready, one that fails, one whose sessions die later, one
+that is unreachable and one that never answers; and a backend that gives each user their
+own. Integration tests use the real ones."""
 
 from __future__ import annotations
 
 import asyncio
 import socket
 
+from oqto.control.backends import Backend
+from oqto.control.runners import OwnedEventHandler
+from oqto.db.models import User
 from oqto.protocol.sessions import (
     AgentAuth,
     RuntimeState,
@@ -38,6 +43,8 @@ class FakeUserPlane(UserPlane):
         self.running: dict[str, SessionRuntime] = {}
         self.started: list[str] = []
         self.stopped: list[str] = []
+        # Every get_session: a proxied request that had to ask (no cached route).
+        self.asked: list[str] = []
         self.handler: EventHandler | None = None
 
     def set_event_handler(self, handler: EventHandler) -> None:
@@ -53,6 +60,7 @@ class FakeUserPlane(UserPlane):
         self.running.pop(session_id, None)
 
     async def get_session(self, session_id: str) -> SessionRuntime | None:
+        self.asked.append(session_id)
         return self.running.get(session_id)
 
     async def list_sessions(self) -> list[SessionRuntime]:
@@ -102,6 +110,18 @@ class CrashingUserPlane(FakeUserPlane):
         raise RuntimeError("bug in the user plane")
 
 
+class HungUserPlane(FakeUserPlane):
+    """A runner that takes requests and never answers them."""
+
+    async def list_sessions(self) -> list[SessionRuntime]:
+        never: asyncio.Future[list[SessionRuntime]] = asyncio.get_running_loop().create_future()
+        return await never
+
+    async def stop_session(self, session_id: str) -> None:
+        never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await never
+
+
 class UnreachableUserPlane(FakeUserPlane):
     def __init__(self) -> None:
         super().__init__()
@@ -122,3 +142,34 @@ class UnreachableUserPlane(FakeUserPlane):
     async def list_sessions(self) -> list[SessionRuntime]:
         self._check()
         return await super().list_sessions()
+
+
+class FakeBackend(Backend):
+    """Each platform user's sessions on their own fake user plane (`planes`, by user name;
+    a `FakeUserPlane` unless set), whose events are tagged with that user as a runner's
+    are. `reconcile_interval` None: sessions stop with the control plane, as in process."""
+
+    def __init__(self, reconcile_interval: float | None = 0.05) -> None:
+        self.reconcile_interval = reconcile_interval
+        self.planes: dict[str, FakeUserPlane] = {}
+        self.closed = False
+        self._handler: OwnedEventHandler | None = None
+
+    def userplane_for(self, user: User) -> UserPlane:
+        plane = self.planes.setdefault(user.username, FakeUserPlane())
+        if plane.handler is None and self._handler is not None:
+            handler, owner = self._handler, user.id
+
+            async def tagged(event: SessionEvent) -> None:
+                await handler(owner, event)
+
+            plane.set_event_handler(tagged)
+        return plane
+
+    def set_event_handler(self, handler: OwnedEventHandler) -> None:
+        self._handler = handler
+
+    async def close(self) -> None:
+        self.closed = True
+        if self.reconcile_interval is None:  # in process: the sessions stop with us
+            await asyncio.gather(*(plane.close() for plane in self.planes.values()))

@@ -1,5 +1,5 @@
-"""`GET /api/events`: session changes fanned out from worker threads to each owner's
-connections, bounded per connection."""
+"""`GET /api/events`: session changes fanned out to each owner's connections, bounded per
+connection."""
 
 from __future__ import annotations
 
@@ -36,22 +36,17 @@ def row(user_id: str, status: SessionStatus = SessionStatus.RUNNING) -> Session:
     )
 
 
-def test_changes_from_worker_threads_reach_only_the_owner() -> None:
+def test_changes_reach_only_the_owner() -> None:
     async def scenario() -> None:
         hub = SessionEventHub()
         mine, theirs = hub.subscribe("u1"), hub.subscribe("u2")
-        # SessionService calls its listeners from worker threads.
-        worker = threading.Thread(target=hub.publish, args=("u1", "s1", row("u1")))
-        worker.start()
-        worker.join()
-        payload = await asyncio.wait_for(mine.queue.get(), 5)
+        hub.publish("u1", "s1", row("u1"))
+        payload = mine.queue.get_nowait()
         assert payload.startswith(b"event: session\ndata: ")
         assert json.loads(payload.split(b"data: ", 1)[1])["status"] == "running"
-        await asyncio.sleep(0)
         assert theirs.queue.empty()
         hub.unsubscribe(mine)
         hub.publish("u1", "s1", None)
-        await asyncio.sleep(0)
         assert mine.queue.empty()
 
     asyncio.run(scenario())
@@ -67,7 +62,6 @@ def test_a_slow_client_gets_one_resync_instead_of_unbounded_memory() -> None:
         sub = hub.subscribe("u1")
         for _ in range(QUEUE_SIZE + 10):
             hub.publish("u1", "s1", row("u1"))
-        await asyncio.sleep(0.05)
         assert sub.queue.qsize() == QUEUE_SIZE
         assert sub.take_overflow() is True
         assert sub.queue.empty()
@@ -100,12 +94,14 @@ def make_app(tmp_path: Path) -> tuple[FastAPI, ControlContext, str, str]:
 @pytest.mark.timeout(60)
 def test_the_stream_starts_with_resync_then_carries_changes(tmp_path: Path) -> None:
     app, ctx, uid, token = make_app(tmp_path)
-    client = TestClient(app)
-    assert client.get("/api/events").status_code == 401
     hub: SessionEventHub = app.state.session_events
-    with client.stream(
-        "GET", "/api/events", headers={"Authorization": f"Bearer {token}"}
-    ) as response:
+    with (
+        TestClient(app) as client,  # one event loop for the stream and the change
+        client.stream(
+            "GET", "/api/events", headers={"Authorization": f"Bearer {token}"}
+        ) as response,
+    ):
+        assert TestClient(app).get("/api/events").status_code == 401
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         lines = response.iter_lines()
@@ -114,7 +110,8 @@ def test_the_stream_starts_with_resync_then_carries_changes(tmp_path: Path) -> N
         assert next(lines) == ""
         # The SessionService listener the app installed is the hub's.
         assert hub.publish in ctx.sessions.on_change
-        hub.publish(uid, "s1", row(uid, SessionStatus.STOPPED))
+        # SessionService announces changes on the event loop.
+        client.portal.call(hub.publish, uid, "s1", row(uid, SessionStatus.STOPPED))
         assert next(lines) == "event: session"
         assert json.loads(next(lines).removeprefix("data: "))["status"] == "stopped"
 

@@ -4,66 +4,23 @@ user planes: the races that take minutes end to end take milliseconds here."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 from tests.unit.fake_userplanes import (
-    CrashingUserPlane,
     FakeUserPlane,
     GatedUserPlane,
-    NeverReadyUserPlane,
     UnreachableUserPlane,
     runtime,
 )
+from tests.unit.session_world import World, run
 
-from oqto.control.errors import ApiError
-from oqto.control.sessions import ACTIVE, SessionService
-from oqto.db.engine import make_engine, make_sessionmaker, migrate, sqlite_url
-from oqto.db.models import Role, Session, SessionStatus, User
-from oqto.protocol.errors import ErrorCode, http_status
+from oqto.control.sessions import ACTIVE
+from oqto.db.models import Session, SessionStatus
+from oqto.protocol.errors import ErrorCode, OqtoError, http_status
 from oqto.protocol.sessions import RuntimeState, SessionEvent
-from oqto.userplane.base import UserPlane
-
-
-class World:
-    def __init__(self, tmp_path: Path, plane: UserPlane, cap: int = 20) -> None:
-        engine = make_engine(sqlite_url(tmp_path / "oqto.db"))
-        migrate(engine)
-        self.db = make_sessionmaker(engine)
-        self.plane = plane
-        self.service = SessionService(self.db, lambda _user: plane, max_running_per_user=cap)
-        self.alice = self.user("alice")
-        self.bob = self.user("bob")
-
-    def user(self, name: str) -> User:
-        with self.db.begin() as db:
-            user = User(username=name, password_hash="x", role=Role.USER, linux_user=name)
-            db.add(user)
-            db.flush()
-            return user
-
-    def status(self, session_id: str) -> SessionStatus:
-        with self.db() as db:
-            row = db.get(Session, session_id)
-            assert row is not None
-            return row.status
-
-    def row(self, session_id: str) -> Session:
-        with self.db() as db:
-            row = db.get(Session, session_id)
-            assert row is not None
-            return row
-
-    async def settle(self) -> None:
-        """Wait for every start task in flight to finish."""
-        await asyncio.gather(*list(self.service._starting.values()), return_exceptions=True)
-
-
-def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
-    asyncio.run(asyncio.wait_for(scenario(), 30))
 
 
 def test_create_runs_and_caches_a_route(tmp_path: Path) -> None:
@@ -75,7 +32,7 @@ def test_create_runs_and_caches_a_route(tmp_path: Path) -> None:
         assert world.status(row.id) is SessionStatus.RUNNING
         route = await world.service.route(world.alice, row.id)
         assert route.agent_auth.password == "pw"
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(OqtoError) as caught:
             await world.service.route(world.bob, row.id)
         assert caught.value.code is ErrorCode.NOT_FOUND
 
@@ -101,40 +58,17 @@ def test_a_stop_during_a_slow_start_wins(tmp_path: Path) -> None:
     run(scenario)
 
 
-@pytest.mark.parametrize(
-    ("plane", "message"),
-    [(NeverReadyUserPlane(), "did not answer"), (CrashingUserPlane(), "internal error")],
-)
-def test_failed_starts_are_failed_with_the_reason(
-    tmp_path: Path, plane: UserPlane, message: str
-) -> None:
-    async def scenario() -> None:
-        world = World(tmp_path, plane)
-        row = await world.service.create(world.alice, "bad")
-        await world.settle()
-        failed = world.row(row.id)
-        assert failed.status is SessionStatus.FAILED and message in (failed.error or "")
-        with pytest.raises(ApiError) as caught:
-            await world.service.route(world.alice, row.id)
-        assert caught.value.code == "session_not_running"
-
-    run(scenario)
-
-
 def test_a_dying_session_fails_and_loses_its_route(tmp_path: Path) -> None:
     async def scenario() -> None:
         plane = FakeUserPlane()
         world = World(tmp_path, plane)
-        plane.set_event_handler(
-            lambda event: world.service.on_userplane_event(world.alice.id, event)
-        )
         row = await world.service.create(world.alice, "dies")
         await world.settle()
         await world.service.route(world.alice, row.id)
         await plane.die(row.id)
         assert world.row(row.id).status is SessionStatus.FAILED
         assert world.row(row.id).error == "agent exited"
-        with pytest.raises(ApiError):
+        with pytest.raises(OqtoError):
             await world.service.route(world.alice, row.id)
 
     run(scenario)
@@ -165,7 +99,7 @@ def test_an_answer_about_another_session_gives_no_route(tmp_path: Path) -> None:
         row = await world.service.create(world.alice, "lied-about")
         await world.settle()
         world.service._routes.clear()  # as after a control-plane restart
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(OqtoError) as caught:
             await world.service.route(world.alice, row.id)
         assert caught.value.code == "session_not_running"
 
@@ -204,7 +138,7 @@ def test_reconcile_leaves_an_unreachable_runners_sessions_alone(tmp_path: Path) 
         plane.reachable = False
         await world.service.reconcile()
         assert world.status(row.id) is SessionStatus.RUNNING
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(OqtoError) as caught:
             await world.service.stop(world.alice, row.id)
         assert http_status(caught.value.code) == 503
         assert world.status(row.id) is SessionStatus.RUNNING  # nothing known to have stopped
@@ -219,13 +153,13 @@ def test_the_session_cap_holds_under_concurrent_creates(tmp_path: Path) -> None:
             *(world.service.create(world.alice, f"w{i}") for i in range(12)),
             return_exceptions=True,
         )
-        refused = [r for r in results if isinstance(r, ApiError)]
+        refused = [r for r in results if isinstance(r, OqtoError)]
         assert len(refused) == 9 and {r.code for r in refused} == {"too_many_sessions"}
         with world.db() as db:
             active = db.scalar(
                 select(func.count()).select_from(Session).where(Session.status.in_(ACTIVE))
             )
         assert active == 3
-        await world.service.cancel_starts()
+        await world.service.shutdown()
 
     run(scenario)

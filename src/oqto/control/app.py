@@ -77,10 +77,7 @@ def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext
     if single_user:
         check_single_user(db)
     backend = make_backend(config, paths, single_user)
-    service = SessionService(
-        db, backend.userplane_for, max_running_per_user=config.sessions.max_running_per_user
-    )
-    backend.set_event_handler(service.on_userplane_event)
+    service = SessionService(db, backend, max_running_per_user=config.sessions.max_running_per_user)
     upstreams = UpstreamClients()
     service.on_stop.append(upstreams.forget)
     ctx = ControlContext(
@@ -100,7 +97,7 @@ def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext
 def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        await backend.startup(ctx.sessions)
+        await ctx.sessions.startup()
         # Ends streams and WebSockets whose sign-in was revoked by another process.
         live = asyncio.create_task(ctx.live.run())
         try:
@@ -109,7 +106,7 @@ def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
             live.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await live
-            await backend.shutdown(ctx.sessions)
+            await ctx.sessions.shutdown()
             await ctx.upstreams.aclose()
 
     app = FastAPI(

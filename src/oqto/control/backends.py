@@ -1,30 +1,33 @@
-"""Where sessions run, as a small pluggable contract (like JupyterHub's Spawner).
+"""Where a user's sessions run, as a small pluggable contract (like JupyterHub's Spawner).
+
+A backend only answers where: which user plane serves a user, how their events reach the
+control plane, and how to let go of the user planes. `SessionService` drives the
+lifecycle (start-up, the reconcile loop, shutdown) from the one fact a backend states:
+whether sessions outlive the control plane.
 
 - `InProcessBackend` (single-user mode): one `LocalUserPlane` inside the control plane;
   sessions are our children and stop with us.
 - `RunnerBackend` (multi-user mode): each platform user's runner, reached over its socket;
-  sessions outlive the control plane, which reconciles with the runners when it starts
-  and then periodically.
+  sessions outlive the control plane, so they are reconciled with the runners every
+  `reconcile_interval` seconds, the first time at start.
 """
 
 from __future__ import annotations
 
 import abc
-import asyncio
-import contextlib
-import logging
 
 from oqto.control.runners import OwnedEventHandler, RunnerPool
-from oqto.control.sessions import SessionService
 from oqto.db.models import User
 from oqto.protocol.sessions import SessionEvent
 from oqto.userplane.base import UserPlane
 from oqto.userplane.local import LocalUserPlane
 
-log = logging.getLogger(__name__)
-
 
 class Backend(abc.ABC):
+    # Seconds between reconcile passes when sessions outlive the control plane; None when
+    # they stop with it, so rows left active by the previous run are orphans.
+    reconcile_interval: float | None = None
+
     @abc.abstractmethod
     def userplane_for(self, user: User) -> UserPlane: ...
 
@@ -32,10 +35,8 @@ class Backend(abc.ABC):
     def set_event_handler(self, handler: OwnedEventHandler) -> None: ...
 
     @abc.abstractmethod
-    async def startup(self, sessions: SessionService) -> None: ...
-
-    @abc.abstractmethod
-    async def shutdown(self, sessions: SessionService) -> None: ...
+    async def close(self) -> None:
+        """Let go of every user plane (sessions that outlive us keep running)."""
 
 
 class InProcessBackend(Backend):
@@ -51,20 +52,14 @@ class InProcessBackend(Backend):
 
         self.userplane.set_event_handler(untagged)
 
-    async def startup(self, sessions: SessionService) -> None:
-        await asyncio.to_thread(sessions.mark_orphaned, "the server restarted")
-
-    async def shutdown(self, sessions: SessionService) -> None:
-        await sessions.cancel_starts()
+    async def close(self) -> None:
         await self.userplane.close()
-        await asyncio.to_thread(sessions.mark_orphaned, "stopped with the server")
 
 
 class RunnerBackend(Backend):
     def __init__(self, pool: RunnerPool, reconcile_interval: float) -> None:
         self.pool = pool
-        self._interval = reconcile_interval
-        self._task: asyncio.Task[None] | None = None
+        self.reconcile_interval = reconcile_interval
 
     def userplane_for(self, user: User) -> UserPlane:
         return self.pool.userplane_for(user)
@@ -72,21 +67,5 @@ class RunnerBackend(Backend):
     def set_event_handler(self, handler: OwnedEventHandler) -> None:
         self.pool.on_event = handler
 
-    async def startup(self, sessions: SessionService) -> None:
-        async def loop() -> None:
-            while True:
-                try:
-                    await sessions.reconcile()
-                except Exception:
-                    log.exception("reconciling sessions with runners failed")
-                await asyncio.sleep(self._interval)
-
-        self._task = asyncio.create_task(loop())
-
-    async def shutdown(self, sessions: SessionService) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        await sessions.cancel_starts()
+    async def close(self) -> None:
         await self.pool.close()

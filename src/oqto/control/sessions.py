@@ -8,13 +8,14 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
+from oqto.control.backends import Backend
 from oqto.control.errors import ApiError
 from oqto.db.locks import lock_user_row
 from oqto.db.models import Session, SessionStatus, User, utcnow
@@ -24,6 +25,7 @@ from oqto.protocol.sessions import (
     RuntimeState,
     ServiceName,
     SessionEvent,
+    SessionRuntime,
     SessionSpec,
     WorkspaceNameError,
     check_workspace_name,
@@ -35,6 +37,10 @@ log = logging.getLogger(__name__)
 
 ACTIVE = (SessionStatus.STARTING, SessionStatus.RUNNING, SessionStatus.STOPPING)
 MAX_ERROR_CHARS = 8000
+# Users whose runners one reconcile pass asks at once: each check is a socket round trip
+# and a few database writes, so this many keep a pass over thousands of users short while
+# bounding open connections and worker threads.
+RECONCILE_CONCURRENCY = 16
 
 
 def not_found() -> ApiError:
@@ -59,22 +65,22 @@ class SessionRoute:
 
 class SessionService:
     def __init__(
-        self,
-        db: sessionmaker[DBSession],
-        userplane_for: Callable[[User], UserPlane],
-        max_running_per_user: int,
+        self, db: sessionmaker[DBSession], backend: Backend, max_running_per_user: int
     ) -> None:
         self._db = db
-        self._userplane_for = userplane_for
+        self._backend = backend
+        self._userplane_for = backend.userplane_for
         self._max_running = max_running_per_user
         self._starting: dict[str, asyncio.Task[None]] = {}
+        self._reconciling: asyncio.Task[None] | None = None
         # Running sessions only: session id -> (owner's user id, route).
         self._routes: dict[str, tuple[str, SessionRoute]] = {}
         # Run before a session's services stop (e.g. drop pooled proxy connections).
         self.on_stop: list[Callable[[str], Awaitable[None]]] = []
         # Told of every change (user id, session id, row or None when deleted), e.g. to push
-        # it to browsers. Called from worker threads: listeners must be thread-safe and quick.
+        # it to browsers. Called on the event loop: listeners must be quick and not block.
         self.on_change: list[Callable[[str, str, Session | None], None]] = []
+        backend.set_event_handler(self.on_userplane_event)
 
     # -- reads --------------------------------------------------------------------------
 
@@ -115,10 +121,9 @@ class SessionService:
         async with self._userplane_errors():
             runtime = await userplane.get_session(session_id)
         # A runner answers for its own user only, and only about the session asked for.
-        if runtime is None or runtime.id != session_id or runtime.agent_auth is None:
+        route = None if runtime is None else self._cache_route(user, session_id, userplane, runtime)
+        if route is None:
             raise ApiError(ErrorCode.SESSION_NOT_RUNNING, "session services are not running")
-        route = SessionRoute(session_id, userplane, runtime.agent_auth)
-        self._routes[session_id] = (user.id, route)
         return route
 
     @contextlib.asynccontextmanager
@@ -131,15 +136,38 @@ class SessionService:
 
     # -- transitions ---------------------------------------------------------------------
 
-    def _set(self, session_id: str, status: SessionStatus, error: str | None = None) -> None:
+    def _set(
+        self,
+        session_id: str,
+        status: SessionStatus,
+        error: str | None,
+        expected: SessionStatus | None,
+    ) -> Session | None:
+        """In a worker thread: the changed row, or None when it is gone or no longer in
+        the `expected` state (somebody else changed it since it was read)."""
         with self._db.begin() as db:
             row = db.get(Session, session_id)
-            if row is None:
-                return
+            if row is None or (expected is not None and row.status is not expected):
+                return None
             row.status = status
             row.error = error[-MAX_ERROR_CHARS:] if error else None
             row.updated_at = utcnow()
+            return row
+
+    async def _transition(
+        self,
+        session_id: str,
+        status: SessionStatus,
+        error: str | None = None,
+        expected: SessionStatus | None = None,
+    ) -> bool:
+        """Write the change, then announce it on the event loop; False when `_set` made
+        none."""
+        row = await asyncio.to_thread(self._set, session_id, status, error, expected)
+        if row is None:
+            return False
         self._changed(row.user_id, session_id, row)
+        return True
 
     def _changed(self, user_id: str, session_id: str, row: Session | None) -> None:
         for listener in self.on_change:
@@ -196,35 +224,40 @@ class SessionService:
             runtime = await userplane.start_session(spec)
         except UserPlaneError as exc:
             log.warning("session start failed session=%s code=%s", session_id, exc.code)
-            await asyncio.to_thread(self._set, session_id, SessionStatus.FAILED, exc.message)
+            await self._transition(session_id, SessionStatus.FAILED, exc.message)
             return
         except Exception as exc:
             log.exception("session start crashed session=%s", session_id)
-            await asyncio.to_thread(
-                self._set, session_id, SessionStatus.FAILED, f"internal error: {exc}"
-            )
+            await self._transition(session_id, SessionStatus.FAILED, f"internal error: {exc}")
             return
         # Route first, then announce: a browser that reacts to "running" at once must not
         # cost a runner round trip.
-        if runtime.id == session_id and runtime.agent_auth is not None:
-            self._routes[session_id] = (
-                user.id,
-                SessionRoute(session_id, userplane, runtime.agent_auth),
-            )
-        await asyncio.to_thread(self._set, session_id, SessionStatus.RUNNING)
+        self._cache_route(user, session_id, userplane, runtime)
+        await self._transition(session_id, SessionStatus.RUNNING)
+
+    def _cache_route(
+        self, user: User, session_id: str, userplane: UserPlane, runtime: SessionRuntime
+    ) -> SessionRoute | None:
+        """Remember how to reach a session its owner's user plane reports running; an
+        answer about another session, or without credentials, gives no route."""
+        if runtime.id != session_id or runtime.agent_auth is None:
+            return None
+        route = SessionRoute(session_id, userplane, runtime.agent_auth)
+        self._routes[session_id] = (user.id, route)
+        return route
 
     async def stop(self, user: User, session_id: str) -> Session:
         row = await asyncio.to_thread(self.get, user, session_id)
         if row.status in (SessionStatus.STOPPED, SessionStatus.FAILED):
             return row
-        await asyncio.to_thread(self._set, session_id, SessionStatus.STOPPING)
+        await self._transition(session_id, SessionStatus.STOPPING)
         try:
             await self._stop_services(user, session_id)
         except ApiError:
             # Nothing is known to have stopped: say what the session was, not "stopping".
-            await asyncio.to_thread(self._set, session_id, row.status, row.error)
+            await self._transition(session_id, row.status, row.error)
             raise
-        await asyncio.to_thread(self._set, session_id, SessionStatus.STOPPED)
+        await self._transition(session_id, SessionStatus.STOPPED)
         return await asyncio.to_thread(self.get, user, session_id)
 
     async def _forget(self, session_id: str) -> None:
@@ -243,7 +276,7 @@ class SessionService:
             return row
         if row.status is SessionStatus.STOPPING:
             raise ApiError(ErrorCode.SESSION_STOPPING, "session is stopping; resume it afterwards")
-        await asyncio.to_thread(self._set, session_id, SessionStatus.STARTING)
+        await self._transition(session_id, SessionStatus.STARTING)
         self._begin_start(user, session_id, row.workspace)
         return await asyncio.to_thread(self.get, user, session_id)
 
@@ -280,7 +313,7 @@ class SessionService:
                 return
         await self._forget(event.session_id)
         status = SessionStatus(event.state.value)
-        await asyncio.to_thread(self._set, event.session_id, status, event.error)
+        await self._transition(event.session_id, status, event.error)
 
     def _row(self, session_id: str) -> Session | None:
         with self._db() as db:
@@ -288,57 +321,132 @@ class SessionService:
 
     # -- whole-service lifecycle ---------------------------------------------------------
 
-    def _users_and_rows(self) -> list[tuple[User, list[Session]]]:
-        with self._db() as db:
-            users = list(db.scalars(select(User).where(User.linux_user.is_not(None))))
-            return [
-                (u, list(db.scalars(select(Session).where(Session.user_id == u.id)))) for u in users
-            ]
+    async def startup(self) -> None:
+        """Bring the rows in step with what survived the previous run, and keep them so.
+        Sessions that outlive the control plane are reconciled with their user planes at
+        once and then every `reconcile_interval`, in the background (a hung runner must
+        not hold up serving); sessions that stopped with it are marked stopped."""
+        interval = self._backend.reconcile_interval
+        if interval is None:
+            await asyncio.to_thread(self._mark_orphaned, "the server restarted")
+        else:
+            self._reconciling = asyncio.create_task(self._reconcile_forever(interval))
+
+    async def shutdown(self) -> None:
+        """Stop reconciling, cancel starts in flight and let go of the user planes; sessions
+        that do not outlive the control plane are marked stopped with it."""
+        if self._reconciling is not None:
+            self._reconciling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconciling
+            self._reconciling = None
+        await asyncio.gather(*(self._cancel_start(sid) for sid in list(self._starting)))
+        await self._backend.close()
+        if self._backend.reconcile_interval is None:
+            await asyncio.to_thread(self._mark_orphaned, "stopped with the server")
+
+    async def _reconcile_forever(self, interval: float) -> None:
+        while True:
+            try:
+                await self.reconcile()
+            except Exception:
+                # A database hiccup must not end reconciling for good.
+                log.exception("reconciling sessions with their user planes failed")
+            await asyncio.sleep(interval)
 
     async def reconcile(self) -> None:
-        """Make the database agree with what each runner actually runs (multi-user mode,
-        after a control-plane restart and periodically): a live session is never shown as
-        stopped, a dead one never as running, and a session the database does not know is
-        stopped. A runner that cannot be reached is left for the next round."""
-        for user, rows in await asyncio.to_thread(self._users_and_rows):
-            try:
-                running = {
-                    r.id: r
-                    for r in await self._userplane_for(user).list_sessions()
-                    if r.state is RuntimeState.RUNNING
-                }
-            except UserPlaneError as exc:
-                log.warning("reconcile: runner of %s unavailable: %s", user.username, exc.message)
-                continue
-            known = {row.id for row in rows}
-            for row in rows:
-                if row.id in self._starting:
-                    continue
-                if row.id in running and row.status is not SessionStatus.RUNNING:
-                    await asyncio.to_thread(self._set, row.id, SessionStatus.RUNNING)
-                elif row.id not in running and row.status in ACTIVE:
-                    await self._forget(row.id)
-                    await asyncio.to_thread(
-                        self._set, row.id, SessionStatus.STOPPED, "not running after a restart"
-                    )
-            for orphan in set(running) - known:
-                log.warning("reconcile: stopping session %s unknown to the database", orphan)
-                with contextlib.suppress(UserPlaneError):
-                    await self._userplane_for(user).stop_session(orphan)
+        """One pass making the database agree with what each user's user plane actually
+        runs: a live session is never shown as stopped, a dead one never as running, and a
+        session the database does not know is stopped. Users are checked concurrently (at
+        most RECONCILE_CONCURRENCY at once) and each user-plane call may take one
+        `reconcile_interval`: a runner that cannot be reached or does not answer in time
+        is left for the next pass and holds up nobody else."""
+        slots = asyncio.Semaphore(RECONCILE_CONCURRENCY)
 
-    def mark_orphaned(self, reason: str) -> int:
-        """After a restart in single-user mode nothing of ours survives: rows that still
-        say starting/running/stopping are stopped."""
+        async def check(user: User) -> None:
+            async with slots:
+                try:
+                    await self._reconcile_user(user)
+                except Exception:
+                    log.exception("reconcile: checking the sessions of %s failed", user.username)
+
+        users = await asyncio.to_thread(self._users_with_accounts)
+        await asyncio.gather(*(check(user) for user in users))
+
+    async def _reconcile_user(self, user: User) -> None:
+        # Rows are read before the user plane is asked, and each change applies only if
+        # the row is still as read: a stop, start or failure that lands meanwhile wins
+        # over this pass's older view.
+        rows = await asyncio.to_thread(self._rows_of, user.id)
+        limit = self._backend.reconcile_interval
+        try:
+            userplane = self._userplane_for(user)
+            async with asyncio.timeout(limit):
+                listed = await userplane.list_sessions()
+        except UserPlaneError as exc:
+            log.warning("reconcile: runner of %s unavailable: %s", user.username, exc.message)
+            return
+        except TimeoutError:
+            log.warning("reconcile: runner of %s did not answer within %gs", user.username, limit)
+            return
+        running = {r.id: r for r in listed if r.state is RuntimeState.RUNNING}
+        for row in rows:
+            if row.id in self._starting:
+                continue  # its start decides
+            runtime = running.get(row.id)
+            if runtime is not None and row.status is not SessionStatus.RUNNING:
+                await self._adopt(user, row, userplane, runtime)
+            elif runtime is None and row.status in ACTIVE:
+                await self._forget(row.id)
+                lost = "not running after a restart"
+                await self._transition(row.id, SessionStatus.STOPPED, lost, expected=row.status)
+        # Unknown ids are checked again now: a session created while the user plane was
+        # answering is no orphan.
+        unknown = running.keys() - {row.id for row in rows} - self._starting.keys()
+        if unknown:
+            unknown -= await asyncio.to_thread(self._owned_ids, user.id, unknown)
+        for orphan in unknown:
+            log.warning("reconcile: stopping session %s unknown to the database", orphan)
+            with contextlib.suppress(UserPlaneError, TimeoutError):
+                async with asyncio.timeout(limit):
+                    await userplane.stop_session(orphan)
+
+    async def _adopt(
+        self, user: User, row: Session, userplane: UserPlane, runtime: SessionRuntime
+    ) -> None:
+        """Its user plane runs a session whose row says otherwise: it is running. The route
+        is cached first, as after a start, and dropped again if the row changed meanwhile."""
+        route = self._cache_route(user, row.id, userplane, runtime)
+        if await self._transition(row.id, SessionStatus.RUNNING, expected=row.status):
+            return
+        cached = self._routes.get(row.id)
+        if route is not None and cached is not None and cached[1] is route:
+            del self._routes[row.id]
+
+    def _users_with_accounts(self) -> list[User]:
+        with self._db() as db:
+            return list(db.scalars(select(User).where(User.linux_user.is_not(None))))
+
+    def _rows_of(self, user_id: str) -> list[Session]:
+        with self._db() as db:
+            return list(db.scalars(select(Session).where(Session.user_id == user_id)))
+
+    def _owned_ids(self, user_id: str, ids: Iterable[str]) -> set[str]:
+        with self._db() as db:
+            return set(
+                db.scalars(
+                    select(Session.id).where(Session.user_id == user_id, Session.id.in_(ids))
+                )
+            )
+
+    def _mark_orphaned(self, reason: str) -> None:
+        """Sessions that stop with the control plane: rows that still say
+        starting/running/stopping after a restart or at shutdown are stopped."""
         with self._db.begin() as db:
-            rows = list(db.scalars(select(Session).where(Session.status.in_(ACTIVE))))
-            for row in rows:
+            for row in db.scalars(select(Session).where(Session.status.in_(ACTIVE))):
                 row.status = SessionStatus.STOPPED
                 row.error = reason
                 row.updated_at = utcnow()
-            return len(rows)
-
-    async def cancel_starts(self) -> None:
-        await asyncio.gather(*(self._cancel_start(sid) for sid in list(self._starting)))
 
     async def stop_all_for(self, user: User) -> int:
         """Stop every active session of `user` through the ordinary stop path (a disabled

@@ -185,6 +185,11 @@ class ProcessLauncher:
 
     def restart(self, account: LinuxAccount, host: HostSettings) -> None:
         self.stop(account, ours=False)
+        # A child that exited stays a zombie until polled; a long-lived caller
+        # (oqto-usermgr) must not collect them.
+        for uid, child in list(self._children.items()):
+            if child.poll() is not None:
+                del self._children[uid]
         self._children[account.uid] = runner.start_direct(
             account,
             config=host.config_path,

@@ -1,9 +1,8 @@
 """`GET /api/events`: a Server-Sent Events stream of the signed-in user's session changes,
 so browsers show live status without polling.
 
-`SessionService.on_change` is called from worker threads (and sometimes the event loop);
-one `SessionEventHub` listener fans each change out to the connections of that session's
-owner by handing it to the event loop with `call_soon_threadsafe`. Every connection has a
+One `SessionEventHub` listener on `SessionService.on_change` (called on the event loop)
+fans each change out to the connections of that session's owner. Every connection has a
 bounded queue: a client too slow to keep up gets one `resync` event (refetch the list)
 instead of unbounded memory growth on the server.
 
@@ -18,10 +17,7 @@ token is revoked or expires, or its user is disabled, deleted or changes role.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import logging
-import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -35,8 +31,6 @@ from oqto.control.context import context
 from oqto.control.sessions import SessionService
 from oqto.db.models import Session
 
-log = logging.getLogger(__name__)
-
 router = APIRouter(tags=["events"], route_class=ContractRoute)
 
 HEARTBEAT_SECONDS = 15.0
@@ -44,6 +38,15 @@ QUEUE_SIZE = 256
 HEARTBEAT = b": keepalive\n\n"
 # Queued by `Subscription.end`: the stream stops when it reaches this.
 END = b""
+# One event of the stream, as the OpenAPI document describes it; `data` is JSON.
+EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "event": {"enum": ["session", "session.deleted", "resync"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+}
 
 
 def sse_event(name: str, data: object) -> bytes:
@@ -58,10 +61,9 @@ def encode_change(session_id: str, row: Session | None) -> bytes:
 
 @dataclass(eq=False)
 class Subscription:
-    """One browser connection. Its queue is touched only on the event loop's thread."""
+    """One browser connection; everything here runs on the event loop."""
 
     user_id: str
-    loop: asyncio.AbstractEventLoop
     queue: asyncio.Queue[bytes] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
 
@@ -72,7 +74,7 @@ class Subscription:
             self.overflowed = True
 
     def end(self) -> None:
-        """On the loop's thread: drop what is queued and make the stream stop next."""
+        """Drop what is queued and make the stream stop next."""
         while not self.queue.empty():
             self.queue.get_nowait()
         self.queue.put_nowait(END)
@@ -89,33 +91,27 @@ class Subscription:
 
 class SessionEventHub:
     def __init__(self) -> None:
-        self._lock = threading.Lock()
         self._subscriptions: set[Subscription] = set()
 
     def attach(self, sessions: SessionService) -> None:
         sessions.on_change.append(self.publish)
 
     def subscribe(self, user_id: str) -> Subscription:
-        sub = Subscription(user_id=user_id, loop=asyncio.get_running_loop())
-        with self._lock:
-            self._subscriptions.add(sub)
+        sub = Subscription(user_id=user_id)
+        self._subscriptions.add(sub)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
-        with self._lock:
-            self._subscriptions.discard(sub)
+        self._subscriptions.discard(sub)
 
     def publish(self, user_id: str, session_id: str, row: Session | None) -> None:
-        """Any thread. Serialises once, here, so the loop only enqueues bytes."""
-        with self._lock:
-            targets = [s for s in self._subscriptions if s.user_id == user_id]
+        """Serialises once per change, however many connections it goes to."""
+        targets = [s for s in self._subscriptions if s.user_id == user_id]
         if not targets:
             return
         payload = encode_change(session_id, row)
         for sub in targets:
-            # The loop is gone during shutdown; nobody is left to tell.
-            with contextlib.suppress(RuntimeError):
-                sub.loop.call_soon_threadsafe(sub.offer, payload)
+            sub.offer(payload)
 
 
 def install(app: FastAPI, sessions: SessionService) -> None:
@@ -132,7 +128,7 @@ async def _stream(
     # change falls between the two.
     sub = hub.subscribe(principal.user.id)
     # A long-lived stream must not outlive a sign-out, a revoked token or a disabled
-    # account: the registry ends it (from the loop's thread, so the queue is safe to touch).
+    # account: the registry ends it (on the event loop, so the queue is safe to touch).
     untrack = context(request).live.track(principal, sub.end)
     try:
         yield sse_event("resync", {})
@@ -160,7 +156,7 @@ async def _stream(
         200: {
             "description": "`event: session` (a SessionOut), `event: session.deleted` "
             '(`{"id": ...}`) and `event: resync` (`{}`: refetch the list), until sign-out.',
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
         }
     },
 )

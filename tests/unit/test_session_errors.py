@@ -1,0 +1,130 @@
+"""What the API answers when a session's user plane is slow, fails or cannot be reached:
+the real app in multi-user mode over fake user planes, so each case takes milliseconds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.support.server import wait_for
+from tests.unit.fake_userplanes import (
+    CrashingUserPlane,
+    FakeBackend,
+    FakeUserPlane,
+    GatedUserPlane,
+    NeverReadyUserPlane,
+    UnreachableUserPlane,
+)
+
+from oqto.config import load_config
+from oqto.control import app as control_app
+from oqto.control.app import build_context, create_app
+from oqto.control.auth.tokens import issue_token
+from oqto.db.models import Role, TokenKind, User
+
+Connect = Callable[[FakeUserPlane], TestClient]
+
+
+@pytest.fixture
+def connect(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Connect]:
+    """A client of user ann, whose sessions run on the given user plane; bob exists too."""
+    clients: list[TestClient] = []
+
+    def make(plane: FakeUserPlane) -> TestClient:
+        backend = FakeBackend(reconcile_interval=30)
+        backend.planes["ann"] = plane
+        monkeypatch.setattr(control_app, "make_backend", lambda *_args: backend)
+        config = tmp_path / "c.toml"
+        config.write_text(f'[server]\ndata_dir = "{tmp_path}/data"\n')
+        ctx, made = build_context(load_config(config, environ={}).config, single_user=False)
+        with ctx.db.begin() as db:
+            ann = User(username="ann", password_hash="x", role=Role.USER, linux_user="ann")
+            db.add_all([ann, User(username="bob", password_hash="x", role=Role.USER)])
+            db.flush()
+            token, _row = issue_token(db, ann, TokenKind.API, None, name="test")
+        client = TestClient(create_app(ctx, made), headers={"Authorization": f"Bearer {token}"})
+        clients.append(client.__enter__())  # the lifespan, and one event loop throughout
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def create(client: TestClient) -> str:
+    created = client.post("/api/sessions", json={"workspace": "w"})
+    assert created.status_code == 201, created.text
+    return str(created.json()["id"])
+
+
+def settled(client: TestClient, sid: str, status: str) -> dict[str, Any]:
+    body: dict[str, Any] = wait_for(
+        lambda: (b := client.get(f"/api/sessions/{sid}").json())["status"] == status and b,
+        5,
+        f"the session to be {status}",
+        interval=0.002,
+    )
+    return body
+
+
+def test_a_starting_sessions_routes_say_retry_later(connect: Connect) -> None:
+    client = connect(GatedUserPlane())
+    sid = create(client)
+    proxied = client.get(f"/api/sessions/{sid}/files/tree")
+    assert proxied.status_code == 503 and proxied.json()["error"] == "session_starting"
+    assert int(proxied.headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize(
+    ("plane", "reason"),
+    [(NeverReadyUserPlane(), "did not answer"), (CrashingUserPlane(), "internal error")],
+)
+def test_a_failed_start_shows_its_reason_and_its_routes_answer_409(
+    connect: Connect, plane: FakeUserPlane, reason: str
+) -> None:
+    client = connect(plane)
+    sid = create(client)
+    assert reason in settled(client, sid, "failed")["error"]
+    proxied = client.get(f"/api/sessions/{sid}/files/tree")
+    assert proxied.status_code == 409 and proxied.json()["error"] == "session_not_running"
+    assert "Retry-After" not in proxied.headers
+
+
+def test_a_stopped_sessions_routes_answer_409(connect: Connect) -> None:
+    client = connect(FakeUserPlane())
+    sid = create(client)
+    settled(client, sid, "running")
+    assert client.post(f"/api/sessions/{sid}/stop").json()["status"] == "stopped"
+    proxied = client.get(f"/api/sessions/{sid}/files/tree")
+    assert proxied.status_code == 409 and proxied.json()["error"] == "session_not_running"
+
+
+def test_an_unreachable_runner_is_a_503_and_changes_nothing(connect: Connect) -> None:
+    plane = UnreachableUserPlane()
+    plane.reachable = True
+    client = connect(plane)
+    sid = create(client)
+    settled(client, sid, "running")
+    plane.reachable = False
+    stop = client.post(f"/api/sessions/{sid}/stop")
+    assert stop.status_code == 503 and stop.json()["error"] == "runner_unavailable"
+    assert "Retry-After" in stop.headers
+    assert client.get(f"/api/sessions/{sid}").json()["status"] == "running"
+    # A start that cannot reach the runner fails, with the runner's reason.
+    assert "runner" in settled(client, create(client), "failed")["error"]
+
+
+def test_another_users_session_is_missing_not_forbidden(connect: Connect) -> None:
+    client = connect(FakeUserPlane())
+    sid = create(client)
+    ctx = client.app.state.ctx  # type: ignore[attr-defined]
+    with ctx.db.begin() as db:
+        bob = db.query(User).filter_by(username="bob").one()
+        token, _row = issue_token(db, bob, TokenKind.API, None, name="test")
+    as_bob = {"Authorization": f"Bearer {token}"}
+    for method, path in [("GET", ""), ("POST", "/stop"), ("GET", "/files/tree")]:
+        answer = client.request(method, f"/api/sessions/{sid}{path}", headers=as_bob)
+        assert answer.status_code == 404 and answer.json()["error"] == "not_found"
