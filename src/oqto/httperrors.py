@@ -1,6 +1,6 @@
 """The framework's own refusals (routing's 404 and 405, request validation) in the one
 envelope (`oqto.protocol.errors`), for every Oqto FastAPI app: the control plane and
-`oqto-files` answer them alike."""
+`oqto-files` answer them alike, a 405 with every method the path serves in `Allow`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from oqto.protocol.errors import ErrorCode, error_response
 
 _FRAMEWORK_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
+# The methods a route may serve, in the order `Allow` lists them.
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -22,11 +25,24 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
+def _allowed(request: Request) -> str:
+    """Every method some route serves at this path. Routing's own `Allow` names only the
+    first route whose path matched, and a path often has one route per method."""
+
+    def served(method: str) -> bool:
+        probe = {**request.scope, "method": method}
+        return any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes)
+
+    return ", ".join(method for method in HTTP_METHODS if served(method))
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     code = _FRAMEWORK_CODES.get(exc.status_code, ErrorCode.BAD_REQUEST)
-    # Routing's headers go out with it: a 405 names the methods in `Allow`.
-    return error_response(code, str(exc.detail), dict(exc.headers or {}), status=exc.status_code)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = _allowed(request)
+    return error_response(code, str(exc.detail), headers, status=exc.status_code)
 
 
 async def _invalid(_request: Request, exc: Exception) -> JSONResponse:

@@ -96,6 +96,24 @@ def test_symlink_escape_is_refused(
     link.unlink()
 
 
+def test_a_wrong_method_is_405_with_allow(
+    admin: httpx.Client, running_session: dict[str, Any]
+) -> None:
+    """From the session's file server through the proxy, from the proxy route itself, and
+    from an API route: the envelope, and every method the path serves."""
+    sid = running_session["id"]
+    for method, path, allow in [
+        ("PATCH", files(running_session, "/file"), "GET, POST, PUT, DELETE"),
+        ("TRACE", files(running_session, "/file"), "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"),
+        ("PATCH", f"/api/sessions/{sid}/stop", "POST"),
+        ("PUT", "/api/auth/login", "POST"),
+    ]:
+        response = admin.request(method, path, params={"path": "x"})
+        assert response.status_code == 405, (method, path, response.text)
+        assert response.json()["error"] == "method_not_allowed"
+        assert set(response.headers["allow"].split(", ")) == set(allow.split(", ")), path
+
+
 def test_oversize_upload_gets_413(admin: httpx.Client, running_session: dict[str, Any]) -> None:
     big = b"x" * (1024 * 1024 + 1)  # the test server allows 1 MB
     response = admin.put(files(running_session, "/file"), params={"path": "big.bin"}, content=big)

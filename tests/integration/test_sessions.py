@@ -100,9 +100,10 @@ def test_other_user_cannot_touch_session(
 
     async def terminal() -> None:
         url = server.url.replace("http", "ws") + f"/api/sessions/{sid}/terminal"
-        with pytest.raises(InvalidStatus):
+        with pytest.raises(InvalidStatus) as info:
             async with connect(url, additional_headers={"Authorization": token}):
                 pass
+        assert info.value.response.status_code == 404  # as for a missing session
 
     asyncio.run(terminal())
     assert admin.get(f"/api/sessions/{sid}").json()["status"] == "running"

@@ -63,6 +63,7 @@ def test_foreign_origin_is_refused(
             ):
                 pass
         assert info.value.response.status_code == 403
+        assert json.loads(info.value.response.body or b"")["error"] == "origin_refused"
 
         async with connect(
             ws_url(server, running_session),
@@ -75,11 +76,37 @@ def test_foreign_origin_is_refused(
     asyncio.run(run())
 
 
+async def refusal(url: str, **kwargs: Any) -> tuple[int, str]:
+    """The HTTP status and error code a refused upgrade was answered with."""
+    with pytest.raises(InvalidStatus) as info:
+        async with connect(url, subprotocols=["tty"], **kwargs):  # type: ignore[list-item]
+            pass
+    response = info.value.response
+    return response.status_code, json.loads(response.body or b"{}").get("error", "")
+
+
 def test_terminal_needs_auth(server: OqtoServer, running_session: dict[str, Any]) -> None:
+    assert asyncio.run(refusal(ws_url(server, running_session))) == (401, "unauthorized")
+
+
+def test_a_missing_or_stopped_session_is_told_apart_from_a_refusal(
+    server: OqtoServer, admin: Any, running_session: dict[str, Any]
+) -> None:
+    auth = {"additional_headers": {"Authorization": admin.headers["Authorization"]}}
+    created = admin.post("/api/sessions", json={"workspace": "stopped-proj"})
+    assert created.status_code == 201, created.text
+    stopped = created.json()
+    assert admin.post(f"/api/sessions/{stopped['id']}/stop").json()["status"] == "stopped"
+
     async def run() -> None:
-        with pytest.raises(InvalidStatus) as info:
-            async with connect(ws_url(server, running_session), subprotocols=["tty"]):  # type: ignore[list-item]
-                pass
-        assert info.value.response.status_code == 403
+        missing = {"id": "nosuchsession"}
+        assert await refusal(ws_url(server, missing), **auth) == (404, "not_found")
+        assert await refusal(ws_url(server, stopped), **auth) == (409, "session_not_running")
+        foreign = await refusal(
+            ws_url(server, running_session), origin="https://evil.example", **auth
+        )
+        assert foreign == (403, "origin_refused")
+        assert await refusal(ws_url(server, missing)) == (401, "unauthorized")
 
     asyncio.run(run())
+    assert admin.delete(f"/api/sessions/{stopped['id']}").status_code == 204

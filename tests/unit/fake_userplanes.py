@@ -12,6 +12,7 @@ import socket
 from oqto.control.backends import Backend
 from oqto.control.runners import OwnedEventHandler
 from oqto.db.models import User
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import (
     AgentAuth,
     RuntimeState,
@@ -67,7 +68,7 @@ class FakeUserPlane(UserPlane):
         return list(self.running.values())
 
     async def connect_service(self, session_id: str, service: ServiceName) -> socket.socket:
-        raise UserPlaneError("upstream_unavailable", "fake user planes have no services")
+        raise UserPlaneError(ErrorCode.UPSTREAM_UNAVAILABLE, "fake user planes have no services")
 
     async def close(self) -> None:
         self.running.clear()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from starlette.websockets import WebSocketDisconnect
+from starlette.testclient import WebSocketDenialResponse
 
 from oqto.config import load_config
 from oqto.control.app import build_context, create_app
@@ -59,9 +59,10 @@ def test_login_is_public(app) -> None:  # type: ignore[no-untyped-def]
 def test_every_websocket_route_needs_auth(app) -> None:  # type: ignore[no-untyped-def]
     client = TestClient(app)
     for path in WEBSOCKETS:
-        with pytest.raises(WebSocketDisconnect) as info, client.websocket_connect(path):
+        with pytest.raises(WebSocketDenialResponse) as info, client.websocket_connect(path):
             pass
-        assert info.value.code == 1008
+        assert info.value.status_code == 401
+        assert info.value.json()["error"] == "unauthorized"
 
 
 def test_bad_token_and_revoked_token(app) -> None:  # type: ignore[no-untyped-def]

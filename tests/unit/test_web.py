@@ -43,6 +43,15 @@ def make_app(root: Path) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    @api.get("/things/{thing}")
+    @api.delete("/things/{thing}")
+    def thing(thing: str) -> dict[str, str]:
+        return {"thing": thing}
+
+    @api.post("/things/{thing}/stop")
+    def stop(thing: str) -> dict[str, str]:
+        return {"stopped": thing}
+
     app.include_router(api)
     web.install(app, root)
     return app
@@ -128,6 +137,26 @@ def test_non_get_on_app_paths_is_refused(client: TestClient) -> None:
     response = client.post("/sessions/abc")
     assert response.status_code == 405
     assert response.json()["error"] == "method_not_allowed"
+    assert response.headers["allow"] == "GET, HEAD"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PATCH", "/api/things/a/stop", "POST"),
+        ("GET", "/api/things/a/stop", "POST"),
+        ("TRACE", "/api/things/a/stop", "POST"),
+        ("PUT", "/api/things/a", "GET, DELETE"),
+        ("POST", "/api/health", "GET"),
+    ],
+)
+def test_a_method_no_api_route_serves_is_405_with_allow(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == 405
+    assert response.headers["allow"] == allow
+    assert response.json() == {"error": "method_not_allowed", "message": "Method Not Allowed"}
 
 
 def test_unbuilt_app_says_how_to_build_it(tmp_path: Path) -> None:

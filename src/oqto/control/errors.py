@@ -21,10 +21,15 @@ class ApiError(OqtoError):
         self.headers = headers
 
 
-async def _oqto_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, OqtoError)
+def response_for(exc: OqtoError) -> JSONResponse:
+    """The HTTP answer to `exc`: for a route's error, and for a refused WebSocket upgrade."""
     headers = exc.headers if isinstance(exc, ApiError) else None
     return error_response(exc.code, exc.message, headers)
+
+
+async def _oqto_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, OqtoError)
+    return response_for(exc)
 
 
 def install_error_handlers(app: FastAPI) -> None:

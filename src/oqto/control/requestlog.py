@@ -24,7 +24,7 @@ class RequestLogMiddleware:
         async def capture(message: Message) -> None:
             nonlocal status
             kind = message["type"]
-            if kind == "http.response.start":
+            if kind in ("http.response.start", "websocket.http.response.start"):
                 status = message["status"]
             elif kind == "websocket.accept":
                 status = 101

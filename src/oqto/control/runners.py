@@ -10,6 +10,7 @@ from pathlib import Path
 
 from oqto.config.paths import runner_socket_path
 from oqto.db.models import User
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import SessionEvent
 from oqto.runner.client import RunnerClient, RunnerUnavailable, RunnerUserPlane
 from oqto.userplane.base import UserPlane, UserPlaneError
@@ -50,7 +51,7 @@ class RunnerPool:
         # anything for this user under it would hand their sessions to someone else.
         if account.pw_uid != user.linux_uid:
             raise UserPlaneError(
-                "account_mismatch",
+                ErrorCode.ACCOUNT_MISMATCH,
                 f"Linux account {user.linux_user!r} now has uid {account.pw_uid}, not "
                 f"{user.linux_uid}; refusing to use it",
             )

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import logging
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -16,10 +16,9 @@ from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
 from oqto.control.backends import Backend
-from oqto.control.errors import ApiError
 from oqto.db.locks import lock_user_row
 from oqto.db.models import Session, SessionStatus, User, utcnow
-from oqto.protocol.errors import ErrorCode, parse_code
+from oqto.protocol.errors import ErrorCode, OqtoError
 from oqto.protocol.sessions import (
     AgentAuth,
     RuntimeState,
@@ -43,8 +42,14 @@ MAX_ERROR_CHARS = 8000
 RECONCILE_CONCURRENCY = 16
 
 
-def not_found() -> ApiError:
-    return ApiError(ErrorCode.NOT_FOUND, "no such session")
+class SessionError(OqtoError):
+    """A session request refused for what the session is (missing, not running, over the
+    cap...). User-plane failures pass through as the `UserPlaneError` they are; the HTTP
+    boundary maps both by code."""
+
+
+def not_found() -> SessionError:
+    return SessionError(ErrorCode.NOT_FOUND, "no such session")
 
 
 @dataclass(frozen=True)
@@ -113,26 +118,17 @@ class SessionService:
         row = await asyncio.to_thread(self.get, user, session_id)
         if row.status is not SessionStatus.RUNNING:
             starting = row.status is SessionStatus.STARTING
-            raise ApiError(
+            raise SessionError(
                 ErrorCode.SESSION_STARTING if starting else ErrorCode.SESSION_NOT_RUNNING,
                 f"session is {row.status.value}" + (f": {row.error}" if row.error else ""),
             )
         userplane = self._userplane_for(user)
-        async with self._userplane_errors():
-            runtime = await userplane.get_session(session_id)
+        runtime = await userplane.get_session(session_id)
         # A runner answers for its own user only, and only about the session asked for.
         route = None if runtime is None else self._cache_route(user, session_id, userplane, runtime)
         if route is None:
-            raise ApiError(ErrorCode.SESSION_NOT_RUNNING, "session services are not running")
+            raise SessionError(ErrorCode.SESSION_NOT_RUNNING, "session services are not running")
         return route
-
-    @contextlib.asynccontextmanager
-    async def _userplane_errors(self) -> AsyncIterator[None]:
-        """User-plane failures as API errors, with the status their code has everywhere."""
-        try:
-            yield
-        except UserPlaneError as exc:
-            raise ApiError(parse_code(exc.code), exc.message) from None
 
     # -- transitions ---------------------------------------------------------------------
 
@@ -190,7 +186,7 @@ class SessionService:
         try:
             name = check_workspace_name(workspace)
         except WorkspaceNameError as exc:
-            raise ApiError(ErrorCode.INVALID_WORKSPACE, str(exc)) from None
+            raise SessionError(ErrorCode.INVALID_WORKSPACE, str(exc)) from None
 
         def insert() -> Session:
             with self._db.begin() as db:
@@ -204,7 +200,7 @@ class SessionService:
                     .where(Session.user_id == user.id, Session.status.in_(ACTIVE))
                 )
                 if (active or 0) >= self._max_running:
-                    raise ApiError(
+                    raise SessionError(
                         ErrorCode.TOO_MANY_SESSIONS, f"at most {self._max_running} active sessions"
                     )
                 row = Session(user_id=user.id, workspace=name, status=SessionStatus.STARTING)
@@ -253,7 +249,7 @@ class SessionService:
         await self._transition(session_id, SessionStatus.STOPPING)
         try:
             await self._stop_services(user, session_id)
-        except ApiError:
+        except UserPlaneError:
             # Nothing is known to have stopped: say what the session was, not "stopping".
             await self._transition(session_id, row.status, row.error)
             raise
@@ -267,15 +263,16 @@ class SessionService:
     async def _stop_services(self, user: User, session_id: str) -> None:
         await self._cancel_start(session_id)
         await self._forget(session_id)
-        async with self._userplane_errors():
-            await self._userplane_for(user).stop_session(session_id)
+        await self._userplane_for(user).stop_session(session_id)
 
     async def resume(self, user: User, session_id: str) -> Session:
         row = await asyncio.to_thread(self.get, user, session_id)
         if row.status in (SessionStatus.STARTING, SessionStatus.RUNNING):
             return row
         if row.status is SessionStatus.STOPPING:
-            raise ApiError(ErrorCode.SESSION_STOPPING, "session is stopping; resume it afterwards")
+            raise SessionError(
+                ErrorCode.SESSION_STOPPING, "session is stopping; resume it afterwards"
+            )
         await self._transition(session_id, SessionStatus.STARTING)
         self._begin_start(user, session_id, row.workspace)
         return await asyncio.to_thread(self.get, user, session_id)
@@ -467,7 +464,7 @@ class SessionService:
         for session_id in await asyncio.to_thread(active):
             try:
                 await self.stop(user, session_id)
-            except ApiError as exc:
+            except OqtoError as exc:
                 log.warning(
                     "could not stop session %s of %s: %s", session_id, user.username, exc.message
                 )

@@ -8,7 +8,8 @@
   hands to the style elements the terminal library creates at run time (xterm.js has no
   other way to size and colour its grid). `index.html` is never cached, so each load gets
   a fresh nonce.
-- `/api/*` never falls through to the app: an unknown API route stays a JSON 404.
+- `/api/*` never falls through to the app: an unknown API route stays a JSON 404, and a
+  method no route serves at a known path a JSON 405 with `Allow`.
 """
 
 from __future__ import annotations
@@ -20,14 +21,12 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
-
-from oqto.control.errors import ApiError
-from oqto.protocol.errors import ErrorCode
+from starlette.routing import Match, Route
+from starlette.types import Scope
 
 WEB_DIST = Path(__file__).resolve().parent.parent / "web_dist"
 NONCE_PLACEHOLDER = "__OQTO_CSP_NONCE__"
 ASSETS_PREFIX = "assets/"
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -120,15 +119,23 @@ class WebApp:
         return FileResponse(path, media_type=media_type, headers=headers)
 
 
+class _PageRoute(Route):
+    """The catch-all. An `/api` path is never a page: routing answers it as it answers any
+    API request no route takes (404, or 405 with `Allow`)."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path: str = scope.get("path", "")
+        if path == "/api" or path.startswith("/api/"):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
 def install(app: FastAPI, root: Path = WEB_DIST) -> None:
     """Mount last: the catch-all route must come after every API route."""
     web = WebApp(root)
 
-    async def serve(path: str, request: Request) -> Response:
-        if path == "api" or path.startswith("api/"):
-            raise ApiError(ErrorCode.NOT_FOUND, "Not Found")
-        if request.method not in ("GET", "HEAD"):
-            raise ApiError(ErrorCode.METHOD_NOT_ALLOWED, "Method Not Allowed")
+    async def serve(request: Request) -> Response:
+        path: str = request.path_params["path"]
         found = web.static(path, request)
         if found is not None:
             return found
@@ -137,4 +144,7 @@ def install(app: FastAPI, root: Path = WEB_DIST) -> None:
             return PlainTextResponse("not found\n", status_code=404)
         return web.index()
 
-    app.add_api_route("/{path:path}", serve, methods=ALL_METHODS, include_in_schema=False)
+    # GET also serves HEAD.
+    app.router.routes.append(
+        _PageRoute("/{path:path}", serve, methods=["GET"], include_in_schema=False)
+    )

@@ -45,6 +45,7 @@ class ErrorCode(enum.StrEnum):
     PROVISIONING_UNAVAILABLE = "usermgr_unavailable"
     SINGLE_USER = "single_user"
     USE_OQTOCTL = "use_oqtoctl"
+    ACCOUNT_MISMATCH = "account_mismatch"
     # Sessions and their workspaces.
     INVALID_WORKSPACE = "invalid_workspace"
     PATH_TOO_LONG = "path_too_long"
@@ -113,6 +114,8 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.PROVISIONING_UNAVAILABLE: 503,
     ErrorCode.SINGLE_USER: 409,
     ErrorCode.USE_OQTOCTL: 409,
+    # The user's Linux account was re-created under another uid: an operator must act.
+    ErrorCode.ACCOUNT_MISMATCH: 500,
     ErrorCode.INVALID_WORKSPACE: 400,
     ErrorCode.PATH_TOO_LONG: 400,
     ErrorCode.TOO_MANY_SESSIONS: 409,

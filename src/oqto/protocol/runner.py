@@ -43,6 +43,7 @@ from typing import Any, NoReturn
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.runner_methods import (
     EVENT_MODELS,
     EVENT_SESSION_STATE,
@@ -68,7 +69,6 @@ from oqto.protocol.runner_schema import (
     MESSAGE_TYPES,
     PROTOCOL_VERSION,
     ErrorBody,
-    ErrorCode,
     ErrorMessage,
     EventMessage,
     HelloMessage,
@@ -77,7 +77,6 @@ from oqto.protocol.runner_schema import (
     RequestMessage,
     ResponseMessage,
     describe,
-    error_code_for,
 )
 
 __all__ = [
@@ -111,7 +110,6 @@ __all__ = [
     "SessionStartParams",
     "decode_frame",
     "encode",
-    "error_code_for",
     "parse_event",
     "parse_message",
     "parse_params",

@@ -8,8 +8,8 @@ from typing import Annotated, Any, Final, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, StrictInt, ValidationError
 
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.runner_schema import (
-    ErrorCode,
     EventMessage,
     Owner,
     ProtocolError,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,43 +18,13 @@ from pydantic import (
     model_validator,
 )
 
+from oqto.protocol.errors import ErrorCode, OqtoError, parse_code
 from oqto.protocol.names import PlatformName
 from oqto.protocol.sessions import WorkspaceNameError, check_workspace_name
 
 PROTOCOL_VERSION = 1
 MAX_FRAME_BYTES = 1 << 20
 MAX_REQUEST_ID = 1 << 53  # largest integer every JSON implementation keeps exact
-
-
-class ErrorCode(enum.StrEnum):
-    BAD_FRAME = "bad_frame"
-    FRAME_TOO_LARGE = "frame_too_large"
-    INVALID_MESSAGE = "invalid_message"
-    INVALID_PARAMS = "invalid_params"
-    UNKNOWN_METHOD = "unknown_method"
-    UNSUPPORTED_VERSION = "unsupported_version"
-    HANDSHAKE_REQUIRED = "handshake_required"
-    FORBIDDEN = "forbidden"
-    NOT_FOUND = "not_found"
-    INVALID_PATH = "invalid_path"
-    INVALID_WORKSPACE = "invalid_workspace"
-    START_FAILED = "start_failed"
-    START_CANCELLED = "start_cancelled"
-    SESSION_NOT_RUNNING = "session_not_running"
-    UPSTREAM_REFUSED = "upstream_refused"
-    UPSTREAM_UNAVAILABLE = "upstream_unavailable"
-    MISSING_BINARY = "missing_binary"
-    TIMEOUT = "timeout"
-    BUSY = "busy"
-    INTERNAL = "internal"
-
-
-def error_code_for(code: str) -> ErrorCode:
-    """The wire code for a user-plane error code; one the protocol does not know is `internal`."""
-    try:
-        return ErrorCode(code)
-    except ValueError:
-        return ErrorCode.INTERNAL
 
 
 class WireModel(BaseModel):
@@ -117,7 +86,7 @@ class ResponseMessage(WireModel):
 def _known_code(code: object) -> object:
     # A newer peer may send codes this side does not know; it still gets an error, not a
     # broken connection.
-    return error_code_for(code) if isinstance(code, str) else code
+    return parse_code(code) if isinstance(code, str) else code
 
 
 class ErrorBody(WireModel):
@@ -144,14 +113,13 @@ Message = Annotated[
 MESSAGE_TYPES = ("hello", "request", "response", "error", "event")
 
 
-class ProtocolError(Exception):
-    """A frame or message the protocol refuses. `request_id` is the id of the request it
-    answers, when the offending frame carried a usable one."""
+class ProtocolError(OqtoError):
+    """A refusal on the wire: a frame or message the protocol refuses, or a method's own
+    error. `request_id` is the id of the request it answers, when the offending frame
+    carried a usable one."""
 
-    def __init__(self, code: ErrorCode | str, message: str, request_id: int | None = None) -> None:
-        super().__init__(message)
-        self.code = ErrorCode(code)
-        self.message = message
+    def __init__(self, code: ErrorCode, message: str, request_id: int | None = None) -> None:
+        super().__init__(code, message)
         self.request_id = request_id
 
     def __repr__(self) -> str:

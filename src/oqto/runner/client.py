@@ -43,7 +43,6 @@ from oqto.userplane.base import EventHandler, UserPlane, UserPlaneError
 
 log = logging.getLogger(__name__)
 
-RUNNER_UNAVAILABLE = "runner_unavailable"
 # The answer to session.connect is two short lines; a runner that sends more is broken.
 _MAX_PASS_REPLY = 64 << 10
 
@@ -53,7 +52,11 @@ R = TypeVar("R", bound=BaseModel)
 
 class RunnerUnavailable(UserPlaneError):
     def __init__(self, message: str) -> None:
-        super().__init__(RUNNER_UNAVAILABLE, message)
+        super().__init__(ErrorCode.RUNNER_UNAVAILABLE, message)
+
+
+def _bad_answer(exc: ProtocolError) -> UserPlaneError:
+    return UserPlaneError(ErrorCode.INVALID_MESSAGE, f"bad answer from the runner: {exc}")
 
 
 class RunnerClient:
@@ -147,7 +150,7 @@ class RunnerClient:
                     future = self._pending.pop(message.id, None)
                     if future is not None and not future.done():
                         future.set_exception(
-                            UserPlaneError(message.error.code.value, message.error.message)
+                            UserPlaneError(message.error.code, message.error.message)
                         )
                 elif isinstance(message, EventMessage) and self.on_event is not None:
                     await self._dispatch(message)
@@ -204,7 +207,8 @@ class RunnerClient:
             result = await asyncio.wait_for(future, time_limit)
         except TimeoutError:
             raise UserPlaneError(
-                "timeout", f"the runner did not answer {method.name} within {time_limit:g} s"
+                ErrorCode.TIMEOUT,
+                f"the runner did not answer {method.name} within {time_limit:g} s",
             ) from None
         except (ConnectionError, OSError) as exc:
             self._drop(str(exc))
@@ -214,7 +218,7 @@ class RunnerClient:
         try:
             return method.parse_result(result, request_id=request_id)
         except ProtocolError as exc:
-            raise UserPlaneError("invalid_message", f"bad answer from the runner: {exc}") from None
+            raise _bad_answer(exc) from None
 
     async def receive_socket(self, session_id: str, service: ServiceName) -> socket.socket:
         """`session.connect` on a connection of its own: the runner answers with a socket
@@ -252,14 +256,15 @@ class RunnerClient:
             self._check_pass_reply(lines, service)
             if len(fds) != 1:
                 raise UserPlaneError(
-                    "invalid_message", f"the runner passed {len(fds)} descriptors, not one"
+                    ErrorCode.INVALID_MESSAGE, f"the runner passed {len(fds)} descriptors, not one"
                 )
             try:
                 # Detects the family and type; a descriptor that is no socket fails here.
                 passed = socket.socket(fileno=fds[0])
             except OSError:
                 raise UserPlaneError(
-                    "upstream_refused", "the runner passed a descriptor that is not a socket"
+                    ErrorCode.UPSTREAM_REFUSED,
+                    "the runner passed a descriptor that is not a socket",
                 ) from None
             fds.clear()  # the socket object owns it now
             return passed
@@ -275,22 +280,22 @@ class RunnerClient:
                 raise ProtocolError(ErrorCode.INVALID_MESSAGE, "no handshake")
             hello = parse_message(lines[0])
             if isinstance(hello, ErrorMessage):
-                raise UserPlaneError(hello.error.code.value, hello.error.message)
+                raise UserPlaneError(hello.error.code, hello.error.message)
             if isinstance(lines[1], ProtocolError):
                 raise lines[1]
             reply = parse_message(lines[1])
         except ProtocolError as exc:
-            raise UserPlaneError("invalid_message", f"bad answer from the runner: {exc}") from None
+            raise _bad_answer(exc) from None
         if isinstance(reply, ErrorMessage):
-            raise UserPlaneError(reply.error.code.value, reply.error.message)
+            raise UserPlaneError(reply.error.code, reply.error.message)
         if not isinstance(reply, ResponseMessage) or reply.id != 1:
-            raise UserPlaneError("invalid_message", "the runner answered something else")
+            raise UserPlaneError(ErrorCode.INVALID_MESSAGE, "the runner answered something else")
         try:
             result = Method.SESSION_CONNECT.parse_result(reply.result, request_id=1)
         except ProtocolError as exc:
-            raise UserPlaneError("invalid_message", f"bad answer from the runner: {exc}") from None
+            raise _bad_answer(exc) from None
         if result.service is not service:
-            raise UserPlaneError("invalid_message", "the runner passed another service")
+            raise UserPlaneError(ErrorCode.INVALID_MESSAGE, "the runner passed another service")
 
     async def close(self) -> None:
         self._drop("client closed")
@@ -367,13 +372,13 @@ class RunnerUserPlane(UserPlane):
         kernel who serves its far end. The service account needs no access to any
         session socket, and a runner that names someone else's service is refused."""
         if self.client.expected_uid is None:
-            raise UserPlaneError("upstream_refused", "no expected uid for this runner")
+            raise UserPlaneError(ErrorCode.UPSTREAM_REFUSED, "no expected uid for this runner")
         passed = await self.client.receive_socket(session_id, service)
         try:
             return check_owner(passed, self.client.expected_uid, f"the {service.value} socket")
         except OpenerError as exc:
             log.warning("runner of uid %s: %s", self.client.expected_uid, exc)
-            raise UserPlaneError("upstream_refused", str(exc)) from None
+            raise UserPlaneError(ErrorCode.UPSTREAM_REFUSED, str(exc)) from None
 
     def set_event_handler(self, handler: EventHandler) -> None:
         self.client.on_event = handler

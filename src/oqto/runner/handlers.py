@@ -22,7 +22,6 @@ from oqto.protocol.runner import (
     SessionListResult,
     SessionResult,
     SessionStartParams,
-    error_code_for,
 )
 from oqto.userplane.base import UserPlaneError
 from oqto.userplane.local import LocalUserPlane
@@ -58,7 +57,7 @@ class RunnerHandlers:
         try:
             return SessionResult(session=await self._userplane.start_session(params.spec))
         except UserPlaneError as exc:
-            raise ProtocolError(error_code_for(exc.code), exc.message) from None
+            raise ProtocolError(exc.code, exc.message) from None
 
     async def session_stop(self, params: SessionIdParams) -> Empty:
         await self._userplane.stop_session(params.id)
@@ -76,4 +75,4 @@ class RunnerHandlers:
         try:
             return await self._userplane.connect_service(params.id, params.service)
         except UserPlaneError as exc:
-            raise ProtocolError(error_code_for(exc.code), exc.message) from None
+            raise ProtocolError(exc.code, exc.message) from None

@@ -6,23 +6,20 @@ import abc
 import socket
 from collections.abc import Awaitable, Callable
 
+from oqto.protocol.errors import ErrorCode, OqtoError
 from oqto.protocol.sessions import ServiceName, SessionEvent, SessionRuntime, SessionSpec
 
 EventHandler = Callable[[SessionEvent], Awaitable[None]]
 
 
-class UserPlaneError(Exception):
-    """A request the user plane refused or could not carry out; `code` is stable."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
+class UserPlaneError(OqtoError):
+    """A request the user plane refused or could not carry out (in process, or reported by
+    a runner with the same code)."""
 
 
 class SessionStartFailed(UserPlaneError):
     def __init__(self, message: str) -> None:
-        super().__init__("start_failed", message)
+        super().__init__(ErrorCode.START_FAILED, message)
 
 
 class UserPlane(abc.ABC):

@@ -16,6 +16,7 @@ from pathlib import Path
 import httpx
 
 from oqto.osutil.sockowner import loopback_listen_ports
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import (
     RuntimeState,
     ServiceName,
@@ -134,7 +135,7 @@ class LocalUserPlane(UserPlane):
                 raise
             task.uncancel()
             raise UserPlaneError(
-                "start_cancelled", "the session was stopped while starting"
+                ErrorCode.START_CANCELLED, "the session was stopped while starting"
             ) from None
         finally:
             if self._starting.get(spec.id) is task:
@@ -208,14 +209,15 @@ class LocalUserPlane(UserPlane):
     async def connect_service(self, session_id: str, service: ServiceName) -> socket.socket:
         live = self._sessions.get(session_id)
         if live is None or live.state is not RuntimeState.RUNNING:
-            raise UserPlaneError("session_not_running", "the session is not running")
+            raise UserPlaneError(ErrorCode.SESSION_NOT_RUNNING, "the session is not running")
         try:
             return await self._open(live, service)
         except OpenerError as exc:
-            raise UserPlaneError("upstream_refused", str(exc)) from None
+            raise UserPlaneError(ErrorCode.UPSTREAM_REFUSED, str(exc)) from None
         except OSError as exc:
             raise UserPlaneError(
-                "upstream_unavailable", f"cannot connect to the {service.value} service: {exc}"
+                ErrorCode.UPSTREAM_UNAVAILABLE,
+                f"cannot connect to the {service.value} service: {exc}",
             ) from None
 
     def _warm_up(self, live: _Live) -> None:

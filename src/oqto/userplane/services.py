@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import AgentAuth
 from oqto.userplane.base import UserPlaneError
 from oqto.userplane.process import ProcessSpec
@@ -94,7 +95,7 @@ def resolve_binary(name: str, config_key: str) -> str:
     found = shutil.which(name)
     if found is None:
         raise UserPlaneError(
-            "missing_binary",
+            ErrorCode.MISSING_BINARY,
             f"{name!r} not found on PATH (config {config_key}); run scripts/setup.sh or set "
             f"{config_key} to its absolute path",
         )
@@ -126,7 +127,7 @@ def build_services(
     for path in (layout.files_socket, layout.terminal_socket):
         if len(os.fsencode(path)) > MAX_SOCKET_PATH:
             raise UserPlaneError(
-                "path_too_long",
+                ErrorCode.PATH_TOO_LONG,
                 f"socket path {path} exceeds {MAX_SOCKET_PATH} bytes; shorten [local] socket_dir",
             )
     agent = AgentAuth(username=AGENT_USER, password=secrets.token_urlsafe(24))

@@ -8,6 +8,7 @@ import os
 import stat
 from pathlib import Path, PurePosixPath
 
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import WorkspaceNameError, check_workspace_name
 from oqto.userplane.base import UserPlaneError
 
@@ -29,7 +30,7 @@ def ensure_workspace(root: Path, name: str) -> Path:
     try:
         name = check_workspace_name(name)
     except WorkspaceNameError as exc:
-        raise UserPlaneError("invalid_workspace", str(exc)) from None
+        raise UserPlaneError(ErrorCode.INVALID_WORKSPACE, str(exc)) from None
     root.mkdir(parents=True, exist_ok=True, mode=0o700)
     real_root = root.resolve(strict=True)
     fd = os.open(real_root, _DIR_FLAGS)
@@ -45,7 +46,7 @@ def ensure_workspace(root: Path, name: str) -> Path:
                 is_link = stat.S_ISLNK(os.stat(part, dir_fd=fd, follow_symlinks=False).st_mode)
                 problem = "passes through a symlink" if is_link else "is not a directory"
                 raise UserPlaneError(
-                    "invalid_workspace", f"workspace path {name!r} {problem}"
+                    ErrorCode.INVALID_WORKSPACE, f"workspace path {name!r} {problem}"
                 ) from None
             os.close(fd)
             fd = child

@@ -356,7 +356,9 @@ async def test_download_zip_of_empty_workspace_is_a_valid_empty_zip(
 
 async def test_unknown_route_and_method(client: httpx.AsyncClient) -> None:
     assert_error(await client.get("/nope"), 404, "not_found")
-    assert_error(await client.patch("/file", params={"path": "x"}), 405, "method_not_allowed")
+    wrong = await client.patch("/file", params={"path": "x"})
+    assert_error(wrong, 405, "method_not_allowed")
+    assert set(wrong.headers["allow"].split(", ")) == {"GET", "PUT", "POST", "DELETE"}
 
 
 async def test_file_descriptors_are_released(client: httpx.AsyncClient, root: Path) -> None:

@@ -1,3 +1,4 @@
+import json
 from typing import Any
 
 import pytest
@@ -16,7 +17,6 @@ from oqto.protocol.runner import (
     RequestMessage,
     ResponseMessage,
     encode,
-    error_code_for,
     parse_message,
 )
 from oqto.protocol.sessions import RuntimeState, SessionEvent
@@ -58,7 +58,7 @@ def test_error_with_no_id_sends_null() -> None:
 
 
 def test_protocol_error_to_message_keeps_the_request_id() -> None:
-    error = ProtocolError("invalid_params", "spec.id: bad", request_id=9)
+    error = ProtocolError(ErrorCode.INVALID_PARAMS, "spec.id: bad", request_id=9)
     assert error.code is ErrorCode.INVALID_PARAMS
     assert error.to_message() == ErrorMessage(
         id=9, error=ErrorBody(code=ErrorCode.INVALID_PARAMS, message="spec.id: bad")
@@ -66,16 +66,14 @@ def test_protocol_error_to_message_keeps_the_request_id() -> None:
     assert str(error) == "spec.id: bad"
 
 
-def test_protocol_error_refuses_an_unknown_code() -> None:
-    with pytest.raises(ValueError):
-        ProtocolError("nonsense", "x")
-
-
-def test_error_code_for_maps_unknown_codes_to_internal() -> None:
-    assert error_code_for("start_failed") is ErrorCode.START_FAILED
-    assert error_code_for("invalid_workspace") is ErrorCode.INVALID_WORKSPACE
-    assert error_code_for("too_many_sessions") is ErrorCode.INTERNAL
-    assert error_code_for("") is ErrorCode.INTERNAL
+@pytest.mark.parametrize(
+    "code", [ErrorCode.PATH_TOO_LONG, ErrorCode.INVALID_WORKSPACE, ErrorCode.START_FAILED]
+)
+def test_a_user_plane_code_keeps_its_meaning_across_the_wire(code: ErrorCode) -> None:
+    frame = encode(ProtocolError(code, "why", request_id=4).to_message())
+    message = parse_message(json.loads(frame))
+    assert isinstance(message, ErrorMessage)
+    assert message.error.code is code
 
 
 def test_an_unknown_error_code_from_the_peer_becomes_internal() -> None:

@@ -14,13 +14,13 @@ from oqto.control.api.contract import USER_PLANE, ContractRoute, Responses, erro
 from oqto.control.api.schemas import SessionCreateIn, SessionOut
 from oqto.control.auth.deps import CurrentPrincipal, CurrentUser, Principal, authenticate
 from oqto.control.context import context
-from oqto.control.errors import ApiError
+from oqto.control.errors import ApiError, response_for
 from oqto.control.proxy.http import forward, upstream_path
 from oqto.control.proxy.revocable import LONG_RESPONSE_BYTES, until_revoked
 from oqto.control.proxy.websocket import origin_allowed, relay
 from oqto.control.sessions import SessionRoute
 from oqto.files.limits import MiB
-from oqto.protocol.errors import ErrorCode
+from oqto.protocol.errors import ErrorCode, OqtoError
 from oqto.protocol.sessions import ServiceName
 
 log = logging.getLogger(__name__)
@@ -152,22 +152,23 @@ for _method in PROXY_METHODS:
 
 
 async def _ws_route(websocket: WebSocket, session_id: str) -> tuple[Principal, SessionRoute] | None:
-    """Origin, credentials and ownership for a WebSocket upgrade. On refusal the upgrade is
-    closed before it is accepted, which the ASGI server turns into HTTP 403."""
+    """Origin, credentials and ownership for a WebSocket upgrade. A refusal is the HTTP
+    error any other route would answer, sent instead of accepting the upgrade (403
+    origin_refused, 401 unauthorized, 404 not_found, 409 session_not_running, ...), so a
+    client can tell a missing session from a refused one."""
     ctx = context(websocket)
     allowed = set(ctx.config.server.allowed_origins)
     if ctx.config.server.public_url:
         allowed.add(ctx.config.server.public_url.rstrip("/"))
-    if not origin_allowed(websocket, allowed):
-        log.warning("websocket refused: foreign origin %s", websocket.headers.get("origin"))
-        await websocket.close(1008)
-        return None
     try:
+        if not origin_allowed(websocket, allowed):
+            log.warning("websocket refused: foreign origin %s", websocket.headers.get("origin"))
+            raise ApiError(ErrorCode.ORIGIN_REFUSED, "this Origin may not open WebSockets here")
         principal = await asyncio.to_thread(authenticate, websocket)
         return principal, await ctx.sessions.route(principal.user, session_id)
-    except ApiError as exc:
+    except OqtoError as exc:
         log.info("websocket refused: %s", exc.code)
-        await websocket.close(1008)
+        await websocket.send_denial_response(response_for(exc))
         return None
 
 

@@ -1,5 +1,7 @@
 """WebSocket proxy: Origin checked before the upgrade is accepted, the client's
-subprotocol offer forwarded, frames relayed both ways, close codes passed through.
+subprotocol offer forwarded, frames relayed both ways, close codes passed through. An
+upgrade that cannot go ahead is answered with the HTTP error envelope instead of 101
+(the ASGI `websocket.http.response` extension, which uvicorn provides).
 
 Ping/pong cannot cross an ASGI server (it answers pings itself), so each leg keeps its
 own keepalive: uvicorn pings the browser, the client library here pings the service.
@@ -21,6 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
+from oqto.protocol.errors import ErrorCode, error_response
 from oqto.sockclient import OpenerError
 
 log = logging.getLogger(__name__)
@@ -101,10 +104,16 @@ async def relay(
     except (OSError, TimeoutError, InvalidHandshake, OpenerError) as exc:
         status = exc.response.status_code if isinstance(exc, InvalidStatus) else None
         log.warning("websocket upstream unavailable url=%s status=%s error=%s", url, status, exc)
-        # Closing before accept makes the ASGI server answer the upgrade with HTTP 403;
-        # after accept we can say why with 1011.
-        await websocket.accept(subprotocol=offered[0] if offered else None)
-        await websocket.close(1011, "session service unavailable")
+        # Not accepted yet: the upgrade is answered as the HTTP proxy answers the same failure.
+        if isinstance(exc, TimeoutError):
+            refusal = error_response(
+                ErrorCode.UPSTREAM_TIMEOUT, "the session service did not answer in time"
+            )
+        else:
+            refusal = error_response(
+                ErrorCode.UPSTREAM_UNAVAILABLE, f"the session service is not reachable: {exc}"
+            )
+        await websocket.send_denial_response(refusal)
         return
     await websocket.accept(subprotocol=upstream.subprotocol)
     tasks = [
