@@ -217,7 +217,9 @@ def test_connections_per_client_are_capped_and_released() -> None:
             assert read_response(sock).endswith(b"ok")
         with door.connect() as extra:
             extra.sendall(get())
-            assert error_of(read_until_closed(extra)) == (429, "too_many_connections")
+            refused = read_until_closed(extra)
+            assert error_of(refused) == (429, "too_many_connections")
+            assert b"\r\nretry-after: 1\r\n" in refused.lower()
         held.pop().close()
         wait_for(lambda: door.counts.get("127.0.0.1") == 2, 10, "the closed slot to free")
         with door.connect() as again:

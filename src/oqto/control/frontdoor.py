@@ -16,7 +16,6 @@ accumulates a header value in memory until it ends), no deadline for a request's
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -27,6 +26,7 @@ from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from oqto.config.model import ServerSection
 from oqto.control.trustedproxies import TrustedProxies
+from oqto.protocol.errors import ErrorCode, error_response
 
 # A refused connection is kept half-open at most this long, so that the client reads the
 # refusal instead of a reset.
@@ -118,13 +118,12 @@ class FrontDoorProtocol(HttpToolsProtocol):
 
     def _refuse_connection(self, open_now: int) -> None:
         self._refuse(
-            429,
-            "too_many_connections",
+            ErrorCode.TOO_MANY_CONNECTIONS,
             f"this address already has {open_now} open connections (the limit is "
             f"{self.limits.max_connections_per_client}); close some and retry",
         )
 
-    def _refuse(self, status: int, code: str, message: str) -> None:
+    def _refuse(self, code: ErrorCode, message: str) -> None:
         """Answer (unless a response is already under way, which an error would corrupt),
         then half-close and drop whatever else arrives until the client closes or the
         linger time is up: closing with the client's bytes unread would send a reset,
@@ -134,7 +133,7 @@ class FrontDoorProtocol(HttpToolsProtocol):
         if not self._idle():
             self.transport.close()
             return
-        self._write_error(status, code, message)
+        self._write_error(code, message)
         if self.transport.can_write_eof():
             self.transport.write_eof()
             self.loop.call_later(REFUSAL_LINGER_SECONDS, self._close)
@@ -206,8 +205,7 @@ class FrontDoorProtocol(HttpToolsProtocol):
 
     def _headers_too_large(self) -> None:
         self._refuse(
-            431,
-            "header_too_large",
+            ErrorCode.HEADER_TOO_LARGE,
             f"the request line and headers exceed {self.limits.max_header_bytes} bytes",
         )
 
@@ -230,24 +228,19 @@ class FrontDoorProtocol(HttpToolsProtocol):
         if self.transport.is_closing():
             return
         self._refuse(
-            408,
-            "header_timeout",
+            ErrorCode.HEADER_TIMEOUT,
             f"the request headers did not arrive within {self.limits.header_timeout:g} s",
         )
 
     # --- writing ---------------------------------------------------------------------
 
-    def _write_error(self, status: int, code: str, message: str) -> None:
-        body = json.dumps({"error": code, "message": message}).encode()
-        head = [STATUS_LINE[status]]
-        for name, value in self.server_state.default_headers:
+    def _write_error(self, code: ErrorCode, message: str) -> None:
+        # Written by hand (no ASGI app runs for it), but the same response as the app's.
+        response = error_response(code, message, {"connection": "close"})
+        head = [STATUS_LINE[response.status_code]]
+        for name, value in [*self.server_state.default_headers, *response.raw_headers]:
             head += [name, b": ", value, b"\r\n"]
-        head += [
-            b"content-type: application/json\r\n",
-            b"content-length: %d\r\n" % len(body),
-            b"connection: close\r\n\r\n",
-        ]
-        self.transport.write(b"".join(head) + body)
+        self.transport.write(b"".join([*head, b"\r\n", response.body]))
 
 
 def protocol_class(limits: FrontDoorLimits) -> type[FrontDoorProtocol]:

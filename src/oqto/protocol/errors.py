@@ -22,6 +22,7 @@ class ErrorCode(enum.StrEnum):
     INVALID_REQUEST = "invalid_request"
     TOO_LARGE = "too_large"
     HEADER_TOO_LARGE = "header_too_large"
+    HEADER_TIMEOUT = "header_timeout"
     NOT_FOUND = "not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     # Who is asking.
@@ -93,6 +94,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.INVALID_REQUEST: 422,
     ErrorCode.TOO_LARGE: 413,
     ErrorCode.HEADER_TOO_LARGE: 431,
+    ErrorCode.HEADER_TIMEOUT: 408,
     ErrorCode.NOT_FOUND: 404,
     ErrorCode.METHOD_NOT_ALLOWED: 405,
     ErrorCode.UNAUTHORIZED: 401,
@@ -101,7 +103,7 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.CSRF_FAILED: 403,
     ErrorCode.ORIGIN_REFUSED: 403,
     ErrorCode.TOO_MANY_ATTEMPTS: 429,
-    ErrorCode.TOO_MANY_CONNECTIONS: 503,
+    ErrorCode.TOO_MANY_CONNECTIONS: 429,
     ErrorCode.WEAK_PASSWORD: 400,
     ErrorCode.WRONG_PASSWORD: 400,
     ErrorCode.INVALID_USERNAME: 400,
