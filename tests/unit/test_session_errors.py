@@ -24,6 +24,8 @@ from oqto.control import app as control_app
 from oqto.control.app import build_context, create_app
 from oqto.control.auth.tokens import issue_token
 from oqto.db.models import Role, TokenKind, User
+from oqto.protocol.errors import ErrorCode
+from oqto.userplane.base import UserPlaneError
 
 Connect = Callable[[FakeUserPlane], TestClient]
 
@@ -128,3 +130,33 @@ def test_another_users_session_is_missing_not_forbidden(connect: Connect) -> Non
     for method, path in [("GET", ""), ("POST", "/stop"), ("GET", "/files/tree")]:
         answer = client.request(method, f"/api/sessions/{sid}{path}", headers=as_bob)
         assert answer.status_code == 404 and answer.json()["error"] == "not_found"
+
+
+class RefusingUserPlane(FakeUserPlane):
+    """Refuses every stop with one code, as a runner reports it (the code, not a status)."""
+
+    def __init__(self, code: ErrorCode) -> None:
+        super().__init__()
+        self.code = code
+
+    async def stop_session(self, session_id: str) -> None:
+        raise UserPlaneError(self.code, f"refused: {self.code.value}")
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [
+        (ErrorCode.PATH_TOO_LONG, 400),  # a request the user plane cannot carry out
+        (ErrorCode.ACCOUNT_MISMATCH, 500),  # for an operator to fix
+        (ErrorCode.INVALID_MESSAGE, 502),  # the runner spoke wrongly
+    ],
+)
+def test_a_user_plane_code_keeps_its_status_at_the_api(
+    connect: Connect, code: ErrorCode, status: int
+) -> None:
+    client = connect(RefusingUserPlane(code))
+    sid = create(client)
+    settled(client, sid, "running")
+    stop = client.post(f"/api/sessions/{sid}/stop")
+    assert stop.status_code == status
+    assert stop.json() == {"error": code.value, "message": f"refused: {code.value}"}
