@@ -4,14 +4,16 @@ import { errorMessage } from "../api/http";
 import type { ApiToken } from "../api/types";
 import { useLoader } from "../admin/useLoader";
 import { ErrorText, SecretOnce } from "../components/bits";
+import { DataTable } from "../components/DataTable";
+import { ExpiryField, expiryValue, InputField, type ExpiryOption } from "../components/Field";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 
-const EXPIRY_DAYS: { label: string; days: number | null }[] = [
-  { label: "30 days", days: 30 },
-  { label: "90 days", days: 90 },
-  { label: "1 year", days: 365 },
-  { label: "Never", days: null },
+const EXPIRY_DAYS: ExpiryOption[] = [
+  { label: "30 days", after: 30 },
+  { label: "90 days", after: 90 },
+  { label: "1 year", after: 365 },
+  { label: "Never", after: null },
 ];
 
 export function ApiTokensSection() {
@@ -26,7 +28,7 @@ export function ApiTokensSection() {
     event.preventDefault();
     setError(null);
     try {
-      const created = await createToken(name.trim(), expiry === "never" ? null : Number(expiry));
+      const created = await createToken(name.trim(), expiryValue(expiry));
       setSecret(created.token);
       setName("");
       reload();
@@ -62,26 +64,16 @@ export function ApiTokensSection() {
         For scripts and tools: send <code>Authorization: Bearer &lt;token&gt;</code>. A token acts as you.
       </p>
       <form className="inline-form" onSubmit={(e) => void create(e)} aria-label="Create API token">
-        <label className="field grow">
-          <span>Token name</span>
-          <input
-            required
-            maxLength={128}
-            value={name}
-            onChange={(e) => setName(e.target.value)}
-            placeholder="e.g. laptop script"
-          />
-        </label>
-        <label className="field">
-          <span>Expires after</span>
-          <select value={expiry} onChange={(e) => setExpiry(e.target.value)}>
-            {EXPIRY_DAYS.map((option) => (
-              <option key={option.label} value={option.days === null ? "never" : String(option.days)}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        </label>
+        <InputField
+          label="Token name"
+          className="grow"
+          required
+          maxLength={128}
+          value={name}
+          onValue={setName}
+          placeholder="e.g. laptop script"
+        />
+        <ExpiryField options={EXPIRY_DAYS} value={expiry} onValue={setExpiry} />
         <button type="submit" className="primary">
           Create token
         </button>
@@ -89,37 +81,25 @@ export function ApiTokensSection() {
       {secret ? <SecretOnce title="API token" secret={secret} onDone={() => setSecret(null)} /> : null}
       <ErrorText error={error ?? loadError} />
       {tokens && tokens.length > 0 ? (
-        <div className="table-wrap">
-          <table aria-label="API tokens">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Created</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.map((token) => (
-                <tr key={token.id}>
-                  <th scope="row">{token.name ?? "—"}</th>
-                  <td>{formatDate(token.created_at)}</td>
-                  <td>{token.expires_at ? formatDate(token.expires_at) : "never"}</td>
-                  <td>
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() => void revoke(token)}
-                      aria-label={`Revoke token ${token.name ?? token.id}`}
-                    >
-                      Revoke
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable label="API tokens" columns={["Name", "Created", "Expires", "Actions"]}>
+          {tokens.map((token) => (
+            <tr key={token.id}>
+              <th scope="row">{token.name ?? "—"}</th>
+              <td>{formatDate(token.created_at)}</td>
+              <td>{token.expires_at ? formatDate(token.expires_at) : "never"}</td>
+              <td>
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => void revoke(token)}
+                  aria-label={`Revoke token ${token.name ?? token.id}`}
+                >
+                  Revoke
+                </button>
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       ) : (
         <p className="muted">No API tokens.</p>
       )}

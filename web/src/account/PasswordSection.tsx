@@ -2,6 +2,7 @@ import { useState, type SubmitEvent } from "react";
 import { changePassword } from "../api/account";
 import { errorMessage } from "../api/http";
 import { ErrorText } from "../components/bits";
+import { InputField, NewPasswordField } from "../components/Field";
 
 export function PasswordSection() {
   const [current, setCurrent] = useState("");
@@ -34,38 +35,16 @@ export function PasswordSection() {
       <h2 id="password-title">Change password</h2>
       <p className="muted">Signs out every other browser and revokes your API tokens.</p>
       <form className="stack" onSubmit={(e) => void submit(e)}>
-        <label className="field">
-          <span>Current password</span>
-          <input
-            type="password"
-            autoComplete="current-password"
-            required
-            value={current}
-            onChange={(e) => setCurrent(e.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>New password</span>
-          <input
-            type="password"
-            autoComplete="new-password"
-            minLength={8}
-            required
-            value={next}
-            onChange={(e) => setNext(e.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>Repeat new password</span>
-          <input
-            type="password"
-            autoComplete="new-password"
-            minLength={8}
-            required
-            value={repeat}
-            onChange={(e) => setRepeat(e.target.value)}
-          />
-        </label>
+        <InputField
+          label="Current password"
+          type="password"
+          autoComplete="current-password"
+          required
+          value={current}
+          onValue={setCurrent}
+        />
+        <NewPasswordField label="New password" value={next} onValue={setNext} />
+        <NewPasswordField label="Repeat new password" value={repeat} onValue={setRepeat} />
         <ErrorText error={error} />
         <p role="status" className="success">
           {done ? "Password changed." : ""}

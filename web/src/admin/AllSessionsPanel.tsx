@@ -3,6 +3,7 @@ import { forceStop, listAllSessions } from "../api/admin";
 import { errorMessage } from "../api/http";
 import type { AdminSession } from "../api/types";
 import { ErrorText, StatusBadge } from "../components/bits";
+import { DataTable } from "../components/DataTable";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 import { useLoader } from "./useLoader";
@@ -42,43 +43,30 @@ export function AllSessionsPanel() {
         </button>
       </div>
       <ErrorText error={error ?? loadError} />
-      <div className="table-wrap">
-        <table aria-label="All sessions">
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Workspace</th>
-              <th scope="col">Status</th>
-              <th scope="col">Updated</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(sessions ?? []).map((session) => (
-              <tr key={session.id}>
-                <th scope="row">{session.username}</th>
-                <td>{session.workspace}</td>
-                <td>
-                  <StatusBadge status={session.status} />
-                </td>
-                <td>{formatDate(session.updated_at)}</td>
-                <td>
-                  {session.status === "running" || session.status === "starting" ? (
-                    <button
-                      type="button"
-                      className="danger"
-                      onClick={() => void stop(session)}
-                      aria-label={`Force-stop ${session.username}/${session.workspace}`}
-                    >
-                      Force stop
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable label="All sessions" columns={["User", "Workspace", "Status", "Updated", "Actions"]}>
+        {(sessions ?? []).map((session) => (
+          <tr key={session.id}>
+            <th scope="row">{session.username}</th>
+            <td>{session.workspace}</td>
+            <td>
+              <StatusBadge status={session.status} />
+            </td>
+            <td>{formatDate(session.updated_at)}</td>
+            <td>
+              {session.status === "running" || session.status === "starting" ? (
+                <button
+                  type="button"
+                  className="danger"
+                  onClick={() => void stop(session)}
+                  aria-label={`Force-stop ${session.username}/${session.workspace}`}
+                >
+                  Force stop
+                </button>
+              ) : null}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       {dialog}
     </div>
   );

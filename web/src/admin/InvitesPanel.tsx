@@ -3,18 +3,20 @@ import { createInvite, listInvites, revokeInvite } from "../api/admin";
 import { errorMessage } from "../api/http";
 import type { Invite, Role } from "../api/types";
 import { useAddingUsers } from "../auth/AuthContext";
-import { ErrorText, RoleField, SecretOnce } from "../components/bits";
+import { ErrorText, SecretOnce } from "../components/bits";
+import { DataTable } from "../components/DataTable";
+import { ExpiryField, expiryValue, InputField, RoleField, type ExpiryOption } from "../components/Field";
 import { SingleUserNote } from "../components/SingleUserNote";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 import { useLoader } from "./useLoader";
 
-const EXPIRY: { label: string; hours: number | null }[] = [
-  { label: "1 hour", hours: 1 },
-  { label: "1 day", hours: 24 },
-  { label: "7 days", hours: 168 },
-  { label: "30 days", hours: 720 },
-  { label: "Never", hours: null },
+const EXPIRY_HOURS: ExpiryOption[] = [
+  { label: "1 hour", after: 1 },
+  { label: "1 day", after: 24 },
+  { label: "7 days", after: 168 },
+  { label: "30 days", after: 720 },
+  { label: "Never", after: null },
 ];
 
 function inviteState(invite: Invite): string {
@@ -40,7 +42,7 @@ export function InvitesPanel() {
     try {
       const created = await createInvite({
         max_uses: Number(form.uses),
-        expires_in_hours: form.expiry === "never" ? null : Number(form.expiry),
+        expires_in_hours: expiryValue(form.expiry),
         role: form.role,
         note: form.note.trim() || null,
       });
@@ -79,37 +81,29 @@ export function InvitesPanel() {
         <SingleUserNote what="Creating invites" reason={adding.reason} />
       ) : adding.state === "allowed" ? (
         <form className="card inline-form" onSubmit={(e) => void create(e)} aria-label="Create invite">
-          <label className="field">
-            <span>Uses</span>
-            <input
-              type="number"
-              min={1}
-              max={1000}
-              required
-              value={form.uses}
-              onChange={(e) => setForm({ ...form, uses: e.target.value })}
-            />
-          </label>
-          <label className="field">
-            <span>Expires after</span>
-            <select value={form.expiry} onChange={(e) => setForm({ ...form, expiry: e.target.value })}>
-              {EXPIRY.map((option) => (
-                <option key={option.label} value={option.hours === null ? "never" : String(option.hours)}>
-                  {option.label}
-                </option>
-              ))}
-            </select>
-          </label>
+          <InputField
+            label="Uses"
+            type="number"
+            min={1}
+            max={1000}
+            required
+            value={form.uses}
+            onValue={(uses) => setForm({ ...form, uses })}
+          />
+          <ExpiryField
+            options={EXPIRY_HOURS}
+            value={form.expiry}
+            onValue={(expiry) => setForm({ ...form, expiry })}
+          />
           <RoleField value={form.role} onChange={(role) => setForm({ ...form, role })} />
-          <label className="field grow">
-            <span>Note</span>
-            <input
-              maxLength={256}
-              value={form.note}
-              onChange={(e) => setForm({ ...form, note: e.target.value })}
-              placeholder="who it is for"
-            />
-          </label>
+          <InputField
+            label="Note"
+            className="grow"
+            maxLength={256}
+            value={form.note}
+            onValue={(note) => setForm({ ...form, note })}
+            placeholder="who it is for"
+          />
           <button type="submit" className="primary">
             Create invite
           </button>
@@ -120,52 +114,37 @@ export function InvitesPanel() {
       <p className="success" role="status">
         {note}
       </p>
-      <div className="table-wrap">
-        <table aria-label="Invites">
-          <thead>
-            <tr>
-              <th scope="col">Code</th>
-              <th scope="col">Role</th>
-              <th scope="col">Uses</th>
-              <th scope="col">Expires</th>
-              <th scope="col">State</th>
-              <th scope="col">Note</th>
-              <th scope="col">Actions</th>
+      <DataTable label="Invites" columns={["Code", "Role", "Uses", "Expires", "State", "Note", "Actions"]}>
+        {(invites ?? []).map((invite) => {
+          const state = inviteState(invite);
+          return (
+            <tr key={invite.id} data-invite-prefix={invite.prefix}>
+              <th scope="row">
+                <code>{invite.prefix}…</code>
+              </th>
+              <td>{invite.role}</td>
+              <td>
+                {invite.uses} / {invite.max_uses}
+              </td>
+              <td>{invite.expires_at ? formatDate(invite.expires_at) : "never"}</td>
+              <td className="invite-state">{state}</td>
+              <td>{invite.note ?? ""}</td>
+              <td>
+                {state === "Active" ? (
+                  <button
+                    type="button"
+                    className="danger"
+                    onClick={() => void revoke(invite)}
+                    aria-label={`Revoke invite ${invite.prefix}`}
+                  >
+                    Revoke
+                  </button>
+                ) : null}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {(invites ?? []).map((invite) => {
-              const state = inviteState(invite);
-              return (
-                <tr key={invite.id} data-invite-prefix={invite.prefix}>
-                  <th scope="row">
-                    <code>{invite.prefix}…</code>
-                  </th>
-                  <td>{invite.role}</td>
-                  <td>
-                    {invite.uses} / {invite.max_uses}
-                  </td>
-                  <td>{invite.expires_at ? formatDate(invite.expires_at) : "never"}</td>
-                  <td className="invite-state">{state}</td>
-                  <td>{invite.note ?? ""}</td>
-                  <td>
-                    {state === "Active" ? (
-                      <button
-                        type="button"
-                        className="danger"
-                        onClick={() => void revoke(invite)}
-                        aria-label={`Revoke invite ${invite.prefix}`}
-                      >
-                        Revoke
-                      </button>
-                    ) : null}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
       {dialog}
     </div>
   );

@@ -11,13 +11,16 @@ import {
 import { errorMessage } from "../api/http";
 import type { AdminUser, Role, RunnerHealth } from "../api/types";
 import { useAddingUsers, useUser } from "../auth/AuthContext";
-import { ErrorText, RoleField } from "../components/bits";
+import { ErrorText } from "../components/bits";
+import { DataTable } from "../components/DataTable";
+import { MIN_PASSWORD_LENGTH, NewPasswordField, RoleField, UsernameField } from "../components/Field";
 import { SingleUserNote } from "../components/SingleUserNote";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 import { useLoader } from "./useLoader";
 
-const passwordProblem = (value: string): string | null => (value.length < 8 ? "at least 8 characters" : null);
+const passwordProblem = (value: string): string | null =>
+  value.length < MIN_PASSWORD_LENGTH ? `at least ${MIN_PASSWORD_LENGTH} characters` : null;
 
 export function UsersPanel() {
   const me = useUser();
@@ -90,28 +93,16 @@ export function UsersPanel() {
         <SingleUserNote what="Creating users" reason={adding.reason} />
       ) : adding.state === "allowed" ? (
         <form className="card inline-form" onSubmit={create} aria-label="Create user">
-          <label className="field">
-            <span>Username</span>
-            <input
-              required
-              pattern="[a-z][a-z0-9_\-]{0,31}"
-              title="Lower-case letters, digits, - and _; starting with a letter"
-              autoComplete="off"
-              value={form.username}
-              onChange={(e) => setForm({ ...form, username: e.target.value })}
-            />
-          </label>
-          <label className="field">
-            <span>Password</span>
-            <input
-              type="password"
-              required
-              minLength={8}
-              autoComplete="new-password"
-              value={form.password}
-              onChange={(e) => setForm({ ...form, password: e.target.value })}
-            />
-          </label>
+          <UsernameField
+            autoComplete="off"
+            value={form.username}
+            onValue={(username) => setForm({ ...form, username })}
+          />
+          <NewPasswordField
+            label="Password"
+            value={form.password}
+            onValue={(password) => setForm({ ...form, password })}
+          />
           <RoleField value={form.role} onChange={(role) => setForm({ ...form, role })} />
           <button type="submit" className="primary">
             Create user
@@ -122,67 +113,53 @@ export function UsersPanel() {
       <p className="success" role="status">
         {note}
       </p>
-      <div className="table-wrap">
-        <table aria-label="Users">
-          <thead>
-            <tr>
-              <th scope="col">User</th>
-              <th scope="col">Role</th>
-              <th scope="col">State</th>
-              <th scope="col">Created</th>
-              <th scope="col">Runner</th>
-              <th scope="col">Actions</th>
+      <DataTable label="Users" columns={["User", "Role", "State", "Created", "Runner", "Actions"]}>
+        {(users ?? []).map((user) => {
+          const h = health[user.id];
+          return (
+            <tr key={user.id} data-username={user.username}>
+              <th scope="row">{user.username}</th>
+              <td>{user.role}</td>
+              <td>{user.disabled ? <span className="badge status-failed">Disabled</span> : "Active"}</td>
+              <td>{formatDate(user.created_at)}</td>
+              <td>
+                {h === undefined ? (
+                  <button
+                    type="button"
+                    onClick={() => check(user)}
+                    aria-label={`Check runner of ${user.username}`}
+                  >
+                    Check
+                  </button>
+                ) : h === "checking" ? (
+                  "Checking…"
+                ) : (
+                  <span className={`runner runner-${h.status}`} title={h.detail}>
+                    {h.status} <span className="muted">{h.detail}</span>
+                  </span>
+                )}
+              </td>
+              <td>
+                {user.id === me.id ? (
+                  <span className="muted">you</span>
+                ) : (
+                  <UserActions
+                    user={user}
+                    onToggle={() =>
+                      void act(
+                        () => (user.disabled ? enableUser(user.id) : disableUser(user.id)),
+                        `${user.disabled ? "Enabled" : "Disabled"} ${user.username}`,
+                      )
+                    }
+                    onReset={() => void reset(user)}
+                    onDelete={() => void remove(user)}
+                  />
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {(users ?? []).map((user) => {
-              const h = health[user.id];
-              return (
-                <tr key={user.id} data-username={user.username}>
-                  <th scope="row">{user.username}</th>
-                  <td>{user.role}</td>
-                  <td>{user.disabled ? <span className="badge status-failed">Disabled</span> : "Active"}</td>
-                  <td>{formatDate(user.created_at)}</td>
-                  <td>
-                    {h === undefined ? (
-                      <button
-                        type="button"
-                        onClick={() => check(user)}
-                        aria-label={`Check runner of ${user.username}`}
-                      >
-                        Check
-                      </button>
-                    ) : h === "checking" ? (
-                      "Checking…"
-                    ) : (
-                      <span className={`runner runner-${h.status}`} title={h.detail}>
-                        {h.status} <span className="muted">{h.detail}</span>
-                      </span>
-                    )}
-                  </td>
-                  <td>
-                    {user.id === me.id ? (
-                      <span className="muted">you</span>
-                    ) : (
-                      <UserActions
-                        user={user}
-                        onToggle={() =>
-                          void act(
-                            () => (user.disabled ? enableUser(user.id) : disableUser(user.id)),
-                            `${user.disabled ? "Enabled" : "Disabled"} ${user.username}`,
-                          )
-                        }
-                        onReset={() => void reset(user)}
-                        onDelete={() => void remove(user)}
-                      />
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+          );
+        })}
+      </DataTable>
       {dialog}
     </div>
   );

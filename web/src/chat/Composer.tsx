@@ -1,4 +1,5 @@
 import { useState, type KeyboardEvent, type SubmitEvent } from "react";
+import { Field } from "../components/Field";
 import type { ModelChoice } from "./opencode";
 import type { ModelRef } from "./types";
 
@@ -38,8 +39,7 @@ export function Composer({ busy, onSend, onStop, models, model, onModel }: Compo
 
   return (
     <form className="composer" onSubmit={(e) => void submit(e)} aria-label="Send a message">
-      <label className="field composer-input">
-        <span className="visually-hidden">Message</span>
+      <Field label="Message" hideLabel className="composer-input">
         <textarea
           rows={3}
           placeholder="Ask the agent… (Enter to send, Shift+Enter for a new line)"
@@ -47,10 +47,9 @@ export function Composer({ busy, onSend, onStop, models, model, onModel }: Compo
           onChange={(e) => setText(e.target.value)}
           onKeyDown={onKeyDown}
         />
-      </label>
+      </Field>
       <div className="composer-bar">
-        <label className="field inline">
-          <span>Model</span>
+        <Field label="Model" className="inline">
           <select
             value={model ? modelKey(model) : ""}
             onChange={(e) => {
@@ -65,7 +64,7 @@ export function Composer({ busy, onSend, onStop, models, model, onModel }: Compo
               </option>
             ))}
           </select>
-        </label>
+        </Field>
         {busy ? (
           <button type="button" className="danger" onClick={onStop} aria-label="Stop the agent">
             Stop

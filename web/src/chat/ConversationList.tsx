@@ -1,4 +1,5 @@
 import type { StreamState } from "../api/sse";
+import { Field } from "../components/Field";
 import { LiveIndicator } from "../components/LiveIndicator";
 import type { OcSession } from "./types";
 
@@ -27,8 +28,7 @@ export function ConversationList({
         </button>
         <LiveIndicator state={stream} label="Agent events" />
       </div>
-      <label className="field conversation-picker">
-        <span className="visually-hidden">Conversation</span>
+      <Field label="Conversation" hideLabel className="conversation-picker">
         <select value={selected ?? ""} onChange={(e) => onSelect(e.target.value || null)}>
           {selected === null ? <option value="">No conversation yet</option> : null}
           {list.map((s) => (
@@ -37,7 +37,7 @@ export function ConversationList({
             </option>
           ))}
         </select>
-      </label>
+      </Field>
       <ul className="conversation-list">
         {list.map((s) => (
           <li key={s.id}>

@@ -1,11 +1,11 @@
 import { useState } from "react";
 import { applyTheme, loadTheme, type ThemeChoice } from "../lib/theme";
+import { Field } from "./Field";
 
 export function ThemeToggle() {
   const [choice, setChoice] = useState<ThemeChoice>(loadTheme);
   return (
-    <label className="field inline">
-      <span>Theme</span>
+    <Field label="Theme" className="inline">
       <select
         value={choice}
         onChange={(event) => {
@@ -18,6 +18,6 @@ export function ThemeToggle() {
         <option value="light">Light</option>
         <option value="dark">Dark</option>
       </select>
-    </label>
+    </Field>
   );
 }

@@ -1,5 +1,5 @@
 import { useState } from "react";
-import type { Role, SessionStatus } from "../api/types";
+import type { SessionStatus } from "../api/types";
 
 const STATUS_LABEL: Record<SessionStatus, string> = {
   starting: "Starting",
@@ -62,18 +62,5 @@ export function SecretOnce({ title, secret, onDone }: { title: string; secret: s
         </button>
       </div>
     </div>
-  );
-}
-
-/** The role field of the user and invite forms. */
-export function RoleField({ value, onChange }: { value: Role; onChange: (role: Role) => void }) {
-  return (
-    <label className="field">
-      <span>Role</span>
-      <select value={value} onChange={(e) => onChange(e.target.value as Role)}>
-        <option value="user">User</option>
-        <option value="admin">Administrator</option>
-      </select>
-    </label>
   );
 }

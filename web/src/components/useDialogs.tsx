@@ -1,4 +1,6 @@
 import { useCallback, useState, type SubmitEvent, type ReactNode } from "react";
+import { ErrorText } from "./bits";
+import { InputField } from "./Field";
 import { Modal } from "./Modal";
 
 interface ConfirmOptions {
@@ -94,22 +96,16 @@ function PromptBody({ options, onDone }: { options: PromptOptions; onDone: (valu
   };
   return (
     <form onSubmit={submit}>
-      <label className="field">
-        <span>{options.label}</span>
-        <input
-          type={options.type ?? "text"}
-          value={value}
-          onChange={(e) => setValue(e.target.value)}
-          autoFocus
-          aria-invalid={problem ? true : undefined}
-          autoComplete={options.type === "password" ? "new-password" : "off"}
-        />
-      </label>
-      {problem ? (
-        <p className="form-error" role="alert">
-          {problem}
-        </p>
-      ) : null}
+      <InputField
+        label={options.label}
+        type={options.type ?? "text"}
+        value={value}
+        onValue={setValue}
+        autoFocus
+        aria-invalid={problem ? true : undefined}
+        autoComplete={options.type === "password" ? "new-password" : "off"}
+      />
+      <ErrorText error={problem} />
       <div className="modal-actions">
         <button type="button" onClick={() => onDone(null)}>
           Cancel

@@ -10,6 +10,7 @@ import {
 } from "../api/files";
 import { errorMessage } from "../api/http";
 import { ErrorText } from "../components/bits";
+import { Field } from "../components/Field";
 import { formatBytes } from "../lib/format";
 import { isPreviewableImage, languageFor } from "../lib/paths";
 
@@ -152,8 +153,7 @@ export function FileViewer({ sessionId, entry, onSaved }: ViewerProps) {
                 Cancel
               </button>
             </div>
-            <label className="field editor">
-              <span className="visually-hidden">Contents of {entry.name}</span>
+            <Field label={`Contents of ${entry.name}`} hideLabel className="editor">
               <textarea
                 spellCheck={false}
                 value={draft}
@@ -165,7 +165,7 @@ export function FileViewer({ sessionId, entry, onSaved }: ViewerProps) {
                   }
                 }}
               />
-            </label>
+            </Field>
           </>
         )
       ) : null}

@@ -2,7 +2,9 @@ import { useState, type SubmitEvent } from "react";
 import { Link, Navigate, useNavigate, useSearchParams } from "react-router-dom";
 import { ApiError, errorMessage } from "../api/http";
 import { useAddingUsers, useAuth } from "../auth/AuthContext";
+import { AuthCard } from "../components/AuthCard";
 import { ErrorText } from "../components/bits";
+import { InputField } from "../components/Field";
 import { safeNext } from "../lib/redirect";
 import { useTitle } from "../lib/useTitle";
 
@@ -43,46 +45,36 @@ export function LoginPage() {
   };
 
   return (
-    <main id="main" className="auth-page">
-      <form className="card auth-card" onSubmit={(e) => void submit(e)} aria-labelledby="login-title">
-        <div className="auth-brand">
-          <img src="/favicon.svg" alt="" width="40" height="40" />
-          <h1 id="login-title">Sign in to Oqto</h1>
-        </div>
-        <label className="field">
-          <span>Username</span>
-          <input
-            name="username"
-            autoComplete="username"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-            autoFocus
-          />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            name="password"
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
-        <ErrorText error={error} />
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? "Signing in…" : "Sign in"}
-        </button>
-        {canRegister ? (
-          <p className="muted">
-            Have an invite code? <Link to="/register">Create an account</Link>
-          </p>
-        ) : null}
-      </form>
-    </main>
+    <AuthCard title="Sign in to Oqto" onSubmit={(e) => void submit(e)}>
+      <InputField
+        label="Username"
+        name="username"
+        autoComplete="username"
+        autoCapitalize="none"
+        spellCheck={false}
+        required
+        value={username}
+        onValue={setUsername}
+        autoFocus
+      />
+      <InputField
+        label="Password"
+        name="password"
+        type="password"
+        autoComplete="current-password"
+        required
+        value={password}
+        onValue={setPassword}
+      />
+      <ErrorText error={error} />
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? "Signing in…" : "Sign in"}
+      </button>
+      {canRegister ? (
+        <p className="muted">
+          Have an invite code? <Link to="/register">Create an account</Link>
+        </p>
+      ) : null}
+    </AuthCard>
   );
 }

@@ -3,7 +3,9 @@ import { Link, Navigate, useNavigate } from "react-router-dom";
 import { fetchMe, register } from "../api/auth";
 import { ApiError, errorMessage } from "../api/http";
 import { useAddingUsers, useAuth } from "../auth/AuthContext";
+import { AuthCard } from "../components/AuthCard";
 import { ErrorText } from "../components/bits";
+import { InputField, NewPasswordField, UsernameField } from "../components/Field";
 import { ReasonText } from "../components/SingleUserNote";
 import { useTitle } from "../lib/useTitle";
 
@@ -66,90 +68,52 @@ export function RegisterPage() {
   };
 
   return (
-    <main id="main" className="auth-page">
-      <form className="card auth-card" onSubmit={(e) => void submit(e)} aria-labelledby="register-title">
-        <div className="auth-brand">
-          <img src="/favicon.svg" alt="" width="40" height="40" />
-          <h1 id="register-title">Create an account</h1>
-        </div>
-        <label className="field">
-          <span>Invite code</span>
-          <input
-            name="invite"
-            autoComplete="off"
-            spellCheck={false}
-            required
-            value={invite}
-            onChange={(e) => setInvite(e.target.value)}
-            autoFocus
-          />
-        </label>
-        <label className="field">
-          <span>Username</span>
-          <input
-            name="username"
-            autoComplete="username"
-            autoCapitalize="none"
-            spellCheck={false}
-            required
-            pattern="[a-z][a-z0-9_\-]{0,31}"
-            title="Lower-case letters, digits, - and _; starting with a letter"
-            value={username}
-            onChange={(e) => setUsername(e.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>Password</span>
-          <input
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            minLength={8}
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        </label>
-        <label className="field">
-          <span>Repeat password</span>
-          <input
-            name="confirm"
-            type="password"
-            autoComplete="new-password"
-            minLength={8}
-            required
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-          />
-        </label>
-        <ErrorText error={error} />
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? "Creating…" : "Create account"}
-        </button>
-        <p className="muted">
-          Already have an account? <Link to="/login">Sign in</Link>
-        </p>
-      </form>
-    </main>
+    <AuthCard title="Create an account" onSubmit={(e) => void submit(e)}>
+      <InputField
+        label="Invite code"
+        name="invite"
+        autoComplete="off"
+        spellCheck={false}
+        required
+        value={invite}
+        onValue={setInvite}
+        autoFocus
+      />
+      <UsernameField
+        name="username"
+        autoComplete="username"
+        autoCapitalize="none"
+        spellCheck={false}
+        value={username}
+        onValue={setUsername}
+      />
+      <NewPasswordField label="Password" name="password" value={password} onValue={setPassword} />
+      <NewPasswordField label="Repeat password" name="confirm" value={confirm} onValue={setConfirm} />
+      <ErrorText error={error} />
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? "Creating…" : "Create account"}
+      </button>
+      <SignInLink />
+    </AuthCard>
   );
 }
 
 /** Opened directly on a single-user server: say why there is nothing to fill in. */
 function RegistrationUnavailable({ reason }: { reason: string }) {
   return (
-    <main id="main" className="auth-page">
-      <section className="card auth-card" aria-labelledby="register-title">
-        <div className="auth-brand">
-          <img src="/favicon.svg" alt="" width="40" height="40" />
-          <h1 id="register-title">Registration is not available</h1>
-        </div>
-        <p role="note">
-          <ReasonText text={reason} />
-        </p>
-        <p className="muted">
-          Already have an account? <Link to="/login">Sign in</Link>
-        </p>
-      </section>
-    </main>
+    <AuthCard title="Registration is not available">
+      <p role="note">
+        <ReasonText text={reason} />
+      </p>
+      <SignInLink />
+    </AuthCard>
+  );
+}
+
+function SignInLink() {
+  return (
+    <p className="muted">
+      Already have an account? <Link to="/login">Sign in</Link>
+    </p>
   );
 }

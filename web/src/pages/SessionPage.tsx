@@ -6,6 +6,7 @@ import type { Session } from "../api/types";
 import { useSessions } from "../auth/SessionsContext";
 import { ChatPane } from "../chat/ChatPane";
 import { ErrorText, StatusBadge } from "../components/bits";
+import { Field } from "../components/Field";
 import { FilesPane } from "../files/FilesPane";
 import { useTitle } from "../lib/useTitle";
 import { TerminalPane } from "../terminal/TerminalPane";
@@ -112,8 +113,7 @@ function SessionView({ session }: { session: Session }) {
             </button>
           ))}
         </div>
-        <label className="field inline split-control">
-          <span>Split with</span>
+        <Field label="Split with" className="inline split-control">
           <select value={secondary} onChange={(e) => split(e.target.value as PaneId | "none")}>
             <option value="none">Nothing</option>
             {PANES.filter((p) => p.id !== primary).map((pane) => (
@@ -122,7 +122,7 @@ function SessionView({ session }: { session: Session }) {
               </option>
             ))}
           </select>
-        </label>
+        </Field>
       </div>
 
       {running ? (

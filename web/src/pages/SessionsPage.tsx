@@ -6,6 +6,7 @@ import { createSession, deleteSession, resumeSession, stopSession } from "../api
 import type { Session } from "../api/types";
 import { useSessions } from "../auth/SessionsContext";
 import { ErrorText, StatusBadge } from "../components/bits";
+import { InputField } from "../components/Field";
 import { LiveIndicator } from "../components/LiveIndicator";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
@@ -71,23 +72,23 @@ export function SessionsPage() {
       </div>
 
       <form className="card inline-form" onSubmit={create} aria-label="New session">
-        <label className="field grow">
-          <span>Workspace</span>
-          <input
-            name="workspace"
-            list="workspace-names"
-            required
-            maxLength={255}
-            placeholder="e.g. my-project"
-            value={workspace}
-            onChange={(e) => setWorkspace(e.target.value)}
-          />
+        <InputField
+          label="Workspace"
+          className="grow"
+          name="workspace"
+          list="workspace-names"
+          required
+          maxLength={255}
+          placeholder="e.g. my-project"
+          value={workspace}
+          onValue={setWorkspace}
+        >
           <datalist id="workspace-names">
             {workspaces.map((name) => (
               <option key={name} value={name} />
             ))}
           </datalist>
-        </label>
+        </InputField>
         <button type="submit" className="primary" disabled={busy === "create"}>
           New session
         </button>
