@@ -609,6 +609,7 @@ export interface components {
       | "invalid_request"
       | "too_large"
       | "header_too_large"
+      | "header_timeout"
       | "not_found"
       | "method_not_allowed"
       | "unauthorized"
@@ -630,6 +631,7 @@ export interface components {
       | "usermgr_unavailable"
       | "single_user"
       | "use_oqtoctl"
+      | "account_mismatch"
       | "invalid_workspace"
       | "path_too_long"
       | "too_many_sessions"
@@ -2045,7 +2047,11 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
-          "text/event-stream": string;
+          "text/event-stream": {
+            data: string;
+            /** @enum {unknown} */
+            event: "session" | "session.deleted" | "resync";
+          };
         };
       };
       /** @description Unauthorized: `unauthorized` */
