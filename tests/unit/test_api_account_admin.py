@@ -99,7 +99,7 @@ def test_change_password_keeps_this_sign_in_and_revokes_the_others(
     wrong = alice.post(
         "/api/account/password", json={"current_password": "nope", "new_password": "x" * 10}
     )
-    assert wrong.status_code == 400 and wrong.json()["error"] == "wrong_password"
+    assert wrong.status_code == 403 and wrong.json()["error"] == "wrong_password"
     weak = alice.post(
         "/api/account/password", json={"current_password": USER_PW, "new_password": "short"}
     )
@@ -234,7 +234,7 @@ def test_an_admin_cannot_lock_themselves_out(app: FastAPI, admin: TestClient) ->
         admin.post(f"/api/admin/users/{me}/disable"),
         admin.delete(f"/api/admin/users/{me}"),
     ):
-        assert response.status_code == 400
+        assert response.status_code == 403
         assert response.json()["error"] == "own_account"
     assert admin.get("/api/auth/me").status_code == 200
 

@@ -97,6 +97,8 @@ def test_every_operation_declares_the_refusals_of_its_kind(doc: dict[str, Any]) 
             assert codes["422"] == {"invalid_request"}, where
         else:
             assert "422" not in codes, where
+        if operation.get("requestBody"):
+            assert "bad_request" in codes["400"], where
 
 
 def test_the_proxy_routes_declare_their_own_refusals_and_pass_the_rest_through(

@@ -105,10 +105,12 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.TOO_MANY_ATTEMPTS: 429,
     ErrorCode.TOO_MANY_CONNECTIONS: 429,
     ErrorCode.WEAK_PASSWORD: 400,
-    ErrorCode.WRONG_PASSWORD: 400,
+    # Well-formed, refused for who asks (a failed re-authentication; below, an admin
+    # acting on their own account): 403, not 400.
+    ErrorCode.WRONG_PASSWORD: 403,
     ErrorCode.INVALID_USERNAME: 400,
     ErrorCode.USER_EXISTS: 409,
-    ErrorCode.OWN_ACCOUNT: 400,
+    ErrorCode.OWN_ACCOUNT: 403,
     ErrorCode.TOO_MANY_TOKENS: 409,
     ErrorCode.INVALID_INVITE: 400,
     ErrorCode.REGISTRATION_FAILED: 400,

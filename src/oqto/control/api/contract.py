@@ -12,7 +12,9 @@ what the route depends on, so that a new route cannot leave them out:
   header);
 - administrators only: 403 `forbidden`;
 - taking any parameter or body: 422 `invalid_request`, which also keeps FastAPI from
-  declaring its own 422 body (`HTTPValidationError`), one this server never sends.
+  declaring its own 422 body (`HTTPValidationError`), one this server never sends;
+- taking a body: 400 `bad_request` too, for one that cannot even be decoded as text
+  (malformed JSON in readable text is a 422).
 """
 
 from __future__ import annotations
@@ -136,6 +138,8 @@ def shared_codes(dependant: Dependant, methods: Iterable[str]) -> list[ErrorCode
     )
     if takes_input:
         codes.append(ErrorCode.INVALID_REQUEST)
+    if any(d.body_params for d in tree):
+        codes.append(ErrorCode.BAD_REQUEST)
     return codes
 
 
