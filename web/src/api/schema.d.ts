@@ -900,7 +900,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Bad Request: `wrong_password` */
+      /** @description Bad Request: `bad_request` */
       400: {
         headers: {
           [name: string]: unknown;
@@ -918,7 +918,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Forbidden: `csrf_failed` */
+      /** @description Forbidden: `wrong_password`, `csrf_failed` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1009,6 +1009,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["ApiTokenCreatedOut"];
+        };
+      };
+      /** @description Bad Request: `bad_request` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
       /** @description Unauthorized: `unauthorized` */
@@ -1163,6 +1172,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["InviteCreatedOut"];
+        };
+      };
+      /** @description Bad Request: `bad_request` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
       /** @description Unauthorized: `unauthorized` */
@@ -1444,6 +1462,15 @@ export interface operations {
           "application/json": components["schemas"]["AdminUserOut"];
         };
       };
+      /** @description Bad Request: `bad_request` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
+      };
       /** @description Unauthorized: `unauthorized` */
       401: {
         headers: {
@@ -1511,15 +1538,6 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Bad Request: `own_account` */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["ErrorEnvelope"];
-        };
-      };
       /** @description Unauthorized: `unauthorized` */
       401: {
         headers: {
@@ -1529,7 +1547,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      /** @description Forbidden: `own_account`, `csrf_failed`, `forbidden` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1587,15 +1605,6 @@ export interface operations {
           "application/json": components["schemas"]["AdminUserOut"];
         };
       };
-      /** @description Bad Request: `own_account` */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          "application/json": components["schemas"]["ErrorEnvelope"];
-        };
-      };
       /** @description Unauthorized: `unauthorized` */
       401: {
         headers: {
@@ -1605,7 +1614,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Forbidden: `csrf_failed`, `forbidden` */
+      /** @description Forbidden: `own_account`, `csrf_failed`, `forbidden` */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1713,6 +1722,15 @@ export interface operations {
           [name: string]: unknown;
         };
         content?: never;
+      };
+      /** @description Bad Request: `bad_request` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
+        };
       };
       /** @description Unauthorized: `unauthorized` */
       401: {
@@ -1841,6 +1859,15 @@ export interface operations {
         };
         content: {
           "application/json": components["schemas"]["TokenOut"];
+        };
+      };
+      /** @description Bad Request: `bad_request` */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
       /** @description Unauthorized: `invalid_credentials` */
@@ -1972,7 +1999,7 @@ export interface operations {
           "application/json": components["schemas"]["UserOut"];
         };
       };
-      /** @description Bad Request: `invalid_username`, `registration_failed` */
+      /** @description Bad Request: `invalid_username`, `registration_failed`, `bad_request` */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2136,7 +2163,7 @@ export interface operations {
           "application/json": components["schemas"]["SessionOut"];
         };
       };
-      /** @description Bad Request: `invalid_workspace` */
+      /** @description Bad Request: `invalid_workspace`, `bad_request` */
       400: {
         headers: {
           [name: string]: unknown;
