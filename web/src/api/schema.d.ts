@@ -1371,7 +1371,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2313,7 +2313,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2408,7 +2408,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2521,7 +2521,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2634,7 +2634,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2747,7 +2747,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2851,7 +2851,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -2964,7 +2964,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -3077,7 +3077,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -3190,7 +3190,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -3312,7 +3312,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -3434,7 +3434,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -3556,7 +3556,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -3669,7 +3669,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -3782,7 +3782,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -3904,7 +3904,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;
@@ -4076,7 +4076,7 @@ export interface operations {
           "application/json": components["schemas"]["ErrorEnvelope"];
         };
       };
-      /** @description Internal Server Error: `internal` */
+      /** @description Internal Server Error: `account_mismatch`, `internal` */
       500: {
         headers: {
           [name: string]: unknown;

@@ -71,14 +71,16 @@ _RETRY_AFTER = {
 # The throttle names its own wait; the retryable codes get a fixed one (`error_response`).
 _SENDS_RETRY_AFTER = RETRYABLE | {ErrorCode.TOO_MANY_ATTEMPTS}
 
-# A runner that cannot be reached, is overloaded, or answers wrongly: what any call to a
-# user plane may fail with, whatever it was asked.
+# A runner that cannot be reached, is overloaded or answers wrongly, or a Linux account
+# re-created under another uid: what any call to a user plane may fail with, whatever it
+# was asked.
 USER_PLANE = (
     ErrorCode.RUNNER_UNAVAILABLE,
     ErrorCode.TIMEOUT,
     ErrorCode.BUSY,
     ErrorCode.INVALID_MESSAGE,
     ErrorCode.UPSTREAM_REFUSED,
+    ErrorCode.ACCOUNT_MISMATCH,
     ErrorCode.INTERNAL,
 )
 
