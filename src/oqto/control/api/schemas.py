@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from oqto.control.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from oqto.db.models import Role, SessionStatus
 from oqto.protocol.names import PLATFORM_NAME_PATTERN
-from oqto.protocol.sessions import MAX_WORKSPACE_DEPTH
+from oqto.protocol.sessions import MAX_WORKSPACE_DEPTH, WorkspaceNameError, check_workspace_name
 
 # A password being set: all of `password_problem`'s rules, as the schema says them.
 NewPassword = Annotated[
@@ -29,6 +30,36 @@ Password = Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD_LENGTH)]
 # spaces, 1-64 long, not starting with '.', '-' or a space nor ending with '.' or a space.
 _SEGMENT = r"[A-Za-z0-9_](?:[A-Za-z0-9._ -]{0,62}[A-Za-z0-9_-])?"
 WORKSPACE_PATTERN = rf"^{_SEGMENT}(?:/{_SEGMENT}){{0,{MAX_WORKSPACE_DEPTH - 1}}}$"
+
+
+def _workspace_name(name: str) -> str:
+    # The rule itself decides (the schema's pattern says the same for clients), so a
+    # refusal says what is wrong with the name rather than quoting a regular expression.
+    try:
+        normal = check_workspace_name(name)
+    except WorkspaceNameError as exc:
+        raise PydanticCustomError("invalid_workspace", str(exc)) from None
+    if normal != name:
+        raise PydanticCustomError(
+            "invalid_workspace", f"invalid workspace name {name!r}: write it as {normal!r}"
+        )
+    return name
+
+
+WorkspaceName = Annotated[
+    str,
+    AfterValidator(_workspace_name),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": WORKSPACE_PATTERN,
+            "description": "`name` or `group/name` (at most "
+            f"{MAX_WORKSPACE_DEPTH} levels), relative to the owner's workspace root; each "
+            "level 1-64 letters, digits, '.', '_', '-' or spaces, not starting with '.', '-' "
+            "or a space nor ending with '.' or a space.",
+        }
+    ),
+]
 
 
 class InModel(BaseModel):
@@ -76,13 +107,7 @@ class UserCreateIn(InModel):
 
 
 class SessionCreateIn(InModel):
-    workspace: str = Field(
-        pattern=WORKSPACE_PATTERN,
-        description="`name` or `group/name` (at most "
-        f"{MAX_WORKSPACE_DEPTH} levels), relative to the owner's workspace root; each level "
-        "1-64 letters, digits, '.', '_', '-' or spaces, not starting with '.', '-' or a "
-        "space nor ending with '.' or a space.",
-    )
+    workspace: WorkspaceName
 
 
 class SessionOut(RowOut):
