@@ -1,8 +1,11 @@
-"""The framework's own refusals (routing's 404 and 405, request validation) in the one
+"""The framework's own refusals (routing's 404 and 405, request validation) and any
+unexpected error (500 internal, details only in the log) in the one
 envelope (`oqto.protocol.errors`), for every Oqto FastAPI app: the control plane and
 `oqto-files` answer them alike, a 405 with every method the path serves in `Allow`."""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +15,7 @@ from starlette.routing import Match
 
 from oqto.protocol.errors import ErrorCode, error_response
 
+log = logging.getLogger(__name__)
 _FRAMEWORK_CODES = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}
 # The methods a route may serve, in the order `Allow` lists them.
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
@@ -50,6 +54,13 @@ async def _invalid(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(ErrorCode.INVALID_REQUEST, _validation_message(exc))
 
 
+async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    # A bug is still an answer in the envelope; its details go to the log, not the client.
+    log.error("unhandled error", exc_info=exc)
+    return error_response(ErrorCode.INTERNAL, "internal server error")
+
+
 def install_framework_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(Exception, _unexpected)

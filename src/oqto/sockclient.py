@@ -23,12 +23,30 @@ import httpx
 from httpcore._backends.anyio import AnyIOStream
 
 from oqto.osutil.sockowner import SocketOwnerError, peer_uid
+from oqto.protocol.errors import ErrorCode, OqtoError
 
 Opener = Callable[[], Awaitable[socket.socket]]
 
 
-class OpenerError(Exception):
-    """The opener could not provide a verified connection; the message says why."""
+class OpenerError(OqtoError):
+    """The opener could not provide a verified connection. `code` is what the client
+    should hear (a runner that is away is a 503, a refused peer a 502), so it survives
+    the HTTP client's own exceptions: see `opener_failure`."""
+
+    def __init__(self, message: str, code: ErrorCode = ErrorCode.UPSTREAM_REFUSED) -> None:
+        super().__init__(code, message)
+
+
+def opener_failure(exc: BaseException) -> OpenerError | None:
+    """The OpenerError behind an HTTP client's connect failure, if that was the cause."""
+    # The HTTP client re-raises its own exceptions inside `except` blocks, so the chain is
+    # implicit (__context__) as often as explicit (__cause__).
+    seen: BaseException | None = exc
+    for _ in range(8):
+        if seen is None or isinstance(seen, OpenerError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
 
 
 class _OpenerBackend(httpcore.AsyncNetworkBackend):
@@ -42,7 +60,7 @@ class _OpenerBackend(httpcore.AsyncNetworkBackend):
         except TimeoutError:
             raise httpcore.ConnectTimeout("timed out opening a connection") from None
         except (OSError, OpenerError) as exc:
-            raise httpcore.ConnectError(str(exc)) from None
+            raise httpcore.ConnectError(str(exc)) from exc
         try:
             stream = await anyio.abc.SocketStream.from_socket(sock)
         except BaseException:

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
+from oqto.control.errors import install_error_handlers
 from oqto.protocol.errors import (
     RETRYABLE,
     ErrorCode,
@@ -46,3 +49,16 @@ def test_envelope_carries_the_table_status_and_retry_after_only_when_transient()
 
 def test_framework_status_overrides_the_table_only_when_given() -> None:
     assert error_response(ErrorCode.NOT_FOUND, "x", status=410).status_code == 410
+
+
+def test_an_unexpected_error_is_a_500_envelope_without_its_details() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret detail /etc/oqto")
+
+    answer = TestClient(app, raise_server_exceptions=False).get("/boom")
+    assert answer.status_code == 500
+    assert answer.json() == {"error": "internal", "message": "internal server error"}

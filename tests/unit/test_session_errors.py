@@ -3,12 +3,14 @@ the real app in multi-user mode over fake user planes, so each case takes millis
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.testclient import WebSocketDenialResponse
 from tests.support.server import wait_for
 from tests.unit.fake_userplanes import (
     CrashingUserPlane,
@@ -25,6 +27,7 @@ from oqto.control.app import build_context, create_app
 from oqto.control.auth.tokens import issue_token
 from oqto.db.models import Role, TokenKind, User
 from oqto.protocol.errors import ErrorCode
+from oqto.protocol.sessions import ServiceName
 from oqto.userplane.base import UserPlaneError
 
 Connect = Callable[[FakeUserPlane], TestClient]
@@ -133,13 +136,17 @@ def test_another_users_session_is_missing_not_forbidden(connect: Connect) -> Non
 
 
 class RefusingUserPlane(FakeUserPlane):
-    """Refuses every stop with one code, as a runner reports it (the code, not a status)."""
+    """Refuses every stop and every connection with one code, as a runner reports it (the
+    code, not a status)."""
 
     def __init__(self, code: ErrorCode) -> None:
         super().__init__()
         self.code = code
 
     async def stop_session(self, session_id: str) -> None:
+        raise UserPlaneError(self.code, f"refused: {self.code.value}")
+
+    async def connect_service(self, session_id: str, service: ServiceName) -> socket.socket:
         raise UserPlaneError(self.code, f"refused: {self.code.value}")
 
 
@@ -149,14 +156,31 @@ class RefusingUserPlane(FakeUserPlane):
         (ErrorCode.PATH_TOO_LONG, 400),  # a request the user plane cannot carry out
         (ErrorCode.ACCOUNT_MISMATCH, 500),  # for an operator to fix
         (ErrorCode.INVALID_MESSAGE, 502),  # the runner spoke wrongly
+        (ErrorCode.RUNNER_UNAVAILABLE, 503),  # the runner went away: try again shortly
+        (ErrorCode.SESSION_NOT_RUNNING, 409),  # it stopped before the control plane heard
+        (ErrorCode.UPSTREAM_REFUSED, 502),  # served by the wrong account
     ],
 )
 def test_a_user_plane_code_keeps_its_status_at_the_api(
     connect: Connect, code: ErrorCode, status: int
 ) -> None:
+    """A stop, a proxied request and a terminal upgrade each answer with the user plane's
+    own code, not a catch-all 502."""
     client = connect(RefusingUserPlane(code))
     sid = create(client)
     settled(client, sid, "running")
     stop = client.post(f"/api/sessions/{sid}/stop")
     assert stop.status_code == status
     assert stop.json() == {"error": code.value, "message": f"refused: {code.value}"}
+    assert ("Retry-After" in stop.headers) is (code is ErrorCode.RUNNER_UNAVAILABLE)
+    proxied = client.get(f"/api/sessions/{sid}/files/tree")
+    assert proxied.status_code == status, proxied.text
+    assert proxied.json()["error"] == code.value
+    terminal = f"/api/sessions/{sid}/terminal"
+    with (
+        pytest.raises(WebSocketDenialResponse) as refused,
+        client.websocket_connect(terminal, subprotocols=["tty"]),
+    ):
+        pass
+    assert refused.value.status_code == status
+    assert refused.value.json()["error"] == code.value

@@ -65,7 +65,7 @@ class SessionRoute:
         try:
             return await self.userplane.connect_service(self.session_id, service)
         except UserPlaneError as exc:
-            raise OpenerError(exc.message) from None
+            raise OpenerError(exc.message, exc.code) from None
 
 
 class SessionService:

@@ -244,8 +244,3 @@ def _install_error_handlers(app: FastAPI) -> None:
     async def client_disconnect(_: Request, exc: ClientDisconnect) -> Response:
         # Nobody is left to read this; it only keeps the disconnect out of the error log.
         return error_response(ErrorCode.BAD_REQUEST, "client disconnected")
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> Response:
-        log.exception("unhandled error", exc_info=exc)
-        return error_response(ErrorCode.INTERNAL, "internal server error")

@@ -378,7 +378,7 @@ class RunnerUserPlane(UserPlane):
             return check_owner(passed, self.client.expected_uid, f"the {service.value} socket")
         except OpenerError as exc:
             log.warning("runner of uid %s: %s", self.client.expected_uid, exc)
-            raise UserPlaneError(ErrorCode.UPSTREAM_REFUSED, str(exc)) from None
+            raise UserPlaneError(exc.code, exc.message) from None
 
     def set_event_handler(self, handler: EventHandler) -> None:
         self.client.on_event = handler

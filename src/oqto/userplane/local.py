@@ -187,7 +187,7 @@ class LocalUserPlane(UserPlane):
         agent = next(p for p in live.processes if p.name == ServiceName.AGENT)
         ports = loopback_listen_ports(agent.pid) if agent.pid is not None else []
         if len(ports) != 1:
-            raise OpenerError("opencode is not listening yet")
+            raise OpenerError("opencode is not listening yet", ErrorCode.UPSTREAM_UNAVAILABLE)
         live.endpoints = live.endpoints.model_copy(update={"agent_port": ports[0]})
         return ports[0]
 
@@ -213,7 +213,7 @@ class LocalUserPlane(UserPlane):
         try:
             return await self._open(live, service)
         except OpenerError as exc:
-            raise UserPlaneError(ErrorCode.UPSTREAM_REFUSED, str(exc)) from None
+            raise UserPlaneError(exc.code, exc.message) from None
         except OSError as exc:
             raise UserPlaneError(
                 ErrorCode.UPSTREAM_UNAVAILABLE,

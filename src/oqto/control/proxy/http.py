@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from oqto.protocol.errors import ErrorCode, error_response
+from oqto.sockclient import opener_failure
 
 HOP_BY_HOP = frozenset(
     {
@@ -197,6 +198,10 @@ async def forward(
             ErrorCode.UPSTREAM_TIMEOUT, f"the session's {service_label} did not answer in time"
         )
     except httpx.TransportError as exc:
+        # The user plane's reason (runner away, session gone) outranks "not reachable".
+        failure = opener_failure(exc)
+        if failure is not None:
+            return error_response(failure.code, f"the session's {service_label}: {failure.message}")
         return error_response(
             ErrorCode.UPSTREAM_UNAVAILABLE, f"the session's {service_label} is not reachable: {exc}"
         )

@@ -105,7 +105,9 @@ async def relay(
         status = exc.response.status_code if isinstance(exc, InvalidStatus) else None
         log.warning("websocket upstream unavailable url=%s status=%s error=%s", url, status, exc)
         # Not accepted yet: the upgrade is answered as the HTTP proxy answers the same failure.
-        if isinstance(exc, TimeoutError):
+        if isinstance(exc, OpenerError):
+            refusal = error_response(exc.code, exc.message)
+        elif isinstance(exc, TimeoutError):
             refusal = error_response(
                 ErrorCode.UPSTREAM_TIMEOUT, "the session service did not answer in time"
             )
