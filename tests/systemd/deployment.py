@@ -1,5 +1,5 @@
-"""The documented installation (deploy/systemd/README.md), done inside a booted container the way an administrator would
-do it, and what the tests need to talk to the result."""
+"""The documented installation (deploy/systemd/README.md), done inside a booted container
+the way an administrator would do it, and what the tests need to talk to the result."""
 
 from __future__ import annotations
 

@@ -1,9 +1,10 @@
-"""The documented installation (deploy/systemd/README.md) on a real systemd (PID 1 in a systemd-nspawn container of a
-Debian 12 tree), as an administrator would do it: install the wheel, create the `oqto`
-account and directories, install and enable the units, start oqto, `oqtoctl user create`
-alice and bob, log in over HTTP, run sessions (real opencode, fake model), read the logs
-from journald, restart oqto.service and a runner without losing sessions, and reboot: the
-runners come back by lingering. Tests run in order and share one container."""
+"""The documented installation (deploy/systemd/README.md) on a real systemd (PID 1 in a
+systemd-nspawn container of a Debian 12 tree), as an administrator would do it: install
+the wheel, create the `oqto` account and directories, install and enable the units, start
+oqto, `oqtoctl user create` alice and bob, log in over HTTP, run sessions (real opencode,
+fake model), read the logs from journald, restart oqto.service and a runner without
+losing sessions, and reboot: the runners come back by lingering. Tests run in order and
+share one container."""
 
 from __future__ import annotations
 
