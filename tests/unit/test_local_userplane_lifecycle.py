@@ -1,19 +1,22 @@
 """`LocalUserPlane` with real processes but stand-in services: a stop overtakes a slow
-start, and an orphan sweep touches only its own instance's processes."""
+start, an orphan sweep touches only its own instance's processes, and only the newest
+failures stay listed."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from tests.support.server import wait_for
+from tests.support.server import TOOLS_BIN, wait_for
 
-from oqto.protocol.sessions import SessionSpec
+from oqto.protocol.sessions import RuntimeState, SessionSpec
 from oqto.userplane.base import UserPlaneError
 from oqto.userplane.local import LocalSettings, LocalUserPlane
 from oqto.userplane.proctree import INSTANCE_ENV, SESSION_ENV, tagged_processes
@@ -28,7 +31,16 @@ def never_ready(tmp_path: Path) -> str:
     return str(script)
 
 
-def plane(tmp_path: Path, state: Path | None = None, start_timeout: float = 60) -> LocalUserPlane:
+def plane(
+    tmp_path: Path,
+    state: Path | None = None,
+    start_timeout: float = 60,
+    *,
+    agent: str | None = None,
+    ttyd: str | None = None,
+    failed_kept: int = 32,
+) -> LocalUserPlane:
+    """Services that never answer, unless `agent`/`ttyd` say what to run instead."""
     binary = never_ready(tmp_path)
     return LocalUserPlane(
         LocalSettings(
@@ -36,15 +48,16 @@ def plane(tmp_path: Path, state: Path | None = None, start_timeout: float = 60) 
             runtime_dir=tmp_path / "run",
             log_dir=tmp_path / "logs",
             services=ServiceSettings(
-                opencode_binary=binary,
+                opencode_binary=agent or binary,
                 opencode_config=None,
-                ttyd_binary=binary,
+                ttyd_binary=ttyd or binary,
                 shell="/bin/sh",
                 files_max_upload_mb=1,
             ),
             start_timeout=start_timeout,
             stop_grace=1,
             state_dir=state,
+            failed_kept=failed_kept,
         )
     )
 
@@ -114,3 +127,65 @@ def test_session_records_of_the_previous_format_are_still_read(tmp_path: Path) -
     [loaded] = store.load_all()
     assert loaded.endpoints.agent_port == 41234
     assert loaded.endpoints.agent.password == "p"
+
+
+STAND_IN_AGENT = """\
+import http.server
+
+
+class Healthy(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *_args):
+        pass
+
+
+http.server.HTTPServer(("127.0.0.1", 0), Healthy).serve_forever()
+"""
+
+
+def test_only_the_newest_failures_stay_listed(tmp_path: Path) -> None:
+    """A session whose service died stays listed with its reason until stopped; a user
+    whose services keep dying must not grow the list without bound (it has to fit one
+    runner protocol frame). Real oqto-files and ttyd; the agent is a stand-in whose only
+    job is to answer the probe and then die."""
+    ttyd = TOOLS_BIN / "ttyd"
+    assert ttyd.exists(), f"missing {ttyd}: run scripts/setup.sh"
+    agent = tmp_path / "agent"
+    agent.write_text(f"#!{sys.executable}\n{STAND_IN_AGENT}")
+    agent.chmod(0o755)
+    userplane = plane(tmp_path, agent=str(agent), ttyd=str(ttyd), failed_kept=1)
+
+    async def died(session_id: str) -> None:
+        runtime = await userplane.get_session(session_id)
+        assert runtime is not None
+        os.kill(runtime.pids["agent"], signal.SIGKILL)
+
+    async def listed() -> dict[str, RuntimeState]:
+        return {r.id: r.state for r in await userplane.list_sessions()}
+
+    async def until(expected: dict[str, RuntimeState]) -> None:
+        deadline = time.monotonic() + 30
+        while (now := await listed()) != expected:
+            assert time.monotonic() < deadline, f"listed {now}, expected {expected}"
+            await asyncio.sleep(0.05)
+
+    async def scenario() -> None:
+        try:
+            for sid in ("dies1", "dies2"):
+                await userplane.start_session(SessionSpec(id=sid, owner="alice", workspace=sid))
+            await died("dies1")
+            await until({"dies1": RuntimeState.FAILED, "dies2": RuntimeState.RUNNING})
+            await died("dies2")
+            await until({"dies2": RuntimeState.FAILED})
+            failed = await userplane.get_session("dies2")
+            assert failed is not None and "exited unexpectedly" in (failed.error or "")
+            assert await userplane.get_session("dies1") is None
+        finally:
+            await userplane.close()
+        assert tagged_processes("dies1") == [] and tagged_processes("dies2") == []
+
+    asyncio.run(asyncio.wait_for(scenario(), 120))

@@ -52,6 +52,10 @@ class LocalSettings:
     stop_grace: float
     # Runner mode: session records survive restarts here.
     state_dir: Path | None = None
+    # Sessions whose services died stay listed, with the reason, until stopped; past this
+    # many the oldest are forgotten, so a user whose services keep dying cannot grow the
+    # runner (or its session.list past one protocol frame) without bound.
+    failed_kept: int = 32
 
 
 @dataclass
@@ -344,10 +348,16 @@ class LocalUserPlane(UserPlane):
         )
         async with self._lock(live.spec.id):
             await self._teardown(live, cancel_watchers=False)
+        self._forget_old_failures()
         if self._handler is not None:
             await self._handler(
                 SessionEvent(session_id=live.spec.id, state=live.state, error=live.error)
             )
+
+    def _forget_old_failures(self) -> None:
+        failed = [sid for sid, live in self._sessions.items() if live.state is RuntimeState.FAILED]
+        for sid in failed[: max(0, len(failed) - self._settings.failed_kept)]:
+            del self._sessions[sid]
 
     async def _teardown(self, live: _Live, cancel_watchers: bool = True) -> None:
         live.stopping = True
