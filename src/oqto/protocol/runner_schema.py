@@ -83,14 +83,44 @@ class ResponseMessage(WireModel):
     result: dict[str, Any] = {}
 
 
-def _known_code(code: object) -> object:
+# What a runner may answer with: the protocol's own refusals and what its user plane
+# reports. The code decides the status the asking browser sees, and the runner is its
+# user's: one claiming, say, `unauthorized` would sign out whoever asked (an admin
+# stopping that user's session), so any other code counts as `internal`.
+RUNNER_CODES = frozenset(
+    {
+        ErrorCode.BAD_FRAME,
+        ErrorCode.FRAME_TOO_LARGE,
+        ErrorCode.INVALID_MESSAGE,
+        ErrorCode.INVALID_PARAMS,
+        ErrorCode.UNKNOWN_METHOD,
+        ErrorCode.UNSUPPORTED_VERSION,
+        ErrorCode.HANDSHAKE_REQUIRED,
+        ErrorCode.BUSY,
+        ErrorCode.INTERNAL,
+        ErrorCode.INVALID_WORKSPACE,
+        ErrorCode.PATH_TOO_LONG,
+        ErrorCode.START_FAILED,
+        ErrorCode.START_CANCELLED,
+        ErrorCode.SESSION_NOT_RUNNING,
+        ErrorCode.UPSTREAM_REFUSED,
+        ErrorCode.UPSTREAM_UNAVAILABLE,
+        ErrorCode.MISSING_BINARY,
+    }
+)
+
+
+def _runner_code(code: object) -> object:
     # A newer peer may send codes this side does not know; it still gets an error, not a
     # broken connection.
-    return parse_code(code) if isinstance(code, str) else code
+    if not isinstance(code, str):
+        return code
+    known = parse_code(code)
+    return known if known in RUNNER_CODES else ErrorCode.INTERNAL
 
 
 class ErrorBody(WireModel):
-    code: Annotated[ErrorCode, BeforeValidator(_known_code)]
+    code: Annotated[ErrorCode, BeforeValidator(_runner_code)]
     message: str
 
 

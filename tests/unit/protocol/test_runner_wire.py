@@ -1,21 +1,26 @@
-"""The one frame limit, on a real socket at both ends: a frame of exactly MAX_FRAME_BYTES
-is served, one byte more ends the connection, whichever side sends it."""
+"""The runner protocol's wire rules on a real socket, against a real server and against
+a hostile runner written here: a frame of exactly MAX_FRAME_BYTES is served, one byte
+more ends the connection, whichever side sends it; and a runner's error code counts only
+if it is one a runner may send."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, cast
 
 import pytest
 
 from oqto.osutil.peercred import runner_policy
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.runner import MAX_FRAME_BYTES, Empty, Method, PingResult
 from oqto.runner.client import RunnerClient, RunnerUnavailable
 from oqto.runner.handlers import RunnerHandlers
 from oqto.runner.server import RunnerServer
+from oqto.userplane.base import UserPlaneError
 from oqto.userplane.local import LocalUserPlane
 
 
@@ -61,7 +66,12 @@ def test_the_runner_reads_no_frame_over_the_limit(tmp_path: Path, size: int, kin
         assert reply["result"]["pong"] is True
 
 
-async def _against_the_client(path: Path, size: int) -> PingResult:
+Answer = Callable[[int], bytes]
+
+
+async def _against_the_client(path: Path, answer: Answer) -> PingResult:
+    """Ping through the real client a runner that greets properly, then says `answer`."""
+
     async def runner(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readline()
         writer.write(
@@ -71,8 +81,7 @@ async def _against_the_client(path: Path, size: int) -> PingResult:
             + b"\n"
         )
         request = json.loads(await reader.readline())
-        result = {"pong": True, "uid": os.getuid(), "version": "v"}
-        writer.write(padded({"type": "response", "id": request["id"], "result": result}, size))
+        writer.write(answer(request["id"]))
         await writer.drain()
         await reader.read()  # until the client hangs up
 
@@ -86,11 +95,38 @@ async def _against_the_client(path: Path, size: int) -> PingResult:
         await server.wait_closed()
 
 
+def pong_of(size: int) -> Answer:
+    result = {"pong": True, "uid": os.getuid(), "version": "v"}
+    return lambda request_id: padded({"type": "response", "id": request_id, "result": result}, size)
+
+
 def test_the_client_takes_an_answer_of_exactly_the_limit(tmp_path: Path) -> None:
-    pong = asyncio.run(_against_the_client(tmp_path / "runner.sock", MAX_FRAME_BYTES))
+    pong = asyncio.run(_against_the_client(tmp_path / "runner.sock", pong_of(MAX_FRAME_BYTES)))
     assert pong == PingResult(uid=os.getuid(), version="v")
 
 
 def test_the_client_drops_a_runner_that_sends_more(tmp_path: Path) -> None:
     with pytest.raises(RunnerUnavailable, match="closed the connection"):
-        asyncio.run(_against_the_client(tmp_path / "runner.sock", MAX_FRAME_BYTES + 1))
+        asyncio.run(_against_the_client(tmp_path / "runner.sock", pong_of(MAX_FRAME_BYTES + 1)))
+
+
+@pytest.mark.parametrize(
+    ("sent", "read"),
+    [
+        ("path_too_long", ErrorCode.PATH_TOO_LONG),  # a runner's own: kept
+        ("unauthorized", ErrorCode.INTERNAL),  # would sign out whoever asked
+        ("csrf_failed", ErrorCode.INTERNAL),
+        ("runner_unavailable", ErrorCode.INTERNAL),  # the client's to say, not the runner's
+        ("made_up_by_a_runner", ErrorCode.INTERNAL),
+    ],
+)
+def test_a_runner_cannot_answer_with_a_code_that_is_not_a_runners(
+    tmp_path: Path, sent: str, read: ErrorCode
+) -> None:
+    def refusal(request_id: int) -> bytes:
+        error = {"code": sent, "message": "no"}
+        return json.dumps({"type": "error", "id": request_id, "error": error}).encode() + b"\n"
+
+    with pytest.raises(UserPlaneError) as caught:
+        asyncio.run(_against_the_client(tmp_path / "runner.sock", refusal))
+    assert caught.value.code is read
