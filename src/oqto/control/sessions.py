@@ -374,7 +374,7 @@ class SessionService:
         # Rows are read before the user plane is asked, and each change applies only if
         # the row is still as read: a stop, start or failure that lands meanwhile wins
         # over this pass's older view.
-        rows = await asyncio.to_thread(self._rows_of, user.id)
+        rows = await asyncio.to_thread(self.list_for, user)
         limit = self._backend.reconcile_interval
         try:
             userplane = self._userplane_for(user)
@@ -423,10 +423,6 @@ class SessionService:
     def _users_with_accounts(self) -> list[User]:
         with self._db() as db:
             return list(db.scalars(select(User).where(User.linux_user.is_not(None))))
-
-    def _rows_of(self, user_id: str) -> list[Session]:
-        with self._db() as db:
-            return list(db.scalars(select(Session).where(Session.user_id == user_id)))
 
     def _owned_ids(self, user_id: str, ids: Iterable[str]) -> set[str]:
         with self._db() as db:
