@@ -21,12 +21,24 @@ from pathlib import Path
 
 from oqto.osutil.acl import has_extended_acl
 
-__all__ = ["RUNTIME_DIR_MODE", "RuntimeDirError", "ensure_private_dir", "ensure_runtime_dir"]
+__all__ = [
+    "RUNTIME_DIR_MODE",
+    "RuntimeDirError",
+    "ensure_private_dir",
+    "ensure_runtime_dir",
+    "user_runtime_dir",
+]
 
+USER_RUNTIME_BASE = Path("/run/user")
 RUNTIME_DIR_MODE = 0o700
 _BASE_MODE = 0o755  # what systemd uses for /run/user
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
 _PATH_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+
+
+def user_runtime_dir(uid: int) -> Path:
+    """Where logind (or `ensure_runtime_dir`) keeps `uid`'s XDG_RUNTIME_DIR."""
+    return USER_RUNTIME_BASE / str(uid)
 
 
 class RuntimeDirError(Exception):
@@ -94,7 +106,7 @@ def _fix_existing(fd: int, path: Path, uid: int, gid: int) -> None:
         os.fchmod(fd, wanted)
 
 
-def ensure_runtime_dir(uid: int, gid: int, base: Path = Path("/run/user")) -> Path:
+def ensure_runtime_dir(uid: int, gid: int, base: Path = USER_RUNTIME_BASE) -> Path:
     """Create (or verify and repair the mode of) ``base/<uid>``, owned ``uid:gid``, 0700.
 
     Creates ``base`` (0755, root) if missing. Raises :class:`RuntimeDirError`

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from oqto.osutil.accounts import LinuxAccount
+from oqto.osutil.runtime_dir import user_runtime_dir
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
@@ -33,7 +33,7 @@ def user_environment(account: LinuxAccount) -> dict[str, str]:
         "LANG": "C.UTF-8",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
-    runtime = Path(f"/run/user/{account.uid}")
+    runtime = user_runtime_dir(account.uid)
     if runtime.is_dir():
         env["XDG_RUNTIME_DIR"] = str(runtime)
         bus = runtime / "bus"

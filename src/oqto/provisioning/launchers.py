@@ -6,11 +6,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from oqto.osutil.accounts import LinuxAccount
-from oqto.osutil.runtime_dir import ensure_runtime_dir
+from oqto.osutil.runtime_dir import ensure_runtime_dir, user_runtime_dir
 from oqto.provisioning import processes, runner, systemd
 from oqto.provisioning.asuser import python_as
 from oqto.provisioning.host import HostSettings, LinuxUser, ProvisioningError
@@ -135,12 +134,12 @@ class RuntimeDirStep:
 
     def apply(self) -> bool:
         account = self.user.require()
-        existed = Path(f"/run/user/{account.uid}").is_dir()
+        existed = user_runtime_dir(account.uid).is_dir()
         ensure_runtime_dir(account.uid, account.gid)
         return not existed
 
     def undo(self) -> None:
-        shutil.rmtree(f"/run/user/{self.user.require().uid}", ignore_errors=True)
+        shutil.rmtree(user_runtime_dir(self.user.require().uid), ignore_errors=True)
 
 
 @dataclass

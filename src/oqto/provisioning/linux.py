@@ -20,6 +20,7 @@ from oqto.osutil.accounts import (
     delete_account,
     lookup,
 )
+from oqto.osutil.runtime_dir import user_runtime_dir
 from oqto.provisioning import processes, runner, systemd
 from oqto.provisioning.asuser import python_as
 from oqto.provisioning.host import HostSettings, LinuxUser, ProvisioningError, RunnerLauncher
@@ -112,7 +113,7 @@ class AccountStep:
         account = self.user.require()
         processes.kill_all(account.uid)
         delete_account(account.name, remove_home=True, comment=PLATFORM_USER_COMMENT)
-        shutil.rmtree(f"/run/user/{account.uid}", ignore_errors=True)
+        shutil.rmtree(user_runtime_dir(account.uid), ignore_errors=True)
 
 
 @dataclass

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from oqto.osutil.accounts import LinuxAccount
+from oqto.osutil.runtime_dir import user_runtime_dir
 from oqto.provisioning.asuser import run_as
 
 LINGER_DIR = Path("/var/lib/systemd/linger")
@@ -65,7 +66,7 @@ def user_manager_state(uid: int) -> str:
 
 
 def private_socket(uid: int) -> Path:
-    return Path(f"/run/user/{uid}/systemd/private")
+    return user_runtime_dir(uid) / "systemd" / "private"
 
 
 def start_user_manager(account: LinuxAccount, timeout: float) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from oqto.db.models import AuthToken, Role, User, utcnow
 from oqto.osutil.accounts import AccountError, LinuxAccount, delete_account, lookup
+from oqto.osutil.runtime_dir import user_runtime_dir
 from oqto.protocol.runner import Empty, Method, SessionIdParams
 from oqto.provisioning import processes
 from oqto.provisioning.host import HostSettings, LinuxUser, ProvisioningError
@@ -179,7 +180,7 @@ def remove_user(
         done.account = True
         if keep_home and account.home.exists():
             done.home_kept = account.home
-        shutil.rmtree(f"/run/user/{account.uid}", ignore_errors=True)
+        shutil.rmtree(user_runtime_dir(account.uid), ignore_errors=True)
     return done
 
 
