@@ -23,8 +23,9 @@ from oqto.protocol.sessions import ServiceName, SessionEvent, SessionRuntime, Se
 
 EVENT_SESSION_STATE = "session.state"
 
-P = TypeVar("P", bound=BaseModel)
-R = TypeVar("R", bound=BaseModel)
+# A method's params and result models, for callers and handlers typed per method.
+ParamsT = TypeVar("ParamsT", bound=BaseModel)
+ResultT = TypeVar("ResultT", bound=BaseModel)
 
 
 class Empty(WireModel):
@@ -84,23 +85,23 @@ class SessionListResult(WireModel):
 
 
 @dataclass(frozen=True)
-class RunnerMethod(Generic[P, R]):
+class RunnerMethod(Generic[ParamsT, ResultT]):
     """One method: its name on the wire and the models of its params and result. A call
     names the method, so the type checker ties its params and result to it at the caller,
     and pydantic checks both again on the wire."""
 
     name: str
-    params: type[P]
-    result: type[R]
+    params: type[ParamsT]
+    result: type[ResultT]
 
-    def parse_params(self, params: dict[str, Any], *, request_id: int | None = None) -> P:
+    def parse_params(self, params: dict[str, Any], *, request_id: int | None = None) -> ParamsT:
         """Validate a request's params; the ProtocolError carries `request_id` for the reply."""
         try:
             return self.params.model_validate(params)
         except ValidationError as exc:
             raise ProtocolError(ErrorCode.INVALID_PARAMS, describe(exc), request_id) from None
 
-    def parse_result(self, result: dict[str, Any], *, request_id: int | None = None) -> R:
+    def parse_result(self, result: dict[str, Any], *, request_id: int | None = None) -> ResultT:
         """Validate the result of a call; a bad one means the peer broke the protocol."""
         try:
             return self.result.model_validate(result)

@@ -10,9 +10,7 @@ import logging
 import os
 import socket
 from pathlib import Path
-from typing import Any, TypeVar
-
-from pydantic import BaseModel
+from typing import Any
 
 from oqto.osutil.peercred import from_transport, peer_credentials
 from oqto.protocol.runner import (
@@ -25,9 +23,11 @@ from oqto.protocol.runner import (
     FrameReader,
     HelloMessage,
     Method,
+    ParamsT,
     ProtocolError,
     RequestMessage,
     ResponseMessage,
+    ResultT,
     RunnerMethod,
     SessionConnectParams,
     SessionIdParams,
@@ -45,9 +45,6 @@ log = logging.getLogger(__name__)
 
 # The answer to session.connect is two short lines; a runner that sends more is broken.
 _MAX_PASS_REPLY = 64 << 10
-
-P = TypeVar("P", bound=BaseModel)
-R = TypeVar("R", bound=BaseModel)
 
 
 class RunnerUnavailable(UserPlaneError):
@@ -181,15 +178,20 @@ class RunnerClient:
                 future.set_exception(RunnerUnavailable(reason))
 
     async def call(
-        self, method: RunnerMethod[P, R], params: P, time_limit: float | None = None
-    ) -> R:
+        self,
+        method: RunnerMethod[ParamsT, ResultT],
+        params: ParamsT,
+        time_limit: float | None = None,
+    ) -> ResultT:
         """Call `method` with its params model; its result model comes back, validated."""
         async with self._connect_lock:
             if self._writer is None:
                 await self._connect()
         return await self._call(method, params, time_limit or self.timeout)
 
-    async def _call(self, method: RunnerMethod[P, R], params: P, time_limit: float) -> R:
+    async def _call(
+        self, method: RunnerMethod[ParamsT, ResultT], params: ParamsT, time_limit: float
+    ) -> ResultT:
         request_id = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[request_id] = future

@@ -6,15 +6,17 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import BaseModel
 
 from oqto.protocol.runner import (
     Empty,
     Method,
+    ParamsT,
     PingResult,
     ProtocolError,
+    ResultT,
     RunnerMethod,
     SessionConnectParams,
     SessionGetResult,
@@ -27,11 +29,11 @@ from oqto.userplane.base import UserPlaneError
 from oqto.userplane.local import LocalUserPlane
 
 Handler = Callable[[Any], Awaitable[BaseModel]]
-P = TypeVar("P", bound=BaseModel)
-R = TypeVar("R", bound=BaseModel)
 
 
-def _entry(method: RunnerMethod[P, R], handler: Callable[[P], Awaitable[R]]) -> tuple[str, Handler]:
+def _entry(
+    method: RunnerMethod[ParamsT, ResultT], handler: Callable[[ParamsT], Awaitable[ResultT]]
+) -> tuple[str, Handler]:
     # Typed per method: a handler that takes or returns the wrong model fails type checking.
     return method.name, handler
 
