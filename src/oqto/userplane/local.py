@@ -69,6 +69,7 @@ class _Live:
     state: RuntimeState = RuntimeState.STARTING
     error: str | None = None
     stopping: bool = False
+    torn_down: bool = False
     # Seconds from spawn to first good probe, per service: where a slow start goes.
     ready_after: dict[str, float] = field(default_factory=dict)
     watchers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -355,7 +356,14 @@ class LocalUserPlane(UserPlane):
             )
 
     def _forget_old_failures(self) -> None:
-        failed = [sid for sid, live in self._sessions.items() if live.state is RuntimeState.FAILED]
+        # Only records whose teardown is over: forgetting one mid-teardown would leave its
+        # processes dying with nothing (not even close()) waiting for them. A teardown
+        # still under way calls this itself when it ends.
+        failed = [
+            sid
+            for sid, live in self._sessions.items()
+            if live.state is RuntimeState.FAILED and live.torn_down
+        ]
         for sid in failed[: max(0, len(failed) - self._settings.failed_kept)]:
             del self._sessions[sid]
 
@@ -376,6 +384,7 @@ class LocalUserPlane(UserPlane):
         shutil.rmtree(live.layout.runtime_dir, ignore_errors=True)
         if self._store is not None:
             self._store.remove(live.spec.id)
+        live.torn_down = True
 
     async def stop_session(self, session_id: str) -> None:
         # A stop overtakes a start in progress instead of queueing behind it (a start may
