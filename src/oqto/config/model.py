@@ -156,6 +156,13 @@ class SessionsSection(_Section):
     max_running_per_user: Annotated[int, Field(ge=1, le=1000)] = 20
 
 
+class SandboxSection(_Section):
+    # The admin's policy file (root-owned); its absence means the built-in default
+    # profile, never "no sandbox": only `enabled = false` in it turns confinement off.
+    config: Path = Path("/etc/oqto/sandbox.toml")
+    bwrap: str = "bwrap"
+
+
 class LoggingSection(_Section):
     level: str = "info"
     format: LogFormat = LogFormat.LOGFMT
@@ -221,5 +228,6 @@ class OqtoConfig(_Section):
     ttyd: TtydSection = Field(default_factory=TtydSection)
     files: FilesSection = Field(default_factory=FilesSection)
     sessions: SessionsSection = Field(default_factory=SessionsSection)
+    sandbox: SandboxSection = Field(default_factory=SandboxSection)
     logging: LoggingSection = Field(default_factory=LoggingSection)
     provisioning: ProvisioningSection = Field(default_factory=ProvisioningSection)

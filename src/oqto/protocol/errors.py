@@ -57,6 +57,7 @@ class ErrorCode(enum.StrEnum):
     START_FAILED = "start_failed"
     START_CANCELLED = "start_cancelled"
     MISSING_BINARY = "missing_binary"
+    SANDBOX_REFUSED = "sandbox_refused"
     # Files in a workspace.
     INVALID_PATH = "invalid_path"
     OUTSIDE_ROOT = "outside_root"
@@ -129,6 +130,9 @@ _STATUS: dict[ErrorCode, int] = {
     ErrorCode.START_FAILED: 502,
     ErrorCode.START_CANCELLED: 409,
     ErrorCode.MISSING_BINARY: 500,
+    # The sandbox policy cannot be read or enforced here: the session does not start
+    # unconfined (fail closed); an operator or the workspace's owner must fix the cause.
+    ErrorCode.SANDBOX_REFUSED: 500,
     ErrorCode.INVALID_PATH: 400,
     ErrorCode.OUTSIDE_ROOT: 403,
     ErrorCode.NOT_A_DIRECTORY: 400,

@@ -106,6 +106,7 @@ RUNNER_CODES = frozenset(
         ErrorCode.UPSTREAM_REFUSED,
         ErrorCode.UPSTREAM_UNAVAILABLE,
         ErrorCode.MISSING_BINARY,
+        ErrorCode.SANDBOX_REFUSED,
     }
 )
 

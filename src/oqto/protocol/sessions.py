@@ -44,6 +44,23 @@ class AgentAuth(_Model):
     password: str
 
 
+class SandboxReport(_Model):
+    """How a running session is confined, as its user plane enforces it: shown to the
+    user (an unsandboxed session is visible as such) and to operators."""
+
+    enabled: bool
+    profile: str | None = None
+    network: str | None = None  # host | allowlist | none
+    pid_namespace: bool = False
+    # Limits in force (bytes / tasks / weight); absent = not limited.
+    memory_max: int | None = None
+    tasks_max: int | None = None
+    cpu_weight: int | None = None
+    # Why configured limits are not enforced here (no cgroup controllers, no user
+    # manager); None when they are, or when none are configured.
+    limits_unenforced: str | None = None
+
+
 class SessionRuntime(_Model):
     id: str
     workspace: str
@@ -53,6 +70,7 @@ class SessionRuntime(_Model):
     agent_auth: AgentAuth | None = None  # while running
     pids: dict[str, int] = {}
     ready_after: dict[str, float] = {}  # seconds from spawn to answering, per service
+    sandbox: SandboxReport | None = None  # None: a user plane that predates sandboxing
 
 
 class SessionEvent(_Model):
