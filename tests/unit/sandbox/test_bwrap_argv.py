@@ -1,0 +1,180 @@
+"""bwrap.build_argv: which rule wins where, the mount order, and what it creates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oqto.protocol.sessions import ServiceName
+from oqto.sandbox.bwrap import SandboxContext, build_argv
+from oqto.sandbox.policy import NetworkMode, SandboxPolicy, SandboxRefused
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home" / "alice"
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text("secret")
+    (home / ".netrc").write_text("machine x")
+    return home
+
+
+@pytest.fixture
+def workspace(home: Path) -> Path:
+    ws = home / "work" / "proj"
+    ws.mkdir(parents=True)
+    return ws
+
+
+def policy(**kw: object) -> SandboxPolicy:
+    return SandboxPolicy(enabled=True, profile="test", **kw)  # type: ignore[arg-type]
+
+
+def ctx(home: Path, workspace: Path, **kw: object) -> SandboxContext:
+    kw.setdefault("service", ServiceName.AGENT)
+    return SandboxContext(home=home, workspace=workspace, **kw)  # type: ignore[arg-type]
+
+
+def mounts(argv: list[str]) -> list[tuple[str, str]]:
+    """(option, destination) of each mount after the fixed system ones."""
+    out = []
+    i = argv.index("/dev/shm") + 1
+    while argv[i] != "--chdir":
+        opt = argv[i]
+        if opt == "--tmpfs":
+            out.append((opt, argv[i + 1]))
+            i += 2
+        else:
+            out.append((opt if argv[i + 1] != "/dev/null" else "--mask-file", argv[i + 2]))
+            i += 3
+    return out
+
+
+def test_namespaces_follow_the_policy(home: Path, workspace: Path) -> None:
+    argv = build_argv("/usr/bin/bwrap", policy(), ctx(home, workspace))
+    assert argv[0] == "/usr/bin/bwrap" and argv[-1] == "--"
+    for flag in ("--die-with-parent", "--unshare-user", "--disable-userns", "--unshare-pid"):
+        assert flag in argv
+    assert argv[argv.index("--cap-drop") + 1] == "ALL"
+    assert "--unshare-net" in argv and "--new-session" in argv
+    assert argv[argv.index("--chdir") + 1] == str(workspace)
+    assert "--clearenv" not in argv and "--setenv" not in argv
+
+    loose = build_argv(
+        "bwrap",
+        policy(network=NetworkMode.HOST, pid_namespace=False),
+        ctx(home, workspace, service=ServiceName.TERMINAL),
+    )
+    for flag in ("--unshare-net", "--unshare-pid", "--new-session", "--proc"):
+        assert flag not in loose
+
+
+def test_rules_and_their_order(home: Path, workspace: Path) -> None:
+    runtime = home.parent.parent / "run"
+    own = runtime / "s1" / "agent"
+    own.mkdir(parents=True)
+    p = policy(
+        deny_read=(home / ".ssh", home / ".netrc", home / ".aws"),  # .aws does not exist
+        allow_write=(home / ".cache" / "opencode", home / ".ssh" / "sub"),
+        deny_write=(workspace / "build",),
+    )
+    (workspace / "build").mkdir()
+    argv = build_argv("bwrap", p, ctx(home, workspace, own_dirs=(own,), hidden=(runtime,)))
+    got = mounts(argv)
+    assert got == [
+        ("--tmpfs", str(home.parent)),  # other users' homes
+        ("--tmpfs", str(runtime)),
+        ("--ro-bind", str(home)),
+        ("--bind", str(own)),  # at one depth: binds, then masks
+        ("--mask-file", str(home / ".netrc")),
+        ("--tmpfs", str(home / ".ssh")),
+        ("--bind", str(home / ".cache" / "opencode")),
+        ("--bind", str(workspace)),
+        ("--ro-bind", str(home / ".config" / "oqto")),
+        ("--ro-bind", str(workspace / ".oqto")),
+        ("--ro-bind", str(workspace / "build")),
+    ]
+    # Depth never decreases: a later mount never sits above an earlier one.
+    depths = [len(Path(dest).parts) for _, dest in got]
+    assert depths == sorted(depths)
+    # An allow_write beneath a deny_read is dropped, and so was never created.
+    assert not (home / ".ssh" / "sub").exists()
+    assert ("--bind", str(home / ".ssh" / "sub")) not in got
+    # Created so they can be bound: opencode's dir (0700) and the config dirs.
+    assert (home / ".cache" / "opencode").stat().st_mode & 0o777 == 0o700
+    assert (home / ".config" / "oqto").is_dir() and (workspace / ".oqto").is_dir()
+
+
+def test_same_depth_masks_after_binds(home: Path, workspace: Path) -> None:
+    # The same path both writable and denied: the deny wins and only it is mounted.
+    target = home / ".local" / "share" / "x"
+    target.mkdir(parents=True)
+    got = mounts(
+        build_argv(
+            "bwrap", policy(allow_write=(target,), deny_read=(target,)), ctx(home, workspace)
+        )
+    )
+    assert ("--bind", str(target)) not in got
+    assert ("--tmpfs", str(target)) in got
+    got = mounts(
+        build_argv(
+            "bwrap", policy(allow_write=(target,), deny_write=(target,)), ctx(home, workspace)
+        )
+    )
+    assert ("--bind", str(target)) not in got and ("--ro-bind", str(target)) in got
+
+
+def test_deny_write_wins_over_the_workspace(home: Path, workspace: Path) -> None:
+    got = mounts(build_argv("bwrap", policy(deny_write=(workspace.parent,)), ctx(home, workspace)))
+    assert ("--bind", str(workspace)) not in got
+    assert ("--ro-bind", str(workspace.parent)) in got
+
+
+def test_nothing_is_created_outside_the_home(home: Path, workspace: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere" / "cache"
+    got = mounts(build_argv("bwrap", policy(allow_write=(outside,)), ctx(home, workspace)))
+    assert not outside.exists() and ("--bind", str(outside)) not in got
+    outside.mkdir(parents=True)
+    got = mounts(build_argv("bwrap", policy(allow_write=(outside,)), ctx(home, workspace)))
+    assert ("--bind", str(outside)) in got
+
+
+def test_a_planted_symlink_does_not_make_a_path_writable(home: Path, workspace: Path) -> None:
+    (home / ".local" / "bin").mkdir(parents=True)
+    (home / ".cache").mkdir()
+    (home / ".cache" / "opencode").symlink_to(home / ".local" / "bin")
+    with pytest.raises(SandboxRefused, match="symlink"):
+        build_argv(
+            "bwrap", policy(allow_write=(home / ".cache" / "opencode",)), ctx(home, workspace)
+        )
+    # A symlinked parent is refused too, before anything is created through it.
+    (home / ".state").symlink_to(home / ".local")
+    with pytest.raises(SandboxRefused, match="symlink"):
+        build_argv("bwrap", policy(allow_write=(home / ".state" / "new",)), ctx(home, workspace))
+    assert not (home / ".local" / "new").exists()
+
+
+def test_nothing_is_bound_back_beneath_a_mask(home: Path, workspace: Path, tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "secret").mkdir(parents=True)
+    p = policy(deny_write=(data / "secret",), extra_ro_bind=(data / "secret",))
+    got = mounts(build_argv("bwrap", p, ctx(home, workspace, hidden=(data,))))
+    assert got.count(("--tmpfs", str(data))) == 1
+    assert all(dest != str(data / "secret") for _, dest in got)
+    # A deny_write under the fresh /tmp would bind the host's path back in.
+    host_tmp = Path("/tmp")
+    got = mounts(
+        build_argv("bwrap", policy(deny_write=(host_tmp / ".X11-unix",)), ctx(home, workspace))
+    )
+    assert all(not dest.startswith("/tmp/.X11") for _, dest in got)
+
+
+def test_the_order_is_deterministic(home: Path, workspace: Path) -> None:
+    p = policy(deny_read=(home / ".ssh", home / ".netrc"), allow_write=(home / ".a", home / ".b"))
+    c = ctx(home, workspace)
+    assert build_argv("bwrap", p, c) == build_argv("bwrap", p, c)
+    reordered = policy(
+        deny_read=(home / ".netrc", home / ".ssh"), allow_write=(home / ".b", home / ".a")
+    )
+    assert build_argv("bwrap", reordered, c) == build_argv("bwrap", p, c)
