@@ -16,6 +16,7 @@ from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import (
     AgentAuth,
     RuntimeState,
+    SandboxReport,
     ServiceName,
     SessionEvent,
     SessionRuntime,
@@ -25,7 +26,11 @@ from oqto.runner.client import RunnerUnavailable
 from oqto.userplane.base import EventHandler, SessionStartFailed, UserPlane, UserPlaneError
 
 
-def runtime(session_id: str, state: RuntimeState = RuntimeState.RUNNING) -> SessionRuntime:
+def runtime(
+    session_id: str,
+    state: RuntimeState = RuntimeState.RUNNING,
+    sandbox: SandboxReport | None = None,
+) -> SessionRuntime:
     return SessionRuntime(
         id=session_id,
         workspace="w",
@@ -34,6 +39,7 @@ def runtime(session_id: str, state: RuntimeState = RuntimeState.RUNNING) -> Sess
         agent_auth=AgentAuth(username="opencode", password="pw")
         if state is RuntimeState.RUNNING
         else None,
+        sandbox=sandbox,
     )
 
 
@@ -42,6 +48,8 @@ class FakeUserPlane(UserPlane):
 
     def __init__(self) -> None:
         self.running: dict[str, SessionRuntime] = {}
+        # How the sessions it starts from now on report their confinement.
+        self.sandbox: SandboxReport | None = None
         self.started: list[str] = []
         self.stopped: list[str] = []
         # Every get_session: a proxied request that had to ask (no cached route).
@@ -53,7 +61,7 @@ class FakeUserPlane(UserPlane):
 
     async def start_session(self, spec: SessionSpec) -> SessionRuntime:
         self.started.append(spec.id)
-        self.running[spec.id] = runtime(spec.id)
+        self.running[spec.id] = runtime(spec.id, sandbox=self.sandbox)
         return self.running[spec.id]
 
     async def stop_session(self, session_id: str) -> None:

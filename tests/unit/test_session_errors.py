@@ -27,7 +27,8 @@ from oqto.control.app import build_context, create_app
 from oqto.control.auth.tokens import issue_token
 from oqto.db.models import Role, TokenKind, User
 from oqto.protocol.errors import ErrorCode
-from oqto.protocol.sessions import ServiceName
+from oqto.protocol.sessions import SandboxReport, ServiceName, SessionRuntime, SessionSpec
+from oqto.sandbox.policy import SandboxRefused
 from oqto.userplane.base import UserPlaneError
 
 Connect = Callable[[FakeUserPlane], TestClient]
@@ -96,6 +97,63 @@ def test_a_failed_start_shows_its_reason_and_its_routes_answer_409(
     proxied = client.get(f"/api/sessions/{sid}/files/tree")
     assert proxied.status_code == 409 and proxied.json()["error"] == "session_not_running"
     assert "Retry-After" not in proxied.headers
+
+
+def test_a_start_the_sandbox_refuses_fails_with_its_reason_as_it_is(connect: Connect) -> None:
+    reason = (
+        "user namespaces do not work here (kernel.apparmor_restrict_unprivileged_userns = 1): "
+        "bwrap: setting up uid map: Permission denied"
+    )
+
+    class Refusing(FakeUserPlane):
+        async def start_session(self, spec: SessionSpec) -> SessionRuntime:
+            raise SandboxRefused(reason)
+
+    client = connect(Refusing())
+    sid = create(client)
+    failed = settled(client, sid, "failed")
+    assert failed["error"] == reason and failed["sandbox"] is None
+    assert client.get("/api/sessions").json() == [failed]
+
+
+def test_a_running_session_says_how_it_is_confined(connect: Connect) -> None:
+    plane = FakeUserPlane()
+    plane.sandbox = SandboxReport(
+        enabled=True,
+        profile="development",
+        network="allowlist",
+        pid_namespace=True,
+        memory_max=2 << 30,
+        tasks_max=512,
+        limits_unenforced="no user systemd manager",
+    )
+    client = connect(plane)
+    sid = create(client)
+    running = settled(client, sid, "running")
+    assert running["sandbox"] == {
+        "enabled": True,
+        "profile": "development",
+        "network": "allowlist",
+        "pid_namespace": True,
+        "memory_max": 2147483648,
+        "tasks_max": 512,
+        "cpu_weight": None,
+        "limits_unenforced": "no user systemd manager",
+    }
+    assert client.get("/api/sessions").json() == [running]
+    plane.sandbox = SandboxReport(enabled=False)
+    client.post(f"/api/sessions/{sid}/stop")
+    client.post(f"/api/sessions/{sid}/resume")
+    assert settled(client, sid, "running")["sandbox"] == {
+        "enabled": False,
+        "profile": None,
+        "network": None,
+        "pid_namespace": False,
+        "memory_max": None,
+        "tasks_max": None,
+        "cpu_weight": None,
+        "limits_unenforced": None,
+    }
 
 
 def test_a_stopped_sessions_routes_answer_409(connect: Connect) -> None:

@@ -21,7 +21,7 @@ from tests.unit.session_world import World, eventually, run
 from oqto.control.sessions import RECONCILE_CONCURRENCY
 from oqto.db.models import SessionStatus
 from oqto.protocol.errors import ErrorCode, OqtoError
-from oqto.protocol.sessions import SessionRuntime
+from oqto.protocol.sessions import SandboxReport, SessionRuntime
 
 
 def test_changes_are_announced_on_the_event_loop_in_order(tmp_path: Path) -> None:
@@ -184,14 +184,17 @@ def test_a_pass_asks_users_concurrently_but_a_bounded_number_at_once(tmp_path: P
 def test_a_runner_that_lies_about_another_users_session_is_ignored(tmp_path: Path) -> None:
     async def scenario() -> None:
         world = World(tmp_path)
+        confined = SandboxReport(enabled=True, profile="strict", network="none")
+        world.plane.sandbox = confined
         row = await world.service.create(world.alice, "alices")
         await world.settle()
         await world.service.stop(world.alice, row.id)
-        # Bob's runner claims to run Alice's (stopped) session.
+        # Bob's runner claims to run Alice's (stopped) session, unsandboxed.
         bob_plane = world.backend.planes["bob"] = FakeUserPlane()
-        bob_plane.running[row.id] = runtime(row.id)
+        bob_plane.running[row.id] = runtime(row.id, sandbox=SandboxReport(enabled=False))
         await world.service.reconcile()
         assert world.status(row.id) is SessionStatus.STOPPED
+        assert world.row(row.id).sandbox == confined
         with pytest.raises(OqtoError) as caught:
             await world.service.route(world.alice, row.id)
         assert caught.value.code is ErrorCode.SESSION_NOT_RUNNING

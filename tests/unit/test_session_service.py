@@ -20,7 +20,11 @@ from tests.unit.session_world import World, run
 from oqto.control.sessions import ACTIVE
 from oqto.db.models import Session, SessionStatus
 from oqto.protocol.errors import ErrorCode, OqtoError, http_status
-from oqto.protocol.sessions import RuntimeState, SessionEvent
+from oqto.protocol.sessions import RuntimeState, SandboxReport, SessionEvent
+
+CONFINED = SandboxReport(
+    enabled=True, profile="development", network="allowlist", pid_namespace=True, tasks_max=512
+)
 
 
 def test_create_runs_and_caches_a_route(tmp_path: Path) -> None:
@@ -124,6 +128,46 @@ def test_reconcile_rules(tmp_path: Path) -> None:
         assert world.row(gone.id).status is SessionStatus.STOPPED
         assert world.row(gone.id).error == "not running after a restart"
         assert "stranger" in plane.stopped
+
+    run(scenario)
+
+
+def test_a_session_shows_how_its_latest_run_is_confined(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        plane = GatedUserPlane()
+        plane.sandbox = CONFINED
+        world = World(tmp_path, plane)
+        row = await world.service.create(world.alice, "boxed")
+        assert world.row(row.id).sandbox is None  # nothing runs yet
+        plane.release.set()
+        await world.settle()
+        assert world.row(row.id).sandbox == CONFINED
+        # Kept once stopped (what the run's limits were), dropped when it starts again:
+        # a start the sandbox refuses must not show the previous run's report.
+        await world.service.stop(world.alice, row.id)
+        assert world.row(row.id).sandbox == CONFINED
+        plane.release.clear()
+        plane.sandbox = SandboxReport(enabled=False)
+        await world.service.resume(world.alice, row.id)
+        assert world.row(row.id).sandbox is None
+        plane.release.set()
+        await world.settle()
+        assert world.row(row.id).sandbox == SandboxReport(enabled=False)
+
+    run(scenario)
+
+
+def test_reconcile_fills_in_the_report_of_a_session_running_without_one(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        plane = FakeUserPlane()
+        world = World(tmp_path, plane)
+        row = await world.service.create(world.alice, "older")
+        await world.settle()
+        assert world.row(row.id).sandbox is None  # as a row from before reports were kept
+        plane.running[row.id] = runtime(row.id, sandbox=CONFINED)
+        await world.service.reconcile()
+        assert world.row(row.id).sandbox == CONFINED
+        assert world.changes[-1] == (row.id, SessionStatus.RUNNING)  # browsers hear of it
 
     run(scenario)
 

@@ -22,6 +22,7 @@ from oqto.protocol.errors import ErrorCode, OqtoError
 from oqto.protocol.sessions import (
     AgentAuth,
     RuntimeState,
+    SandboxReport,
     ServiceName,
     SessionEvent,
     SessionRuntime,
@@ -138,15 +139,20 @@ class SessionService:
         status: SessionStatus,
         error: str | None,
         expected: SessionStatus | None,
+        sandbox: SandboxReport | None,
     ) -> Session | None:
         """In a worker thread: the changed row, or None when it is gone or no longer in
-        the `expected` state (somebody else changed it since it was read)."""
+        the `expected` state (somebody else changed it since it was read). The sandbox
+        report is the latest run's: written on entering running, cleared on entering
+        starting (a refused start must not show the previous run's), kept otherwise."""
         with self._db.begin() as db:
             row = db.get(Session, session_id)
             if row is None or (expected is not None and row.status is not expected):
                 return None
             row.status = status
             row.error = error[-MAX_ERROR_CHARS:] if error else None
+            if status in (SessionStatus.RUNNING, SessionStatus.STARTING):
+                row.sandbox = sandbox
             row.updated_at = utcnow()
             return row
 
@@ -156,10 +162,11 @@ class SessionService:
         status: SessionStatus,
         error: str | None = None,
         expected: SessionStatus | None = None,
+        sandbox: SandboxReport | None = None,
     ) -> bool:
         """Write the change, then announce it on the event loop; False when `_set` made
         none."""
-        row = await asyncio.to_thread(self._set, session_id, status, error, expected)
+        row = await asyncio.to_thread(self._set, session_id, status, error, expected, sandbox)
         if row is None:
             return False
         self._changed(row.user_id, session_id, row)
@@ -229,7 +236,9 @@ class SessionService:
         # Route first, then announce: a browser that reacts to "running" at once must not
         # cost a runner round trip.
         self._cache_route(user, session_id, userplane, runtime)
-        await self._transition(session_id, SessionStatus.RUNNING)
+        # An answer about another session says nothing about how this one is confined.
+        report = runtime.sandbox if runtime.id == session_id else None
+        await self._transition(session_id, SessionStatus.RUNNING, sandbox=report)
 
     def _cache_route(
         self, user: User, session_id: str, userplane: UserPlane, runtime: SessionRuntime
@@ -251,7 +260,7 @@ class SessionService:
             await self._stop_services(user, session_id)
         except UserPlaneError:
             # Nothing is known to have stopped: say what the session was, not "stopping".
-            await self._transition(session_id, row.status, row.error)
+            await self._transition(session_id, row.status, row.error, sandbox=row.sandbox)
             raise
         await self._transition(session_id, SessionStatus.STOPPED)
         return await asyncio.to_thread(self.get, user, session_id)
@@ -393,6 +402,11 @@ class SessionService:
             runtime = running.get(row.id)
             if runtime is not None and row.status is not SessionStatus.RUNNING:
                 await self._adopt(user, row, userplane, runtime)
+            elif runtime is not None and row.sandbox != runtime.sandbox:
+                # Running since before its report was kept here (or its runner's changed).
+                await self._transition(
+                    row.id, row.status, row.error, expected=row.status, sandbox=runtime.sandbox
+                )
             elif runtime is None and row.status in ACTIVE:
                 await self._forget(row.id)
                 lost = "not running after a restart"
@@ -414,7 +428,9 @@ class SessionService:
         """Its user plane runs a session whose row says otherwise: it is running. The route
         is cached first, as after a start, and dropped again if the row changed meanwhile."""
         route = self._cache_route(user, row.id, userplane, runtime)
-        if await self._transition(row.id, SessionStatus.RUNNING, expected=row.status):
+        if await self._transition(
+            row.id, SessionStatus.RUNNING, expected=row.status, sandbox=runtime.sandbox
+        ):
             return
         cached = self._routes.get(row.id)
         if route is not None and cached is not None and cached[1] is route:

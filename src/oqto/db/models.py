@@ -5,10 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import secrets
+from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from oqto.protocol.sessions import SandboxReport
 
 
 def utcnow() -> dt.datetime:
@@ -38,6 +51,21 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
+
+
+class SandboxReportJSON(TypeDecorator[SandboxReport]):
+    """A `SandboxReport` stored as JSON, read back as the model it was."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(
+        self, value: SandboxReport | None, dialect: Dialect
+    ) -> dict[str, Any] | None:
+        return None if value is None else value.model_dump(mode="json")
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> SandboxReport | None:
+        return None if value is None else SandboxReport.model_validate(value)
 
 
 class Base(DeclarativeBase):
@@ -110,6 +138,9 @@ class Session(Base):
     workspace: Mapped[str] = mapped_column(String(255))
     status: Mapped[SessionStatus] = mapped_column(_enum(SessionStatus))
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # How the latest run was confined, as its user plane reported it: set when the session
+    # runs, kept once it stops or fails (what its limits were), cleared when it starts again.
+    sandbox: Mapped[SandboxReport | None] = mapped_column(SandboxReportJSON, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

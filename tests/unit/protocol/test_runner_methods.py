@@ -39,6 +39,7 @@ RUNTIME = {
     "workspace_path": "/home/alice/oqto/team/proj",
     "state": "running",
     "pids": {"agent": 10},
+    "sandbox": {"enabled": True, "profile": "development", "network": "allowlist"},
 }
 
 VALID_PARAMS: dict[str, dict[str, Any]] = {

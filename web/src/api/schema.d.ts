@@ -541,6 +541,8 @@ export interface components {
       error: string | null;
       /** Id */
       id: string;
+      /** @description How the session's latest run is (or was) confined, as its user plane enforces it: `enabled` false means unsandboxed. Null until it first runs, while it starts again, and when its user plane does not report a sandbox. */
+      sandbox: components["schemas"]["SandboxReport"] | null;
       status: components["schemas"]["SessionStatus"];
       /**
        * Updated At
@@ -641,6 +643,7 @@ export interface components {
       | "start_failed"
       | "start_cancelled"
       | "missing_binary"
+      | "sandbox_refused"
       | "invalid_path"
       | "outside_root"
       | "not_a_directory"
@@ -795,6 +798,32 @@ export interface components {
        */
       status: "ok" | "unavailable" | "in-process";
     };
+    /**
+     * SandboxReport
+     * @description How a running session is confined, as its user plane enforces it: shown to the
+     *     user (an unsandboxed session is visible as such) and to operators.
+     */
+    SandboxReport: {
+      /** Cpu Weight */
+      cpu_weight?: number | null;
+      /** Enabled */
+      enabled: boolean;
+      /** Limits Unenforced */
+      limits_unenforced?: string | null;
+      /** Memory Max */
+      memory_max?: number | null;
+      /** Network */
+      network?: string | null;
+      /**
+       * Pid Namespace
+       * @default false
+       */
+      pid_namespace?: boolean;
+      /** Profile */
+      profile?: string | null;
+      /** Tasks Max */
+      tasks_max?: number | null;
+    };
     /** SessionCreateIn */
     SessionCreateIn: {
       /**
@@ -814,6 +843,8 @@ export interface components {
       error: string | null;
       /** Id */
       id: string;
+      /** @description How the session's latest run is (or was) confined, as its user plane enforces it: `enabled` false means unsandboxed. Null until it first runs, while it starts again, and when its user plane does not report a sandbox. */
+      sandbox: components["schemas"]["SandboxReport"] | null;
       status: components["schemas"]["SessionStatus"];
       /**
        * Updated At

@@ -11,7 +11,12 @@ from pydantic_core import PydanticCustomError
 from oqto.control.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from oqto.db.models import Role, SessionStatus
 from oqto.protocol.names import PLATFORM_NAME_PATTERN
-from oqto.protocol.sessions import MAX_WORKSPACE_DEPTH, WorkspaceNameError, check_workspace_name
+from oqto.protocol.sessions import (
+    MAX_WORKSPACE_DEPTH,
+    SandboxReport,
+    WorkspaceNameError,
+    check_workspace_name,
+)
 
 # A password being set: all of `password_problem`'s rules, as the schema says them.
 NewPassword = Annotated[
@@ -115,6 +120,11 @@ class SessionOut(RowOut):
     workspace: str
     status: SessionStatus
     error: str | None
+    sandbox: SandboxReport | None = Field(
+        description="How the session's latest run is (or was) confined, as its user plane "
+        "enforces it: `enabled` false means unsandboxed. Null until it first runs, while it "
+        "starts again, and when its user plane does not report a sandbox."
+    )
     created_at: dt.datetime
     updated_at: dt.datetime
 
