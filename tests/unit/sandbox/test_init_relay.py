@@ -94,6 +94,12 @@ def init(*args: str, command: list[str] = WAITER) -> Iterator[subprocess.Popen[s
                 pipe.close()
 
 
+def supervised(script: str) -> contextlib.AbstractContextManager[subprocess.Popen[str]]:
+    """A Python script as the init's child (a relay makes the init supervise, not exec)."""
+    relay = ("--egress-socket", "/nonexistent", "--egress-port", str(free_port()))
+    return init(*relay, command=[sys.executable, "-c", script])
+
+
 def round_trip(sock: socket.socket, payload: bytes) -> bytes:
     sock.sendall(payload)
     sock.shutdown(socket.SHUT_WR)
@@ -166,29 +172,20 @@ def test_signals_are_forwarded_and_the_status_kept() -> None:
         "import signal, sys; signal.signal(signal.SIGTERM, lambda *a: sys.exit(3)); "
         "print('ready', flush=True); signal.pause()"
     )
-    with init(
-        "--egress-socket", "/nonexistent", "--egress-port", str(free_port()),
-        command=[sys.executable, "-c", trap],
-    ) as proc:  # fmt: skip
+    with supervised(trap) as proc:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(10) == 3
 
 
 def test_a_signalled_child_gives_128_plus_n() -> None:
     die = "import os, signal; print('ready', flush=True); os.kill(os.getpid(), signal.SIGKILL)"
-    with init(
-        "--egress-socket", "/nonexistent", "--egress-port", str(free_port()),
-        command=[sys.executable, "-c", die],
-    ) as proc:  # fmt: skip
+    with supervised(die) as proc:
         assert proc.wait(10) == 128 + signal.SIGKILL
 
 
 def test_the_child_dies_with_the_init() -> None:
     report = "import os; print('ready', flush=True); print(os.getpid(), flush=True); input()"
-    with init(
-        "--egress-socket", "/nonexistent", "--egress-port", str(free_port()),
-        command=[sys.executable, "-c", report],
-    ) as proc:  # fmt: skip
+    with supervised(report) as proc:
         assert proc.stdout is not None
         child = int(proc.stdout.readline())
         proc.kill()
