@@ -90,7 +90,7 @@ def unnamed_controls(page: Page) -> list[str]:
 def open_session(page: Page, session: dict[str, Any]) -> None:
     page.goto(f"/sessions/{session['id']}")
     expect(page.get_by_role("heading", name=str(session["workspace"]))).to_be_visible()
-    expect(page.locator(".session-head .badge")).to_have_text("Running")
+    expect(page.locator(".session-head [data-status]")).to_have_text("Running")
 
 
 def workspace_dir(server: OqtoServer, session: dict[str, Any], user: str = "admin") -> Path:

@@ -111,13 +111,13 @@ def test_force_stop_anyones_session(page: Page, server: OqtoServer, api: httpx.C
     page.goto("/admin/sessions")
     row = page.get_by_role("row").filter(has=page.get_by_role("cell", name=workspace, exact=True))
     expect(row.get_by_role("rowheader")).to_have_text("admin")
-    expect(row.locator(".badge")).to_have_text("Running")
+    expect(row.locator("[data-status]")).to_have_text("Running")
     screenshot(page, "12-admin-sessions")
     row.get_by_role("button", name=f"Force-stop admin/{workspace}").click()
     page.get_by_role("dialog", name="Force-stop session").get_by_role(
         "button", name="Stop it"
     ).click()
-    expect(row.locator(".badge")).to_have_text("Stopped")
+    expect(row.locator("[data-status]")).to_have_text("Stopped")
     assert api.get(f"/api/sessions/{session.json()['id']}").json()["status"] == "stopped"
     assert api.delete(f"/api/sessions/{session.json()['id']}").status_code == 204
 

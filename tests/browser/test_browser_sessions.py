@@ -16,13 +16,13 @@ def test_create_a_session_and_follow_its_status_live(
     page.get_by_role("button", name="New session").click()
     # The new session opens at once, starting; it turns running by itself (events).
     expect(page.get_by_role("heading", name="live-status")).to_be_visible()
-    badge = page.locator(".session-head .badge")
+    badge = page.locator(".session-head [data-status]")
     expect(badge).to_have_text("Running", timeout=240_000)
     session_id = page.url.rsplit("/", 1)[1]
 
     page.get_by_role("link", name="Sessions", exact=True).click()
     item = page.locator(f"[data-session-id='{session_id}']")
-    expect(item.locator(".badge")).to_have_text("Running")
+    expect(item.locator("[data-status]")).to_have_text("Running")
     expect(page.get_by_role("status", name="Status updates: Live")).to_be_visible()
     screenshot(page, "02-sessions")
     assert unnamed_controls(page) == []
@@ -30,10 +30,10 @@ def test_create_a_session_and_follow_its_status_live(
     # Someone else (here: the API) stops it; this page follows without a reload.
     stopped = api.post(f"/api/sessions/{session_id}/stop")
     assert stopped.status_code == 200
-    expect(item.locator(".badge")).to_have_text("Stopped")
+    expect(item.locator("[data-status]")).to_have_text("Stopped")
 
     item.get_by_role("button", name="Resume live-status").click()
-    expect(item.locator(".badge")).to_have_text("Running", timeout=240_000)
+    expect(item.locator("[data-status]")).to_have_text("Running", timeout=240_000)
 
     item.get_by_role("button", name="Delete live-status").click()
     dialog = page.get_by_role("dialog", name="Delete session")

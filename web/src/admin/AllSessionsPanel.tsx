@@ -4,6 +4,7 @@ import { errorMessage } from "../api/http";
 import type { AdminSession } from "../api/types";
 import { ErrorText, StatusBadge } from "../components/bits";
 import { DataTable } from "../components/DataTable";
+import { SandboxBadge } from "../components/SandboxBadge";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 import { useLoader } from "./useLoader";
@@ -43,13 +44,19 @@ export function AllSessionsPanel() {
         </button>
       </div>
       <ErrorText error={error ?? loadError} />
-      <DataTable label="All sessions" columns={["User", "Workspace", "Status", "Updated", "Actions"]}>
+      <DataTable
+        label="All sessions"
+        columns={["User", "Workspace", "Status", "Sandbox", "Updated", "Actions"]}
+      >
         {(sessions ?? []).map((session) => (
           <tr key={session.id}>
             <th scope="row">{session.username}</th>
             <td>{session.workspace}</td>
             <td>
               <StatusBadge status={session.status} />
+            </td>
+            <td>
+              <SandboxBadge session={session} />
             </td>
             <td>{formatDate(session.updated_at)}</td>
             <td>

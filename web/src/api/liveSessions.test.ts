@@ -7,6 +7,7 @@ const session = (id: string, status: Session["status"], updated: string, workspa
   workspace,
   status,
   error: null,
+  sandbox: null,
   created_at: "2026-01-01T00:00:00Z",
   updated_at: updated,
 });

@@ -7,6 +7,7 @@ import { useSessions } from "../auth/SessionsContext";
 import { ChatPane } from "../chat/ChatPane";
 import { ErrorText, StatusBadge } from "../components/bits";
 import { Field } from "../components/Field";
+import { SandboxBadge } from "../components/SandboxBadge";
 import { FilesPane } from "../files/FilesPane";
 import { useTitle } from "../lib/useTitle";
 import { TerminalPane } from "../terminal/TerminalPane";
@@ -79,6 +80,7 @@ function SessionView({ session }: { session: Session }) {
           </Link>
           <h1 id="session-title">{session.workspace}</h1>
           <StatusBadge status={session.status} />
+          <SandboxBadge session={session} />
         </div>
         <div className="actions">
           {session.status === "running" || session.status === "starting" ? (

@@ -8,6 +8,7 @@ import { useSessions } from "../auth/SessionsContext";
 import { ErrorText, StatusBadge } from "../components/bits";
 import { InputField } from "../components/Field";
 import { LiveIndicator } from "../components/LiveIndicator";
+import { SandboxBadge } from "../components/SandboxBadge";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 import { useTitle } from "../lib/useTitle";
@@ -111,6 +112,7 @@ export function SessionsPage() {
                     {session.workspace}
                   </Link>
                   <StatusBadge status={session.status} />
+                  <SandboxBadge session={session} />
                   <span className="muted">started {formatDate(session.created_at)}</span>
                 </div>
                 {session.status === "failed" && session.error ? (
