@@ -33,6 +33,7 @@ import re
 import sys
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -55,6 +56,8 @@ from common import (
 from oqto.config import load_config
 from oqto.osutil.sockowner import loopback_listen_ports
 from oqto.protocol.sessions import SessionSpec
+from oqto.sandbox.policy import SandboxPolicy
+from oqto.userplane.confinement import SessionSandbox
 from oqto.userplane.local import LocalUserPlane
 from oqto.userplane.process import ManagedProcess
 from oqto.userplane.readiness import wait_until_ready
@@ -207,8 +210,19 @@ async def direct_run(
         runtime_dir=runtime_dir,
         log_dir=server.root / "direct-logs" / session_id,
     )
+    layout.make_dirs()
+    # The baseline is opencode bare: the sandbox's cost shows in the other two columns.
+    bare = SessionSandbox(
+        policy=SandboxPolicy(enabled=False, profile="none"),
+        settings=settings.sandbox,
+        home=Path.home(),
+        workspace=workspace_path,
+        workspace_root=workspace_path.parent,
+        session_id=session_id,
+        limits_unenforced=None,
+    )
     with patched_environ(env):
-        services, endpoints = build_services(settings.services, layout, "bench")
+        services, endpoints = build_services(settings.services, layout, "bench", bare)
     agent = services[0]
     assert agent.spec.name == "agent"
     process = ManagedProcess(agent.spec)

@@ -20,6 +20,7 @@ import httpx
 
 from oqto.protocol.sessions import ServiceName, SessionSpec
 from oqto.sockclient import OpenerTransport
+from oqto.userplane.confinement import SandboxSettings
 from oqto.userplane.local import LocalSettings, LocalUserPlane
 from oqto.userplane.services import ServiceSettings
 
@@ -82,6 +83,8 @@ async def main(work: Path) -> dict[str, object]:
     assert squatter.stdout is not None
     ready = squatter.stdout.readline().strip() == "READY"
     tools = REPO / ".tools" / "bin"
+    admin_file = work / "sandbox.toml"
+    admin_file.write_text('profile = "minimal"\n')
     plane = LocalUserPlane(
         LocalSettings(
             workspace_root=str(work / "ws" / "{user}"),
@@ -93,6 +96,13 @@ async def main(work: Path) -> dict[str, object]:
                 ttyd_binary=str(tools / "ttyd"),
                 shell="/bin/sh",
                 files_max_upload_mb=1,
+            ),
+            # The host's network: the squatted-port case only exists there.
+            sandbox=SandboxSettings(
+                admin_file=admin_file,
+                bwrap="bwrap",
+                private_dirs=(),
+                default_allow_hosts=(),
             ),
             start_timeout=240,
             stop_grace=3,

@@ -104,6 +104,11 @@ class MultiUserPlatform:
     def config(self) -> Path:
         return self.root / "config.toml"
 
+    @property
+    def sandbox_path(self) -> Path:
+        """The admin sandbox file; absent unless a test writes it (the built-in default)."""
+        return self.root / "sandbox.toml"
+
     def write_config(self, opencode_json: Path, skeleton: Path) -> None:
         self.config.write_text(
             f"""
@@ -130,6 +135,9 @@ binary = "{TOOLS_BIN / "ttyd"}"
 
 [sessions]
 stop_grace_seconds = 3
+
+[sandbox]
+config = "{self.sandbox_path}"
 """
         )
         self.config.chmod(0o644)

@@ -64,7 +64,10 @@ class OqtoServer:
         extra_config: str = "",
         env: dict[str, str] | None = None,
         single_user: bool = True,
+        sandbox: str | None = None,
     ) -> None:
+        """`sandbox`: the admin sandbox file's text; without it the file is absent, which
+        means the built-in default profile (never the host's /etc/oqto/sandbox.toml)."""
         self.root = root
         self.single_user = single_user
         root.mkdir(parents=True, exist_ok=True)
@@ -74,6 +77,9 @@ class OqtoServer:
         self.workspaces = root / "ws"
         self.runtime = root / "run"
         self.log_path = root / "server.log"
+        self.sandbox_path = root / "sandbox.toml"
+        if sandbox is not None:
+            self.sandbox_path.write_text(sandbox)
         self.proc: subprocess.Popen[bytes] | None = None
         oc = f'config_file = "{opencode_config}"\n' if opencode_config else ""
         self.config_path.write_text(
@@ -91,6 +97,9 @@ start_timeout_seconds = 240
 {oc}
 [sessions]
 stop_grace_seconds = 3
+
+[sandbox]
+config = "{self.sandbox_path}"
 {extra_config}
 """
         )

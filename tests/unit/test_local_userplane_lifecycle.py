@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.support.sandboxes import unsandboxed
 from tests.support.server import TOOLS_BIN, wait_for
 
 from oqto.protocol.sessions import RuntimeState, SessionSpec
@@ -54,6 +55,7 @@ def plane(
                 shell="/bin/sh",
                 files_max_upload_mb=1,
             ),
+            sandbox=unsandboxed(tmp_path),
             start_timeout=start_timeout,
             stop_grace=1,
             state_dir=state,

@@ -19,15 +19,19 @@ from oqto.osutil.sockowner import loopback_listen_ports
 from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import (
     RuntimeState,
+    SandboxReport,
     ServiceName,
     SessionEvent,
     SessionRuntime,
     SessionSpec,
 )
+from oqto.sandbox import limits as cgroup_limits
+from oqto.sandbox.egress import EgressProxy
 from oqto.sockclient import OpenerError, OpenerTransport, open_verified
 from oqto.userplane.base import EventHandler, SessionStartFailed, UserPlane, UserPlaneError
+from oqto.userplane.confinement import SandboxSettings, SessionSandbox, plan_sandbox
 from oqto.userplane.process import ManagedProcess, ProcessSpec
-from oqto.userplane.proctree import kill_descendants, kill_tagged, orphan_sessions
+from oqto.userplane.proctree import descendants, kill_descendants, kill_tagged, orphan_sessions
 from oqto.userplane.readiness import ProcessExited, wait_until_ready
 from oqto.userplane.services import (
     LOOPBACK,
@@ -48,6 +52,7 @@ class LocalSettings:
     runtime_dir: Path
     log_dir: Path
     services: ServiceSettings
+    sandbox: SandboxSettings
     start_timeout: float
     stop_grace: float
     # Runner mode: session records survive restarts here.
@@ -66,10 +71,17 @@ class _Live:
     processes: list[ManagedProcess]
     probe_paths: list[str]
     endpoints: SessionEndpoints
+    sandbox: SandboxReport
     state: RuntimeState = RuntimeState.STARTING
     error: str | None = None
     stopping: bool = False
     torn_down: bool = False
+    # The session's allow-list proxy (network allowlist), and whether its services run in
+    # a cgroup slice of their own that a teardown removes.
+    egress: EgressProxy | None = None
+    allow_hosts: tuple[str, ...] | None = None
+    limited: bool = False
+    plan: SessionSandbox | None = None  # None for a session adopted after a restart
     # Seconds from spawn to first good probe, per service: where a slow start goes.
     ready_after: dict[str, float] = field(default_factory=dict)
     watchers: list[asyncio.Task[None]] = field(default_factory=list)
@@ -84,6 +96,7 @@ class _Live:
             agent_auth=self.endpoints.agent if self.state is RuntimeState.RUNNING else None,
             pids={p.name: p.pid for p in self.processes if p.pid is not None},
             ready_after=dict(self.ready_after),
+            sandbox=self.sandbox,
         )
 
 
@@ -180,6 +193,8 @@ class LocalUserPlane(UserPlane):
             return await open_verified(endpoints.files_socket, os.getuid())
         if service is ServiceName.TERMINAL:
             return await open_verified(endpoints.terminal_socket, os.getuid())
+        if endpoints.agent_socket is not None:
+            return await open_verified(endpoints.agent_socket, os.getuid())
         port = endpoints.agent_port
         if port is None:
             port = self._discover_agent_port(live)
@@ -190,7 +205,10 @@ class LocalUserPlane(UserPlane):
         """opencode chose its port itself (`--port 0`); read it off the listening socket
         that its own process holds, never off its log, which anything could write."""
         agent = next(p for p in live.processes if p.name == ServiceName.AGENT)
-        ports = loopback_listen_ports(agent.pid) if agent.pid is not None else []
+        # Sandboxed, the listener is held by opencode below bubblewrap, not by the pid
+        # we started.
+        holders = {agent.pid, *descendants({agent.pid})} if agent.pid is not None else set()
+        ports = sorted({port for pid in holders for port in loopback_listen_ports(pid)})
         if len(ports) != 1:
             raise OpenerError("opencode is not listening yet", ErrorCode.UPSTREAM_UNAVAILABLE)
         live.endpoints = live.endpoints.model_copy(update={"agent_port": ports[0]})
@@ -272,12 +290,22 @@ class LocalUserPlane(UserPlane):
                 endpoints=live.endpoints,
                 processes=records,
                 ready_after=live.ready_after,
+                sandbox=live.sandbox,
+                allow_hosts=list(live.allow_hosts) if live.allow_hosts is not None else None,
+                limited=live.limited,
             )
         )
 
     def _prepare(self, spec: SessionSpec) -> _Live:
         root = workspace_root(self._settings.workspace_root, spec.owner)
         workspace = ensure_workspace(root, spec.workspace)
+        sandbox = plan_sandbox(
+            self._settings.sandbox,
+            home=Path.home(),
+            workspace=workspace,
+            workspace_root=root,
+            session_id=spec.id,
+        )
         runtime_dir = self._settings.runtime_dir / spec.id
         shutil.rmtree(runtime_dir, ignore_errors=True)
         runtime_dir.mkdir(mode=0o700)
@@ -287,20 +315,39 @@ class LocalUserPlane(UserPlane):
             runtime_dir=runtime_dir,
             log_dir=self._settings.log_dir / spec.id,
         )
-        services, endpoints = build_services(self._settings.services, layout, self._instance)
-        live = _Live(
+        layout.make_dirs()
+        services, endpoints = build_services(
+            self._settings.services, layout, self._instance, sandbox
+        )
+        return _Live(
             spec=spec,
             workspace=workspace,
             layout=layout,
             processes=[ManagedProcess(s.spec) for s in services],
             probe_paths=[s.probe_path for s in services],
             endpoints=endpoints,
+            sandbox=sandbox.report(),
+            allow_hosts=sandbox.policy.allow_hosts if sandbox.egress else None,
+            limited=sandbox.limited,
+            plan=sandbox,
         )
-        return live
+
+    async def _open_egress(self, live: _Live) -> None:
+        """The allow-list proxy runs here, outside the sandbox, for as long as the
+        session's services do (a restarted runner opens it again for adopted sessions)."""
+        if live.allow_hosts is None:
+            return
+        live.egress = EgressProxy(
+            live.layout.egress_socket, live.allow_hosts, session_id=live.spec.id
+        )
+        await live.egress.start()
 
     async def _launch(self, live: _Live) -> None:
         # The three services start together: a session is as slow as opencode, not the sum.
         began = time.perf_counter()
+        if live.plan is not None:
+            await live.plan.apply_limits()
+        await self._open_egress(live)
         await asyncio.gather(*(p.start() for p in live.processes))
         exits = {p.name: asyncio.ensure_future(p.wait()) for p in live.processes}
 
@@ -381,6 +428,10 @@ class LocalUserPlane(UserPlane):
         kill_descendants(leaders)
         await asyncio.gather(*(p.stop(self._settings.stop_grace) for p in live.processes))
         kill_tagged(live.spec.id)
+        if live.egress is not None:
+            await live.egress.close()
+        if live.limited:
+            await cgroup_limits.cleanup(live.spec.id)
         shutil.rmtree(live.layout.runtime_dir, ignore_errors=True)
         if self._store is not None:
             self._store.remove(live.spec.id)
@@ -467,8 +518,12 @@ class LocalUserPlane(UserPlane):
                 probe_paths=[],
                 endpoints=record.endpoints,
                 ready_after=record.ready_after,
+                sandbox=record.sandbox or SandboxReport(enabled=False),
+                allow_hosts=tuple(record.allow_hosts) if record.allow_hosts is not None else None,
+                limited=record.limited,
             )
             if all(p is not None for p in processes):
+                await self._open_egress(live)
                 live.state = RuntimeState.RUNNING
                 self._sessions[record.spec.id] = live
                 self._start_watching(live)

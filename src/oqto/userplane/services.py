@@ -1,15 +1,20 @@
 """The only place that decides what a session runs: opencode, oqto-files and ttyd, with
-arguments built here from validated settings, never from a request. A sandbox wrapper
-(bubblewrap) wraps these argv lists uniformly.
+arguments built here from validated settings, never from a request. Each command is then
+wrapped by the session's sandbox (`oqto.userplane.confinement`): bubblewrap, the
+in-sandbox init, and cgroup limits where they can be enforced.
 
-ttyd and oqto-files listen on Unix sockets in the session's 0700 runtime directory: the
-directory's permissions are the access rule. ttyd gets no `--credential`, because its
-argv (and so the credential) is readable by every local account through /proc.
-opencode can only listen on TCP, so it gets a random per-session password instead, passed
-in its environment, which only its own account can read. It is started with `--port 0`
-and binds a port itself (4096 if free, else a random one): there is no window between
-choosing a port and binding it in which another account could take it. The user plane
-then reads the port off the listening socket that opencode's own process holds."""
+ttyd and oqto-files listen on Unix sockets, each in its own 0700 subdirectory of the
+session's 0700 runtime directory: the directories' permissions are the access rule. ttyd
+gets no `--credential`, because its argv (and so the credential) is readable by every
+local account through /proc. opencode can only listen on TCP, so it gets a random
+per-session password, passed in its environment, which only its own account can read.
+Sandboxed with its own network namespace, it listens on a fixed port inside it, and the
+init relays a Unix socket in the agent's subdirectory to that port: no session service
+has a port on the host. With the host's network it is started with `--port 0` and binds a
+port itself (4096 if free, else a random one): there is no window between choosing a port
+and binding it in which another account could take it; the user plane then reads the port
+off the listening socket that opencode's own process (or a descendant of the sandbox)
+holds."""
 
 from __future__ import annotations
 
@@ -25,8 +30,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, model_validator
 
 from oqto.protocol.errors import ErrorCode
-from oqto.protocol.sessions import AgentAuth
+from oqto.protocol.sessions import AgentAuth, ServiceName
 from oqto.userplane.base import UserPlaneError
+from oqto.userplane.confinement import AGENT_PORT_INSIDE, ServiceDirs, SessionSandbox
 from oqto.userplane.process import ProcessSpec
 from oqto.userplane.proctree import INSTANCE_ENV, SESSION_ENV
 
@@ -49,16 +55,41 @@ class ServiceSettings:
 class SessionLayout:
     session_id: str
     workspace: Path
-    runtime_dir: Path  # private (0700): the Unix sockets
+    runtime_dir: Path  # private (0700): one subdirectory per service, each 0700
     log_dir: Path
+
+    def service_dir(self, service: ServiceName) -> Path:
+        """A service's own socket directory: a sandboxed service sees only its own, so
+        an agent's tool cannot replace the file server's or the terminal's socket."""
+        return self.runtime_dir / service.value
+
+    @property
+    def egress_dir(self) -> Path:
+        return self.runtime_dir / "egress"
+
+    @property
+    def agent_socket(self) -> Path:
+        return self.service_dir(ServiceName.AGENT) / "agent.sock"
 
     @property
     def files_socket(self) -> Path:
-        return self.runtime_dir / "files.sock"
+        return self.service_dir(ServiceName.FILES) / "files.sock"
 
     @property
     def terminal_socket(self) -> Path:
-        return self.runtime_dir / "ttyd.sock"
+        return self.service_dir(ServiceName.TERMINAL) / "ttyd.sock"
+
+    @property
+    def egress_socket(self) -> Path:
+        return self.egress_dir / "egress.sock"
+
+    def dirs(self, service: ServiceName) -> ServiceDirs:
+        return ServiceDirs(own=self.service_dir(service), egress=self.egress_dir)
+
+    def make_dirs(self) -> None:
+        for service in ServiceName:
+            self.service_dir(service).mkdir(mode=0o700)
+        self.egress_dir.mkdir(mode=0o700)
 
 
 class SessionEndpoints(BaseModel):
@@ -68,7 +99,10 @@ class SessionEndpoints(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     agent: AgentAuth
-    agent_port: int | None = None  # known once opencode listens
+    agent_port: int | None = None  # known once opencode listens on the host's loopback
+    # Set when opencode listens inside the sandbox's own network namespace: the Unix
+    # socket the sandbox's init relays to it (then there is no port on the host).
+    agent_socket: str | None = None
     files_socket: str
     terminal_socket: str
 
@@ -122,9 +156,9 @@ def session_env(session_id: str, instance: str) -> dict[str, str]:
 
 
 def build_services(
-    settings: ServiceSettings, layout: SessionLayout, instance: str
+    settings: ServiceSettings, layout: SessionLayout, instance: str, sandbox: SessionSandbox
 ) -> tuple[list[Service], SessionEndpoints]:
-    for path in (layout.files_socket, layout.terminal_socket):
+    for path in (layout.agent_socket, layout.files_socket, layout.terminal_socket):
         if len(os.fsencode(path)) > MAX_SOCKET_PATH:
             raise UserPlaneError(
                 ErrorCode.PATH_TOO_LONG,
@@ -133,10 +167,27 @@ def build_services(
     agent = AgentAuth(username=AGENT_USER, password=secrets.token_urlsafe(24))
     endpoints = SessionEndpoints(
         agent=agent,
+        agent_socket=str(layout.agent_socket) if sandbox.agent_in_namespace else None,
         files_socket=str(layout.files_socket),
         terminal_socket=str(layout.terminal_socket),
     )
     base = session_env(layout.session_id, instance)
+
+    def confined(
+        service: ServiceName,
+        argv: list[str],
+        env: dict[str, str],
+        readable: tuple[Path, ...] = (),
+    ) -> tuple[list[str], dict[str, str]]:
+        return sandbox.command(
+            service,
+            argv,
+            env,
+            layout.dirs(service),
+            agent_socket=layout.agent_socket,
+            egress_socket=layout.egress_socket,
+            readable=readable,
+        )
 
     agent_env = dict(base)
     agent_env["OPENCODE_SERVER_USERNAME"] = agent.username
@@ -145,20 +196,27 @@ def build_services(
     agent_env["OPENCODE_DISABLE_MODELS_FETCH"] = "1"
     if settings.opencode_config is not None:
         agent_env["OPENCODE_CONFIG"] = str(settings.opencode_config)
+    port = str(AGENT_PORT_INSIDE) if sandbox.agent_in_namespace else "0"
+    agent_argv, agent_env = confined(
+        ServiceName.AGENT,
+        [
+            resolve_binary(settings.opencode_binary, "[opencode] binary"),
+            "serve",
+            "--hostname",
+            LOOPBACK,
+            "--port",
+            port,
+            "--print-logs",
+            "--log-level",
+            "WARN",
+        ],
+        agent_env,
+        (settings.opencode_config,) if settings.opencode_config is not None else (),
+    )
     opencode = Service(
         ProcessSpec(
             name="agent",
-            argv=[
-                resolve_binary(settings.opencode_binary, "[opencode] binary"),
-                "serve",
-                "--hostname",
-                LOOPBACK,
-                "--port",
-                "0",
-                "--print-logs",
-                "--log-level",
-                "WARN",
-            ],
+            argv=agent_argv,
             cwd=layout.workspace,
             env=agent_env,
             log_path=layout.log_dir / "agent.log",
@@ -166,22 +224,27 @@ def build_services(
         "/global/health",
     )
 
+    files_argv, files_env = confined(
+        ServiceName.FILES,
+        [
+            sys.executable,
+            "-m",
+            "oqto.files",
+            "--root",
+            str(layout.workspace),
+            "--socket",
+            str(layout.files_socket),
+            "--max-upload-mb",
+            str(settings.files_max_upload_mb),
+        ],
+        base,
+    )
     files = Service(
         ProcessSpec(
             name="files",
-            argv=[
-                sys.executable,
-                "-m",
-                "oqto.files",
-                "--root",
-                str(layout.workspace),
-                "--socket",
-                str(layout.files_socket),
-                "--max-upload-mb",
-                str(settings.files_max_upload_mb),
-            ],
+            argv=files_argv,
             cwd=layout.workspace,
-            env=base,
+            env=files_env,
             log_path=layout.log_dir / "files.log",
         ),
         "/health",
@@ -191,18 +254,23 @@ def build_services(
     shell_argv = [shell, "-l"] if Path(shell).name in {"bash", "zsh", "sh", "dash"} else [shell]
     terminal_env = dict(base)
     terminal_env.setdefault("TERM", "xterm-256color")
+    terminal_argv, terminal_env = confined(
+        ServiceName.TERMINAL,
+        [
+            resolve_binary(settings.ttyd_binary, "[ttyd] binary"),
+            "--interface",
+            str(layout.terminal_socket),
+            "--writable",
+            "--cwd",
+            str(layout.workspace),
+            *shell_argv,
+        ],
+        terminal_env,
+    )
     terminal = Service(
         ProcessSpec(
             name="terminal",
-            argv=[
-                resolve_binary(settings.ttyd_binary, "[ttyd] binary"),
-                "--interface",
-                str(layout.terminal_socket),
-                "--writable",
-                "--cwd",
-                str(layout.workspace),
-                *shell_argv,
-            ],
+            argv=terminal_argv,
             cwd=layout.workspace,
             env=terminal_env,
             log_path=layout.log_dir / "terminal.log",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from oqto.protocol.sessions import SessionSpec
+from oqto.protocol.sessions import SandboxReport, SessionSpec
 from oqto.userplane.services import SessionEndpoints
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,10 @@ class SessionRecord(BaseModel):
     endpoints: SessionEndpoints
     processes: list[ProcessRecord]
     ready_after: dict[str, float] = {}
+    # Absent in records written before sessions were sandboxed: those ran unconfined.
+    sandbox: SandboxReport | None = None
+    allow_hosts: list[str] | None = None  # the session's egress proxy, reopened on adoption
+    limited: bool = False  # its services run in a cgroup slice of their own
 
 
 class StateStore:
