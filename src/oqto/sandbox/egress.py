@@ -19,7 +19,7 @@ import logging
 import re
 import socket
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
@@ -317,9 +317,15 @@ async def _open_tcp(
     raise _Refusal(HTTPStatus.BAD_GATEWAY, f"cannot connect to {target}: {'; '.join(failures)}")
 
 
+class _Stalled(Exception):
+    """A peer took none of our bytes for the idle timeout."""
+
+
 class _Peer:
     """One side of the proxy as h11 sees it: events in, events out, every read and every
-    wait for the other end to take our bytes bounded by the idle timeout."""
+    wait for the other end to take our bytes bounded by the idle timeout. Outgoing events
+    are queued and written together just before we wait for input (a response head and a
+    small body in one write, not two), so at most one read's worth is ever held."""
 
     def __init__(
         self,
@@ -332,20 +338,32 @@ class _Peer:
         self.reader = reader
         self.writer = writer
         self.idle = limits.idle_timeout
+        self.pending: list[bytes] = []
 
-    async def event(self) -> h11.Event | type[h11.PAUSED]:
+    async def event(
+        self, before_waiting: Callable[[], Awaitable[None]]
+    ) -> h11.Event | type[h11.PAUSED]:
         while (event := self.h11.next_event()) is h11.NEED_DATA:
+            await before_waiting()
             async with asyncio.timeout(self.idle):
                 data = await self.reader.read(CHUNK)
             self.h11.receive_data(data)
         return cast("h11.Event | type[h11.PAUSED]", event)  # the loop consumed NEED_DATA
 
-    async def send(self, event: h11.Event) -> None:
-        data = self.h11.send(event)
-        if data:
-            self.writer.write(data)
+    def queue(self, event: h11.Event) -> None:
+        if data := self.h11.send(event):
+            self.pending.append(data)
+
+    async def flush(self) -> None:
+        if not self.pending:
+            return
+        self.writer.write(b"".join(self.pending))
+        self.pending.clear()
+        try:
             async with asyncio.timeout(self.idle):
                 await self.writer.drain()
+        except TimeoutError:
+            raise _Stalled from None
 
     def next_cycle(self) -> bool:
         """Ready for another request on this connection (both messages complete)."""
@@ -395,14 +413,14 @@ class _ClientConnection:
         except h11.RemoteProtocolError as exc:
             if not self.answered:
                 await _answer(self.client.writer, HTTPStatus(exc.error_status_hint), str(exc))
-        except (OSError, TimeoutError, h11.LocalProtocolError):
+        except (OSError, TimeoutError, _Stalled, h11.LocalProtocolError):
             pass  # the client or the upstream went away, or went quiet: just close
         finally:
             self._drop_upstream()
 
     async def _requests(self) -> None:
         while True:
-            event = await self.client.event()
+            event = await self.client.event(self._flush)
             if not isinstance(event, h11.Request):
                 return  # the client closed between requests
             self.answered = False
@@ -427,7 +445,7 @@ class _ClientConnection:
         self.proxy.check(target)
         reader, writer = await _open_tcp(target, self.limits)
         try:
-            while await self.client.event() is not h11.PAUSED:
+            while await self.client.event(self._flush) is not h11.PAUSED:
                 pass  # the end of the CONNECT request (it has no body to speak of)
             early, _closed = self.client.h11.trailing_data
             client = self.client.writer
@@ -447,22 +465,25 @@ class _ClientConnection:
         headers.insert(0, (b"host", host))
         if any(name == b"transfer-encoding" for name, _ in request.headers):
             headers.append((b"transfer-encoding", b"chunked"))
-        await upstream.send(h11.Request(method=request.method, target=origin_form, headers=headers))
+        upstream.queue(h11.Request(method=request.method, target=origin_form, headers=headers))
         if self.client.h11.they_are_waiting_for_100_continue:
-            await self.client.send(h11.InformationalResponse(status_code=100, headers=[]))
-        while not isinstance(event := await self.client.event(), h11.EndOfMessage):
+            self.client.queue(h11.InformationalResponse(status_code=100, headers=[]))
+        while not isinstance(event := await self.client.event(self._flush), h11.EndOfMessage):
             if not isinstance(event, h11.Data):
                 raise ConnectionResetError("the client went away mid-request")
-            await upstream.send(h11.Data(data=event.data))
-        await upstream.send(h11.EndOfMessage())
+            upstream.queue(h11.Data(data=event.data))
+        upstream.queue(h11.EndOfMessage())
         await self._relay_response(upstream)
+        await self._flush()
         if not upstream.next_cycle():
             self._drop_upstream()
 
     async def _relay_response(self, upstream: _Upstream) -> None:
         while True:
             try:
-                event = await upstream.event()
+                event = await upstream.event(self._flush)
+            except _Stalled:
+                raise
             except TimeoutError:
                 raise _Refusal(
                     HTTPStatus.GATEWAY_TIMEOUT,
@@ -475,13 +496,13 @@ class _ClientConnection:
             if isinstance(event, h11.InformationalResponse):
                 if event.status_code == 101:
                     raise _Refusal(HTTPStatus.BAD_GATEWAY, "protocol upgrades are not proxied")
-                await self.client.send(
+                self.client.queue(
                     h11.InformationalResponse(
                         status_code=event.status_code, headers=_end_to_end(event.headers)
                     )
                 )
             elif isinstance(event, h11.Response):
-                await self.client.send(
+                self.client.queue(
                     h11.Response(
                         status_code=event.status_code,
                         headers=_end_to_end(event.headers),
@@ -490,12 +511,17 @@ class _ClientConnection:
                 )
                 self.answered = True
             elif isinstance(event, h11.Data):
-                await self.client.send(h11.Data(data=event.data))
+                self.client.queue(h11.Data(data=event.data))
             elif isinstance(event, h11.EndOfMessage):
-                await self.client.send(h11.EndOfMessage())
+                self.client.queue(h11.EndOfMessage())
                 return
             else:
                 raise _Refusal(HTTPStatus.BAD_GATEWAY, f"{upstream.target} closed mid-response")
+
+    async def _flush(self) -> None:
+        await self.client.flush()
+        if self.upstream is not None:
+            await self.upstream.flush()
 
     async def _upstream_for(self, target: Target) -> _Upstream:
         if self.upstream is not None and self.upstream.usable_for(target):
