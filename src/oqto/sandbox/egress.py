@@ -283,9 +283,15 @@ def _absolute_form(raw: bytes) -> tuple[Target, bytes, bytes]:
     return target, origin.encode("ascii"), parts.netloc.encode("ascii")
 
 
-async def _open_tcp(
-    target: Target, limits: EgressLimits
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def _resolve(target: Target, limits: EgressLimits) -> list[tuple[int, str]]:
+    """(family, address) to try, in the resolver's order. An address needs no resolver (and
+    so no trip through the executor's threads)."""
+    try:
+        ip = ipaddress.ip_address(target.host)
+    except ValueError:
+        pass
+    else:
+        return [(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, target.host)]
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout(limits.resolve_timeout):
@@ -299,16 +305,21 @@ async def _open_tcp(
         raise _Refusal(
             HTTPStatus.BAD_GATEWAY, f"cannot resolve {target.host}: {exc.strerror or exc}"
         ) from None
+    return [(family, str(address[0])) for family, _type, _proto, _name, address in infos]
+
+
+async def _open_tcp(
+    target: Target, limits: EgressLimits
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    addresses = await _resolve(target, limits)
     failures = []
     try:
         async with asyncio.timeout(limits.connect_timeout):
-            for family, _type, _proto, _name, address in infos:
+            for family, ip in addresses:
                 try:
-                    return await asyncio.open_connection(
-                        str(address[0]), target.port, family=family
-                    )
+                    return await asyncio.open_connection(ip, target.port, family=family)
                 except OSError as exc:
-                    failures.append(f"{address[0]}: {exc.strerror or exc}")
+                    failures.append(f"{ip}: {exc.strerror or exc}")
     except TimeoutError:
         raise _Refusal(
             HTTPStatus.GATEWAY_TIMEOUT,
