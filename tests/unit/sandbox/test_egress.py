@@ -443,6 +443,30 @@ def test_chunked_upload_reaches_the_origin_whole(sock_dir: Path) -> None:
     run(scenario())
 
 
+def test_a_client_waiting_for_100_continue_gets_it_from_the_proxy(sock_dir: Path) -> None:
+    path = sock_dir / "egress.sock"
+
+    async def scenario() -> None:
+        async with proxied(path, origin) as (_, upstream):
+            reader, writer = await asyncio.open_unix_connection(path)
+            head = (
+                f"POST http://{upstream.authority}/up HTTP/1.1\r\nHost: {upstream.authority}\r\n"
+                "Expect: 100-continue\r\nContent-Length: 4\r\n\r\n"
+            )
+            writer.write(head.encode())
+            assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 100")
+            writer.write(b"body")
+            client = HttpClient(reader, writer)
+            # h11 reads a response only after a request of its own; this one is never sent.
+            client.conn.send(h11.Request(method="POST", target="/", headers=[("host", "x")]))
+            got = await client.answer()
+            writer.close()
+            assert got.status == 200 and got.json()["body"] == "body"
+            assert "expect" not in [name for name, _ in got.json()["headers"]]
+
+    run(scenario())
+
+
 def test_origin_form_and_https_urls_are_not_proxied(sock_dir: Path) -> None:
     path = sock_dir / "egress.sock"
 
