@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from oqto.sandbox import seccomp
 
@@ -33,22 +31,20 @@ class UsageError(Exception):
     pass
 
 
-@dataclass(frozen=True)
 class Relay:
     """One direction across the namespace's edge: accept on `listen`, connect to `connect`
-    (a Unix socket path, or a loopback port)."""
+    (a Unix socket path, or a loopback port). A plain class: dataclasses and pathlib
+    cost more start-up than everything else the init imports."""
 
-    listen: Path | int
-    connect: Path | int
+    __slots__ = ("connect", "listen")
 
-
-@dataclass
-class Options:
-    command: list[str]
-    relays: list[Relay] = field(default_factory=list)
+    def __init__(self, listen: str | int, connect: str | int) -> None:
+        self.listen = listen
+        self.connect = connect
 
 
-def parse(argv: list[str]) -> Options:
+def parse(argv: list[str]) -> tuple[list[str], list[Relay]]:
+    """The command and the relays."""
     if "--" not in argv or argv.index("--") == len(argv) - 1:
         raise UsageError("no command after `--`")
     split = argv.index("--")
@@ -70,10 +66,10 @@ def parse(argv: list[str]) -> Options:
         if not port.isdigit() or not 0 < int(port) < 65536:
             raise UsageError(f"--{kind}-port: not a port: {port}")
         if kind == "agent":
-            relays.append(Relay(listen=Path(path), connect=int(port)))
+            relays.append(Relay(listen=path, connect=int(port)))
         else:
-            relays.append(Relay(listen=int(port), connect=Path(path)))
-    return Options(command=argv[split + 1 :], relays=relays)
+            relays.append(Relay(listen=int(port), connect=path))
+    return argv[split + 1 :], relays
 
 
 def execute(command: list[str]) -> int:
@@ -87,7 +83,7 @@ def execute(command: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        options = parse(sys.argv[1:] if argv is None else argv)
+        command, relays = parse(sys.argv[1:] if argv is None else argv)
     except UsageError as exc:
         print(f"oqto-sandbox-init: {exc}\n{_USAGE}", file=sys.stderr)
         return 2
@@ -96,12 +92,12 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"oqto-sandbox-init: cannot install the seccomp filter: {exc}", file=sys.stderr)
         return 126
-    if not options.relays:
-        return execute(options.command)
+    if not relays:
+        return execute(command)
     # Only here: importing asyncio costs more start-up than all the rest of the init.
     from oqto.sandbox import relay
 
-    return relay.run(options.command, options.relays, execute)
+    return relay.run(command, relays, execute)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ import socket
 import stat
 import sys
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -30,7 +29,7 @@ _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 # -- listening -----------------------------------------------------------------------------
 
 
-def bind(where: Path | int) -> socket.socket:
+def bind(where: str | int) -> socket.socket:
     """A listening socket: a Unix socket at a path (0600, a stale socket file replaced), or
     127.0.0.1:port."""
     if isinstance(where, int):
@@ -41,11 +40,11 @@ def bind(where: Path | int) -> socket.socket:
     else:
         with contextlib.suppress(FileNotFoundError):
             if stat.S_ISSOCK(os.lstat(where).st_mode):
-                where.unlink()
+                os.unlink(where)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         old = os.umask(0o177)
         try:
-            sock.bind(str(where))
+            sock.bind(where)
         finally:
             os.umask(old)
     sock.listen(128)
@@ -180,7 +179,7 @@ class RelayServer:
             if isinstance(self.relay.connect, int):
                 await loop.create_connection(lambda: upstream, "127.0.0.1", self.relay.connect)
             else:
-                await loop.create_unix_connection(lambda: upstream, str(self.relay.connect))
+                await loop.create_unix_connection(lambda: upstream, self.relay.connect)
         except OSError:
             client.transport.abort()
             return

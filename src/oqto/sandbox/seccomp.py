@@ -17,9 +17,8 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import platform
+import os
 import struct
-from dataclasses import dataclass
 
 TIOCSTI = 0x5412
 TIOCLINUX = 0x541C
@@ -40,36 +39,31 @@ _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
 
 
-@dataclass(frozen=True)
-class _Abi:
-    audit_arch: int
-    ioctl: int
-    # System call numbers at or above this are another ABI's (x32), under the same arch.
-    foreign_nr: int | None = None
-
-
-_ABIS = {
-    "x86_64": _Abi(audit_arch=0xC000003E, ioctl=16, foreign_nr=0x40000000),
-    "aarch64": _Abi(audit_arch=0xC00000B7, ioctl=29),
+# Machine: (AUDIT_ARCH_*, ioctl's number, the first number of another ABI under the same
+# arch (x32) or None). Tuples, not a dataclass: the init imports this, and dataclasses
+# cost it more start-up than the rest.
+_ABIS: dict[str, tuple[int, int, int | None]] = {
+    "x86_64": (0xC000003E, 16, 0x40000000),
+    "aarch64": (0xC00000B7, 29, None),
 }
 
 
 def program(machine: str | None = None) -> bytes:
-    """The filter for this machine (or `machine`, as platform.machine() names it)."""
-    name = machine or platform.machine()
-    abi = _ABIS.get(name)
-    if abi is None:
+    """The filter for this machine (or `machine`, as `uname -m` names it)."""
+    name = machine or os.uname().machine
+    if name not in _ABIS:
         raise OSError(errno.ENOTSUP, f"no seccomp filter for {name} (only {', '.join(_ABIS)})")
+    audit_arch, ioctl, foreign_nr = _ABIS[name]
     # (code, k, jump if true, jump if false): a jump names one of the three returns below.
     steps: list[tuple[int, int, str | None, str | None]] = [
         (_LD_W_ABS, _ARCH, None, None),
-        (_JEQ_K, abi.audit_arch, None, "kill"),
+        (_JEQ_K, audit_arch, None, "kill"),
         (_LD_W_ABS, _NR, None, None),
     ]
-    if abi.foreign_nr is not None:
-        steps.append((_JGE_K, abi.foreign_nr, "kill", None))
+    if foreign_nr is not None:
+        steps.append((_JGE_K, foreign_nr, "kill", None))
     steps += [
-        (_JEQ_K, abi.ioctl, None, "allow"),
+        (_JEQ_K, ioctl, None, "allow"),
         (_LD_W_ABS, _ARG1_LOW, None, None),
         (_JEQ_K, TIOCSTI, "eperm", None),
         (_JEQ_K, TIOCLINUX, "eperm", "allow"),

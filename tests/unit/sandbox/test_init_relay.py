@@ -223,7 +223,7 @@ async def test_connections_beyond_the_limit_are_refused(tmp_path: Path) -> None:
     port = free_port()
     path = tmp_path / "a.sock"
     with serving(_TCP(("127.0.0.1", port), _Echo)):
-        server = RelayServer(Relay(listen=path, connect=port), bind(path), limit=1)
+        server = RelayServer(Relay(listen=str(path), connect=port), bind(str(path)), limit=1)
         await server.start()
         try:
             r1, w1 = await asyncio.open_unix_connection(str(path))
