@@ -54,3 +54,35 @@ def test_doctor_reports_an_invalid_config(install: Install) -> None:
     code, found = checks(install)
     assert code == 1 and found["config"]["status"] == "fail"
     assert "unknown key" in found["config"]["detail"]
+
+
+def test_doctor_checks_the_sandbox_policy_and_bwrap(install: Install) -> None:
+    admin = install.root / "sandbox.toml"
+    install.write_config(extra=f'[sandbox]\nconfig = "{admin}"\n')
+    _code, found = checks(install)
+    assert found["sandbox policy"]["status"] == "ok"
+    assert "built-in profile development" in found["sandbox policy"]["detail"]
+    assert found["user namespaces"]["status"] == "ok", found["user namespaces"]
+
+    admin.write_text('profile = "strict"\n')
+    _code, found = checks(install)
+    assert found["sandbox policy"]["detail"] == f"{admin} valid, profile strict"
+
+    admin.write_text('[profiles.x]\nnetwork = "wide"\n')
+    code, found = checks(install)
+    assert code == 1 and found["sandbox policy"]["status"] == "fail"
+    assert found["sandbox policy"]["detail"].startswith(f"{admin}: profiles.x.network: ")
+
+    admin.write_text("enabled = false\n")
+    _code, found = checks(install)
+    assert (
+        found["sandbox policy"]["status"] == "warn"
+        and "unconfined" in found["sandbox policy"]["detail"]
+    )
+    assert "user namespaces" not in found  # not needed while sandboxing is off
+
+    admin.unlink()
+    install.write_config(extra=f'[sandbox]\nconfig = "{admin}"\nbwrap = "/no/such/bwrap"\n')
+    code, found = checks(install)
+    assert code == 1 and found["user namespaces"]["status"] == "fail"
+    assert "'/no/such/bwrap'" in found["user namespaces"]["detail"]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from oqto.ctl import configcmd, doctor, install, invites, runners, users
+from oqto.ctl import configcmd, doctor, install, invites, runners, sandbox, users
 
 app = typer.Typer(
     name="oqtoctl",
@@ -34,6 +34,7 @@ app.add_typer(users.app, name="user")
 app.add_typer(runners.app, name="runner")
 app.add_typer(invites.app, name="invite")
 app.add_typer(configcmd.app, name="config")
+app.add_typer(sandbox.app, name="sandbox")
 app.command("doctor")(doctor.doctor)
 app.command("install-units")(install.install_units)
 

@@ -9,6 +9,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -27,10 +28,14 @@ from oqto.osutil.accounts import lookup
 from oqto.provisioning import runner, systemd
 from oqto.provisioning.database import DatabaseError, data_dir, open_sessionmaker
 from oqto.provisioning.units import CONTROL_UNIT, SYSTEM_UNIT_DIR, USERMGR_UNIT
+from oqto.sandbox import preflight
+from oqto.sandbox.loader import load_admin
+from oqto.sandbox.policy import SandboxRefused
+from oqto.sandbox.profiles import DEFAULT_PROFILE
 
 OK, WARN, FAIL = "ok", "warn", "fail"
 RUNNER_PATH = "/usr/local/bin:/usr/bin:/bin"
-MIN_VERSIONS = {"opencode": (1, 0), "ttyd": (1, 7), "bwrap": (0, 4)}
+MIN_VERSIONS = {"opencode": (1, 0), "ttyd": (1, 7)}
 
 
 @dataclass(frozen=True)
@@ -104,89 +109,83 @@ def check_database(config: OqtoConfig) -> Check:
     return Check("database", OK, f"reachable, schema at {head}")
 
 
-def check_tool(name: str, binary: str, config_key: str | None, required: bool = True) -> Check:
-    """`config_key`: where the config names the program (None: found on PATH only)."""
+def check_tool(name: str, binary: str, config_key: str) -> Check:
+    """`config_key`: where the config names the program."""
     found = shutil.which(binary, path=RUNNER_PATH) if "/" not in binary else binary
-    missing = FAIL if required else WARN
     if found is None or not os.access(found, os.X_OK):
-        fix = (
-            f"install {name} (scripts/setup.sh does) and set {config_key} to its absolute path"
-            if config_key
-            else f"apt-get install {'bubblewrap' if name == 'bwrap' else name}"
-        )
-        return Check(
-            name, missing, f"{binary!r} not found on the runners' PATH ({RUNNER_PATH})", fix
-        )
+        fix = f"install {name} (scripts/setup.sh does) and set {config_key} to its absolute path"
+        return Check(name, FAIL, f"{binary!r} not found on the runners' PATH ({RUNNER_PATH})", fix)
     result = _run([found, "--version"])
     text = (result.stdout + result.stderr) if result else ""
     version = _version(text)
     if version is None:
-        return Check(name, missing, f"{found}: cannot tell its version", f"reinstall {name}")
+        return Check(name, FAIL, f"{found}: cannot tell its version", f"reinstall {name}")
     shown = ".".join(map(str, version))
     if version < MIN_VERSIONS[name]:
         want = ".".join(map(str, MIN_VERSIONS[name]))
-        return Check(name, missing, f"{found} is {shown}, need >= {want}", f"upgrade {name}")
+        return Check(name, FAIL, f"{found} is {shown}, need >= {want}", f"upgrade {name}")
     return Check(name, OK, f"{found} {shown}")
 
 
-def check_userns() -> Iterator[Check]:
-    restrict = Path("/proc/sys/kernel/apparmor_restrict_unprivileged_userns")
-    if restrict.exists() and restrict.read_text().strip() == "1":
+# preflight.check in a child process as an unprivileged account: root may make user
+# namespaces where the accounts running sessions cannot (AppArmor's restriction).
+_PREFLIGHT = """
+import sys
+from oqto.sandbox.policy import SandboxRefused
+from oqto.sandbox.preflight import check
+try:
+    check(sys.argv[1])
+except SandboxRefused as exc:
+    sys.exit(exc.message)
+"""
+
+
+def _sandbox_problem(bwrap: str) -> str | None:
+    if os.geteuid() != 0:
+        try:
+            preflight.check(bwrap)
+        except SandboxRefused as exc:
+            return exc.message
+        return None
+    unprivileged = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    result = _run([*unprivileged, sys.executable, "-c", _PREFLIGHT, bwrap])
+    if result is None:
+        return "setpriv could not run the check as an unprivileged account"
+    if result.returncode != 0:
+        return result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"
+    return None
+
+
+def check_sandbox(config: OqtoConfig) -> Iterator[Check]:
+    """The admin policy file parses, and bwrap can make a sandbox as an unprivileged account."""
+    path = config.sandbox.config
+    fix = f"fix {path} (docs/sandbox.md lists its keys)"
+    try:
+        admin = load_admin(path)
+    except SandboxRefused as exc:
+        yield Check("sandbox policy", FAIL, exc.message, fix)
+    else:
+        if admin is None:
+            yield Check("sandbox policy", OK, f"no {path}: built-in profile {DEFAULT_PROFILE}")
+        elif not admin.enabled:
+            yield Check(
+                "sandbox policy",
+                WARN,
+                f"{path}: enabled = false: sessions run unconfined",
+                f"remove `enabled = false` from {path}",
+            )
+            return
+        else:
+            yield Check("sandbox policy", OK, f"{path} valid, profile {admin.profile}")
+    problem = _sandbox_problem(config.sandbox.bwrap)
+    if problem is not None:
         yield Check(
-            "apparmor userns",
-            WARN,
-            "Ubuntu's AppArmor restricts unprivileged user namespaces (bwrap needs them)",
-            "give bwrap an AppArmor profile with 'userns,' (Ubuntu 24.04 ships "
-            "/etc/apparmor.d/bwrap-userns-restrict), or sysctl "
-            "kernel.apparmor_restrict_unprivileged_userns=0",
-        )
-    clone = Path("/proc/sys/kernel/unprivileged_userns_clone")
-    if clone.exists() and clone.read_text().strip() == "0":
-        yield Check(
-            "user namespaces",
-            FAIL,
-            "kernel.unprivileged_userns_clone=0",
-            "sysctl kernel.unprivileged_userns_clone=1 (and persist it in /etc/sysctl.d/)",
-        )
-        return
-    max_ns = Path("/proc/sys/user/max_user_namespaces")
-    if max_ns.exists() and max_ns.read_text().strip() == "0":
-        yield Check(
-            "user namespaces",
-            FAIL,
-            "user.max_user_namespaces=0",
-            "sysctl user.max_user_namespaces=10000",
-        )
-        return
-    bwrap = shutil.which("bwrap", path=RUNNER_PATH)
-    if bwrap is None or os.geteuid() != 0:
-        yield Check("user namespaces", OK, "enabled in the kernel (not tried)")
-        return
-    # Really try, as an unprivileged account, what the sandbox will do.
-    result = _run(
-        [
-            "setpriv",
-            "--reuid=65534",
-            "--regid=65534",
-            "--clear-groups",
-            bwrap,
-            "--unshare-user",
-            "--ro-bind",
-            "/",
-            "/",
-            "true",
-        ]
-    )
-    if result is None or result.returncode != 0:
-        detail = (result.stderr.strip() if result else "") or "bwrap failed"
-        yield Check(
-            "user namespaces",
-            FAIL,
-            f"an unprivileged bwrap --unshare-user fails: {detail}",
-            "allow unprivileged user namespaces (see the apparmor userns check)",
+            "user namespaces", FAIL, problem, "as said; sessions refuse to start until then"
         )
     else:
-        yield Check("user namespaces", OK, "an unprivileged account can create one (bwrap)")
+        yield Check(
+            "user namespaces", OK, f"{config.sandbox.bwrap} sandboxes an unprivileged account"
+        )
 
 
 def check_systemd(users: list[User]) -> Iterator[Check]:
@@ -336,8 +335,7 @@ def run_all(explicit_config: Path | None) -> list[Check]:
             engine.dispose()
     checks.append(check_tool("opencode", config.opencode.binary, "[opencode] binary"))
     checks.append(check_tool("ttyd", config.ttyd.binary, "[ttyd] binary"))
-    checks.append(check_tool("bwrap", "bwrap", None, required=False))
-    checks.extend(check_userns())
+    checks.extend(check_sandbox(config))
     checks.extend(check_systemd(users))
     checks.extend(check_service_account(config, users))
     try:

@@ -20,7 +20,8 @@ from oqto.provisioning.steps import StepFailed, Transaction
 app = typer.Typer(help="Per-user runners.", no_args_is_help=True)
 
 
-def _account(c: Ctl, name: str) -> tuple[User, LinuxAccount]:
+def user_account(c: Ctl, name: str) -> tuple[User, LinuxAccount]:
+    """The platform user `name` and their Linux account, or a clean failure."""
     with c.db(create=False) as db:
         row = users.find_user(db, name)
     if row is None:
@@ -42,7 +43,7 @@ def status(
     """Ping each runner over its socket; show its systemd state where there is systemd."""
     c = ctl(context)
     if name is not None:
-        rows = [_account(c, name)[0]]
+        rows = [user_account(c, name)[0]]
     else:
         with c.db(create=False) as db, db() as session:
             rows = list(
@@ -78,7 +79,7 @@ def restart(context: typer.Context, name: str) -> None:
     """Restart a user's runner. Its sessions keep running and are re-adopted."""
     require_root("restarting runners")
     c = ctl(context)
-    _row, account = _account(c, name)
+    _row, account = user_account(c, name)
     host = c.host()
     timeout = host.provisioning.runner_start_timeout_seconds
     try:
@@ -99,7 +100,7 @@ def logs(
 ) -> None:
     """Show a user's runner log (journald, or the log file without systemd)."""
     c = ctl(context)
-    _row, account = _account(c, name)
+    _row, account = user_account(c, name)
     host = c.host()
     argv = host.launcher.log_command(account, host, lines, follow)
     raise typer.Exit(subprocess.run(argv, check=False).returncode)
@@ -113,7 +114,7 @@ def start(context: typer.Context, name: str) -> None:
     directly). The deprecated oqto-agent@.service calls this."""
     require_root("starting runners")
     c = ctl(context)
-    _row, account = _account(c, name)
+    _row, account = user_account(c, name)
     host = c.host()
     user = LinuxUser(account.name, account=account)
     steps = host.launcher.steps(user, host)  # the account and its home exist already

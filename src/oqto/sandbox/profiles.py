@@ -7,19 +7,17 @@ another, and a key left out means "inherit" (profile) or "no change" (overlay).
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from pathlib import PurePosixPath
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
+from oqto.sandbox.egress import parse_target
 from oqto.sandbox.policy import NetworkMode
 
 _SIZE = re.compile(r"(\d+)\s*([KMGT]?)B?", re.IGNORECASE)
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-# RFC 1123 host names: labels of letters, digits and inner hyphens.
-_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 def parse_size(value: object) -> object:
@@ -48,20 +46,8 @@ def check_path(value: str) -> str:
 
 
 def check_host_port(value: str) -> str:
-    """`host:port`, a host name, an IPv4 address or a bracketed IPv6 address; lower-cased."""
-    host, sep, port = value.strip().lower().rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ValueError(f"{value!r} is not host:port (port 1-65535)")
-    if host.startswith("[") and host.endswith("]"):
-        try:
-            address = ipaddress.IPv6Address(host[1:-1])
-        except ValueError:
-            raise ValueError(f"{value!r}: {host} is not an IPv6 address") from None
-        return f"[{address.compressed}]:{int(port)}"
-    labels = host.rstrip(".").split(".")
-    if len(host) > 253 or not all(_LABEL.fullmatch(label) for label in labels):
-        raise ValueError(f"{value!r}: {host!r} is not a host name (IPv6 goes in brackets)")
-    return f"{'.'.join(labels)}:{int(port)}"
+    """`host:port` (IPv6 in brackets) in the one spelling the allow-list proxy compares."""
+    return str(parse_target(value))
 
 
 PolicyPath = Annotated[str, AfterValidator(check_path)]

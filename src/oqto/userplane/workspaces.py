@@ -15,8 +15,12 @@ from oqto.userplane.base import UserPlaneError
 _DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
 
 
-def workspace_root(template: str, owner: str) -> Path:
-    return Path(os.path.expanduser(template.replace("{user}", owner)))
+def workspace_root(template: str, owner: str, home: Path | None = None) -> Path:
+    """`{user}` is the platform user; `~` is `home`, by default the running account's."""
+    path = template.replace("{user}", owner)
+    if home is not None and (path == "~" or path.startswith("~/")):
+        return home / path[2:]
+    return Path(os.path.expanduser(path))
 
 
 def ensure_workspace(root: Path, name: str) -> Path:

@@ -78,6 +78,7 @@ def test_other_paths_are_refused(written: str) -> None:
         ("10.0.0.1:80", "10.0.0.1:80"),
         ("[2001:DB8:0:0::1]:443", "[2001:db8::1]:443"),
         ("example.com.:443", "example.com:443"),
+        ("bücher.example:443", "xn--bcher-kva.example:443"),
     ],
 )
 def test_allow_hosts_are_host_port(written: str, kept: str) -> None:
