@@ -22,7 +22,8 @@ Which rule wins at a path is decided before anything is mounted: `deny_read` dro
 bind at or beneath it (the service's own runtime dirs excepted: they hold nothing but
 its socket), a hidden dir drops every bind beneath it but the workspace and the own
 dirs, and `deny_write` drops every read-write bind at or beneath it. What is left needs
-no precedence at run time, so the mounts are ordered by one rule: shallower paths first
+no precedence at run time, so after the system mounts (`/`, /dev, /proc, /tmp,
+/dev/shm) the rules' mounts are ordered by one rule: shallower paths first
 (a later mount covers an earlier one beneath it), and at the same depth re-exposing
 binds, then read-write binds, then read-only binds, then masks; ties by path, so the
 argv is deterministic.
@@ -134,6 +135,13 @@ def _mount(kind: _Kind, path: Path) -> _Mount:
     return _Mount(len(path.parts), kind, path, is_dir=not path.exists() or path.is_dir())
 
 
+def _ensure_dir(path: Path) -> None:
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a dangling symlink in its place
+        raise SandboxRefused(f"{path}: cannot create it to bind it: {exc.strerror}") from None
+
+
 def _writable(path: Path, trees: tuple[tuple[Path, Path], ...]) -> Path | None:
     """The path to bind read-write, creating it beneath the home; None if it does not exist
     and may not be created. `trees` are (given, real) pairs of the home and workspace."""
@@ -150,7 +158,7 @@ def _writable(path: Path, trees: tuple[tuple[Path, Path], ...]) -> Path | None:
         if existing != target:
             if given != trees[0][0]:
                 return None
-            target.mkdir(mode=0o700, parents=True, exist_ok=True)
+            _ensure_dir(target)
         return target
     return _real(path) if path.exists() else None
 
@@ -160,7 +168,7 @@ def _planned(policy: SandboxPolicy, ctx: SandboxContext) -> list[_Mount]:
     trees = ((ctx.home, home), (ctx.workspace, workspace))
     config_dirs = (home / USER_CONFIG_DIR, workspace / WORKSPACE_CONFIG_DIR)
     for d in config_dirs:
-        d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _ensure_dir(d)
 
     deny_read = {_real(p) for p in policy.deny_read}
     hidden = {_real(p) for p in ctx.hidden}

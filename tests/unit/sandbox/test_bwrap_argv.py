@@ -155,6 +155,12 @@ def test_a_planted_symlink_does_not_make_a_path_writable(home: Path, workspace: 
     assert not (home / ".local" / "new").exists()
 
 
+def test_a_dir_that_cannot_be_made_refuses_the_sandbox(home: Path, workspace: Path) -> None:
+    (workspace / ".oqto").symlink_to(workspace / "nowhere")  # dangling: mkdir fails
+    with pytest.raises(SandboxRefused, match=r"\.oqto: cannot create"):
+        build_argv("bwrap", policy(), ctx(home, workspace))
+
+
 def test_nothing_is_bound_back_beneath_a_mask(home: Path, workspace: Path, tmp_path: Path) -> None:
     data = tmp_path / "data"
     (data / "secret").mkdir(parents=True)
