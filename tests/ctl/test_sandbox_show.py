@@ -113,7 +113,9 @@ def test_show_lists_the_effective_policy_and_where_each_rule_came_from(
     rows = [line.split("│")[1:4] for line in table.output.splitlines() if line.count("│") == 4]
     cells = {(rule.strip(), value.strip()): source.strip() for rule, value, source in rows}
     assert cells["network", "none"] == "~/.config/oqto/sandbox.toml"
-    assert cells["deny_read", str(home / ".ssh")] == "built-in profile development"
+    assert cells["deny_read", "~/.ssh"] == "built-in profile development"
+    assert cells["limits.memory_max", "1G"] == workspace_file
+    assert cells["limits.cpu_weight", "no limit"] == "default"
     assert "Traceback" not in table.output
 
 

@@ -33,10 +33,16 @@ def emit_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, default=str, sort_keys=True) + "\n")
 
 
-def table(columns: Sequence[str], rows: Sequence[Sequence[Any]], title: str | None = None) -> None:
+def table(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    title: str | None = None,
+    fold: bool = False,
+) -> None:
+    """`fold`: a cell too wide is broken across lines, never cut short (paths)."""
     t = Table(title=title, show_lines=False, header_style="bold")
     for column in columns:
-        t.add_column(column)
+        t.add_column(column, overflow="fold" if fold else "ellipsis")
     for row in rows:
         t.add_row(*("" if v is None else escape(str(v)) for v in row))
     out.print(t)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,12 +16,14 @@ from oqto.protocol.sessions import WorkspaceNameError, check_workspace_name
 from oqto.provisioning import users
 from oqto.provisioning.database import data_dir
 from oqto.sandbox.loader import resolve_policy
-from oqto.sandbox.merge import expand
+from oqto.sandbox.merge import RuleSource, expand
 from oqto.sandbox.policy import SandboxRefused
+from oqto.sandbox.profiles import format_size
 from oqto.sandbox.providers import provider_hosts
 from oqto.userplane.workspaces import workspace_root
 
 app = typer.Typer(help="Session sandboxes: the effective policy.", no_args_is_help=True)
+_PATH_RULES = {"deny_read", "allow_write", "deny_write", "extra_ro_bind"}
 
 
 def _session_account(c: Ctl, name: str) -> LinuxAccount:
@@ -40,6 +43,20 @@ def _session_account(c: Ctl, name: str) -> LinuxAccount:
     if account is None:
         raise fail(f"{directory} belongs to uid {owner}, which has no account")
     return account
+
+
+def _shown(item: RuleSource, home: Path) -> str:
+    """A rule's value for people: paths in the home as `~/...`, sizes with their unit."""
+    value = item.value
+    if value is None:
+        return "no limit"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, int) and item.rule.endswith("memory_max"):
+        return format_size(value)
+    if item.rule in _PATH_RULES and Path(str(value)).is_relative_to(home):
+        return str("~" / Path(str(value)).relative_to(home))
+    return str(value)
 
 
 @app.command()
@@ -91,6 +108,7 @@ def show(
             ("files", ", ".join(resolved.files)),
         ]
     )
-    table(["rule", "value", "source"], [(s.rule, s.value, s.source) for s in resolved.sources])
+    rows = [(s.rule, _shown(s, account.home), s.source) for s in resolved.sources]
+    table(["rule", "value", "source"], rows, fold=True)
     if resolved.policy.enabled:
         note("Also hidden in every session: Oqto's own data, state, log and runtime directories.")

@@ -32,6 +32,14 @@ def parse_size(value: object) -> object:
     return value
 
 
+def format_size(size: int) -> str:
+    """The largest unit that divides `size` exactly: 4294967296 is "4G"."""
+    for unit in ("T", "G", "M", "K"):
+        if size % _UNITS[unit] == 0:
+            return f"{size // _UNITS[unit]}{unit}"
+    return str(size)
+
+
 def check_path(value: str) -> str:
     """`~` (the session owner's home), `~/...` or absolute; returned normalised."""
     if value != "~" and not value.startswith(("~/", "/")):

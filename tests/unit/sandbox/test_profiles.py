@@ -14,6 +14,8 @@ from oqto.sandbox.profiles import (
     LimitsFile,
     OverlayFile,
     ProfileFile,
+    format_size,
+    parse_size,
 )
 
 
@@ -23,6 +25,14 @@ from oqto.sandbox.profiles import (
 )
 def test_sizes_are_binary_units_or_bytes(written: object, size: int) -> None:
     assert LimitsFile.model_validate({"memory_max": written}).memory_max == size
+
+
+@pytest.mark.parametrize(
+    ("size", "shown"), [(4 << 30, "4G"), (1536 << 20, "1536M"), (1 << 40, "1T"), (1000, "1000")]
+)
+def test_a_size_is_shown_in_the_largest_exact_unit(size: int, shown: str) -> None:
+    assert format_size(size) == shown
+    assert parse_size(shown) == size
 
 
 @pytest.mark.parametrize("written", ["5X", "1.5G", "", "-1G", 0, -5, True, 1.5, "G"])
