@@ -380,7 +380,7 @@ class LocalUserPlane(UserPlane):
     @staticmethod
     def _failure(process: ManagedProcess, reason: str) -> SessionStartFailed:
         tail = process.log_tail()
-        message = f"{process.name} ({Path(process.spec.argv[0]).name}) {reason}"
+        message = f"{process.name} ({process.spec.label}) {reason}"
         if tail:
             message += f"\n--- last lines of {process.spec.log_path} ---\n{tail}"
         return SessionStartFailed(message)

@@ -26,6 +26,12 @@ class ProcessSpec:
     cwd: Path
     env: dict[str, str]
     log_path: Path
+    # What the service is, for messages: argv[0] is the sandbox's wrapper when confined.
+    program: str = ""
+
+    @property
+    def label(self) -> str:
+        return Path(self.program or self.argv[0]).name
 
 
 async def wait_pid_exit(pid: int) -> None:

@@ -136,6 +136,13 @@ def resolve_binary(name: str, config_key: str) -> str:
     return found
 
 
+def visible(binary: str) -> tuple[Path, ...]:
+    """A configured binary, and what its symlink resolves to, bound read-only into its
+    sandbox: it may live where the sandbox shows nothing (a private /tmp)."""
+    path = Path(binary)
+    return tuple(dict.fromkeys((path, path.resolve())))
+
+
 def login_shell() -> str:
     try:
         shell = pwd.getpwuid(os.getuid()).pw_shell
@@ -197,10 +204,11 @@ def build_services(
     if settings.opencode_config is not None:
         agent_env["OPENCODE_CONFIG"] = str(settings.opencode_config)
     port = str(AGENT_PORT_INSIDE) if sandbox.agent_in_namespace else "0"
+    opencode_binary = resolve_binary(settings.opencode_binary, "[opencode] binary")
     agent_argv, agent_env = confined(
         ServiceName.AGENT,
         [
-            resolve_binary(settings.opencode_binary, "[opencode] binary"),
+            opencode_binary,
             "serve",
             "--hostname",
             LOOPBACK,
@@ -211,7 +219,10 @@ def build_services(
             "WARN",
         ],
         agent_env,
-        (settings.opencode_config,) if settings.opencode_config is not None else (),
+        (
+            *visible(opencode_binary),
+            *((settings.opencode_config,) if settings.opencode_config is not None else ()),
+        ),
     )
     opencode = Service(
         ProcessSpec(
@@ -220,6 +231,7 @@ def build_services(
             cwd=layout.workspace,
             env=agent_env,
             log_path=layout.log_dir / "agent.log",
+            program=opencode_binary,
         ),
         "/global/health",
     )
@@ -246,6 +258,7 @@ def build_services(
             cwd=layout.workspace,
             env=files_env,
             log_path=layout.log_dir / "files.log",
+            program="oqto-files",
         ),
         "/health",
     )
@@ -254,10 +267,11 @@ def build_services(
     shell_argv = [shell, "-l"] if Path(shell).name in {"bash", "zsh", "sh", "dash"} else [shell]
     terminal_env = dict(base)
     terminal_env.setdefault("TERM", "xterm-256color")
+    ttyd_binary = resolve_binary(settings.ttyd_binary, "[ttyd] binary")
     terminal_argv, terminal_env = confined(
         ServiceName.TERMINAL,
         [
-            resolve_binary(settings.ttyd_binary, "[ttyd] binary"),
+            ttyd_binary,
             "--interface",
             str(layout.terminal_socket),
             "--writable",
@@ -266,6 +280,7 @@ def build_services(
             *shell_argv,
         ],
         terminal_env,
+        visible(ttyd_binary),
     )
     terminal = Service(
         ProcessSpec(
@@ -274,6 +289,7 @@ def build_services(
             cwd=layout.workspace,
             env=terminal_env,
             log_path=layout.log_dir / "terminal.log",
+            program=ttyd_binary,
         ),
         "/token",
     )
