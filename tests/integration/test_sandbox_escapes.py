@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from tests.support import escape
 from tests.support.escape import Observed, Session
@@ -86,23 +87,27 @@ def observed(
             created = client.post("/api/sessions", json={"workspace": WORKSPACE})
             assert created.status_code == 201, created.text
             record = srv.wait_status(client, created.json()["id"], "running")
-            (workspace,) = srv.workspaces.glob(f"*/{WORKSPACE}")
-            session = Session(
-                base_url=srv.url,
-                authorization=str(client.headers["Authorization"]),
-                session_id=record["id"],
-                workspace=workspace,
-                home=Path(srv.env["HOME"]),
-                owner=None,
-                runtime=srv.runtime,
-                server_port=srv.port,
-                admin_file=srv.sandbox_path,
-                private_dirs=[srv.root / "data"],
-                extra_write_targets=[srv.config_path],
-            )
+            session = escape_target(srv, client, record)
             yield profile, record, escape.observe(client, session, planted, fake_llm, opencode_json)
     finally:
         stopped_cleanly(srv)
+
+
+def escape_target(srv: OqtoServer, client: httpx.Client, record: dict[str, Any]) -> Session:
+    (workspace,) = srv.workspaces.glob(f"*/{record['workspace']}")
+    return Session(
+        base_url=srv.url,
+        authorization=str(client.headers["Authorization"]),
+        session_id=record["id"],
+        workspace=workspace,
+        home=Path(srv.env["HOME"]),
+        owner=None,
+        runtime=srv.runtime,
+        server_port=srv.port,
+        admin_file=srv.sandbox_path,
+        private_dirs=[srv.root / "data"],
+        extra_write_targets=[srv.config_path],
+    )
 
 
 def isolated(observed: Seen) -> Observed:
@@ -161,6 +166,38 @@ def test_sockets_are_the_services_own(observed: Seen) -> None:
 
 def test_nothing_survives_a_stop(observed: Seen) -> None:
     escape.assert_nothing_survives_a_stop(isolated(observed))
+
+
+def test_without_a_sandbox_the_probe_gets_out(
+    tmp_path: Path, opencode_json: Path, fake_llm: FakeLLM
+) -> None:
+    """The control run: with `enabled = false` the same attempts succeed, so each check
+    above can tell an escape from a refusal."""
+    srv = sandboxed_server(tmp_path, opencode_json, "enabled = false\n")
+    planted = escape.plant_home(Path(srv.env["HOME"]), None)
+    srv.start()
+    try:
+        session = start(srv, WORKSPACE, "running")
+        with srv.client(srv.login()) as client:
+            o = escape.observe(
+                client, escape_target(srv, client, session), planted, fake_llm, opencode_json
+            )
+    finally:
+        stopped_cleanly(srv)
+    assert session["sandbox"]["enabled"] is False
+    for prefix in ("secret:", "late:"):
+        assert {v[0] for v in o.every(prefix).values()} == {"LEAK"}, o.every(prefix)
+    for check in ("ssh_glob", "symlink"):
+        assert o.verdicts(check) == {"terminal": "LEAK", "tool": "LEAK"}, check
+    assert o.verdicts("host_procs") == {"terminal": "VISIBLE", "tool": "VISIBLE"}
+    for check in ("loopback", "host_ip", "llm_direct"):
+        assert o.verdicts(check) == {"terminal": "OPEN", "tool": "OPEN"}, check
+    assert o.listener_peers
+    assert o.verdicts("tiocsti_pty") == {"terminal": "INJECTED", "tool": "INJECTED"}
+    assert o.results["terminal"]["tiocsti_tty"][0] == "INJECTED"
+    assert o.verdicts("unshare_call") == {"terminal": "ALLOWED", "tool": "ALLOWED"}
+    home = o.session.home
+    assert {str(home / ".bashrc"), f"/var/tmp/escape-{o.run}"} <= set(o.changed)
 
 
 # -- failing closed ----------------------------------------------------------------

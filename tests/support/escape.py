@@ -200,10 +200,11 @@ def parse(output: str, run: str) -> Results:
     """The probe's verdicts, up to its end marker."""
     results: Results = {}
     for line in output.replace("\r", "").splitlines():
-        if line.startswith(f"ESC-END {run}"):
+        if f"ESC-END {run}" in line:
             return results
-        if line.startswith("ESC "):
-            _, check, *rest = line.split(" ", 3)
+        # An injected keystroke that the terminal echoed may precede a verdict.
+        if (start := line.find("ESC ")) >= 0:
+            _, check, *rest = line[start:].split(" ", 3)
             verdict, detail = [*rest, "", ""][:2]
             results[check] = (verdict, detail)
     raise AssertionError(f"the probe never finished:\n{output[-3000:]}")
@@ -294,6 +295,7 @@ class Observed:
     """What the probe found in each mode, and what the host saw before and after."""
 
     session: Session
+    run: str
     results: dict[str, Results]
     secret: str
     changed: dict[str, tuple[bytes | None, bytes | None]]
@@ -330,6 +332,7 @@ def observe(
     late = plant_late(home, secret, owner)
     run, daemon = token(), token()
     overlay = workspace / ".oqto" / "sandbox.toml"
+    shared = [Path(d) / f"escape-{run}" for d in ("/tmp", "/var/tmp", "/dev/shm")]
     write_targets = [
         home / f"escape-{run}",
         home / ".bashrc",
@@ -337,9 +340,7 @@ def observe(
         home / ".config" / "oqto" / "sandbox.toml",
         session.admin_file,
         workspace.parent / f"escape-{run}",
-        Path(f"/tmp/escape-{run}"),
-        Path(f"/var/tmp/escape-{run}"),
-        Path(f"/dev/shm/escape-{run}"),
+        *shared,
         *session.extra_write_targets,
     ]
     snapshot = Snapshot.of([*write_targets, overlay])
@@ -384,15 +385,19 @@ def observe(
         stopped = client.post(f"/api/sessions/{sid}/stop")
         assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
         after = {m: pids_with(m) for m in markers}
+        changed = snapshot.changed()
     finally:
         listener.close()
         for m in markers:
             kill_marked(m)
+        for path in shared:  # what an escape left where the test will not clean up
+            path.unlink(missing_ok=True)
     return Observed(
         session=session,
+        run=run,
         results=results,
         secret=secret,
-        changed=snapshot.changed(),
+        changed=changed,
         overlay_dir_kept=overlay.parent.is_dir(),
         listener_peers=list(listener.peers),
         files_link=files_link,
