@@ -468,6 +468,8 @@ TEST_PKGS=(
     # The real-systemd test (tests/systemd/) boots a debootstrap tree with systemd-nspawn.
     "debootstrap:debootstrap:debootstrap:required"
     "systemd-container:systemd-container:systemd-nspawn:required"
+    # The cgroup-limits test (tests/vm/) boots a debootstrap image with Debian's kernel.
+    "qemu-system-x86:qemu-system-x86:qemu-system-x86_64:required"
 )
 
 step_test_pkgs() {
