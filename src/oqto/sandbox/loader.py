@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from oqto.sandbox.merge import (
+    DEFAULT,
     Draft,
     RuleSource,
     add_always,
@@ -197,9 +198,11 @@ def resolve_policy(
     admin = loaded or AdminFile()
     admin_label = str(admin_file) if loaded else "built-in default"
     files = [admin_label]
-    head = (
-        RuleSource("enabled", admin.enabled, admin_label),
-        RuleSource("profile", admin.profile, admin_label),
+    head = tuple(
+        RuleSource(
+            key, getattr(admin, key), admin_label if key in admin.model_fields_set else DEFAULT
+        )
+        for key in ("enabled", "profile")
     )
     if not admin.enabled:
         return ResolvedPolicy(

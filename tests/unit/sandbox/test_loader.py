@@ -116,6 +116,18 @@ def test_the_always_rules(world: World) -> None:
     assert resolved.files == (str(world.admin),)
 
 
+def test_enabled_and_profile_say_whether_the_admin_file_set_them(world: World) -> None:
+    assert [(s.rule, s.value, s.source) for s in world.resolve().sources[:2]] == [
+        ("enabled", True, "default"),
+        ("profile", "development", "default"),
+    ]
+    world.write(world.admin, {"profile": "strict"})
+    assert [(s.rule, s.value, s.source) for s in world.resolve().sources[:2]] == [
+        ("enabled", True, "default"),
+        ("profile", "strict", str(world.admin)),
+    ]
+
+
 def test_enabled_false_is_the_only_way_off_and_reads_no_overlay(world: World) -> None:
     world.write(world.admin, {"enabled": False})
     world.write(world.user_file, "this is not toml")
