@@ -301,7 +301,7 @@ def add_always(
     )
 
 
-def finish(draft: Draft, *, enabled: bool = True) -> tuple[SandboxPolicy, tuple[RuleSource, ...]]:
+def finish(draft: Draft) -> tuple[SandboxPolicy, tuple[RuleSource, ...]]:
     """The effective policy and its sources. A writable path at or beneath a denied one is
     dropped: masking or read-only binding wins there anyway."""
     denied = [*draft.deny_read, *draft.deny_write]
@@ -309,7 +309,7 @@ def finish(draft: Draft, *, enabled: bool = True) -> tuple[SandboxPolicy, tuple[
         p: s for p, s in draft.allow_write.items() if not any(at_or_beneath(p, d) for d in denied)
     }
     policy = SandboxPolicy(
-        enabled=enabled,
+        enabled=True,
         profile=draft.profile,
         deny_read=tuple(draft.deny_read),
         allow_write=tuple(writable),
