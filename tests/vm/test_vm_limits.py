@@ -74,7 +74,7 @@ def test_limits_are_enforced_in_a_vm(tmp_path: Path) -> None:
     # Console lines carry the journal's prefix ("[  12.3] bash[258]: ").
     [line] = re.findall(r"OQTO-VM-REPORT (\{.*\})", guest)
     report = json.loads(line)
-    uptimes = re.findall(r"OQTO-VM-(?:BEGIN|USER-MANAGER|END rc=0) uptime=([0-9.]+)", guest)
+    uptimes = re.findall(r"OQTO-VM-(?:BEGIN|USER-MANAGER|END rc=0) uptime=([0-9.]+)", log)
     report |= {
         "image_seconds": round(t1 - t0, 1),
         "vm_seconds": round(t2 - t1, 1),
