@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:  # `tests.support` lives at the repo root
     sys.path.insert(0, str(REPO))
@@ -27,28 +29,42 @@ from tests.support.fake_llm import FakeLLM, opencode_config  # noqa: E402
 from tests.support.procs import tagged_pids  # noqa: E402
 from tests.support.server import OPENCODE_HOME, TOOLS_BIN, OqtoServer  # noqa: E402
 
+from oqto.config.model import OqtoConfig  # noqa: E402
+from oqto.control.app import resolve_paths  # noqa: E402
 from oqto.osutil.sockowner import loopback_listen_ports  # noqa: E402
+from oqto.userplane.factory import local_userplane  # noqa: E402
+from oqto.userplane.local import LocalUserPlane  # noqa: E402
+from oqto.userplane.services import SessionLayout  # noqa: E402
 
 REPORTS = REPO / "bench" / "reports"
 SESSION_TAG = "OQTO_SESSION_ID"
+# Admin sandbox files the benchmarks compare (None: no file, the built-in default).
+SANDBOX_FILES: dict[str, str | None] = {
+    "development": None,
+    "minimal": 'profile = "minimal"\n',  # network host: opencode on the host's loopback
+    "off": "enabled = false\n",
+}
 
 __all__ = [
     "OPENCODE_HOME",
     "REPO",
     "REPORTS",
+    "SANDBOX_FILES",
     "TOOLS_BIN",
+    "AgentEndpoint",
     "BenchEnv",
     "OqtoServer",
+    "agent_endpoint",
     "bench_env",
     "build_userplane",
     "fmt_ms",
     "machine_info",
     "md_table",
-    "opencode_endpoint",
     "patched_environ",
     "percentile",
     "publish",
     "ratio",
+    "session_sockets",
     "summarize",
     "tagged_exact",
     "tagged_pids",
@@ -233,8 +249,11 @@ class BenchEnv:
         provider, model = json.loads(self.opencode_json.read_text())["model"].split("/", 1)
         return {"providerID": provider, "modelID": model}
 
-    def server(self, name: str = "server", home: Path | None = None) -> OqtoServer:
-        server = OqtoServer(self.root / name, opencode_config=self.opencode_json)
+    def server(
+        self, name: str = "server", home: Path | None = None, sandbox: str | None = None
+    ) -> OqtoServer:
+        """`sandbox`: the admin sandbox file's text (None: the built-in default profile)."""
+        server = OqtoServer(self.root / name, opencode_config=self.opencode_json, sandbox=sandbox)
         server.env["HOME"] = str(home or self.home)
         strip_xdg(server.env)
         self.servers.append(server)
@@ -314,53 +333,78 @@ def tagged_exact(session_id: str) -> dict[int, str]:
     return _exact_tagged({session_id})
 
 
-def build_userplane(config: Any) -> Any:
-    """The `LocalUserPlane` exactly as `oqto serve` builds it from the same config (the
-    factory moved from `oqto.control.app` to `oqto.userplane.factory`; accept both)."""
-    from oqto.control.app import resolve_paths
-
+def build_userplane(config: OqtoConfig) -> LocalUserPlane:
+    """The `LocalUserPlane` exactly as `oqto serve --single-user` builds it from the same
+    config."""
     paths = resolve_paths(config)
-    try:
-        from oqto.userplane.factory import local_userplane
-    except ImportError:
-        from oqto.control import app
-
-        return app.local_userplane(config, paths)  # type: ignore[attr-defined]
     return local_userplane(config, runtime_dir=paths.runtime_dir, log_dir=paths.log_dir)
 
 
 # -- finding a session's services --------------------------------------------------------
 
 
+def session_sockets(server: OqtoServer, session_id: str) -> SessionLayout:
+    """The user plane's own layout of a session's runtime directory under this server,
+    for its socket paths (the workspace and log paths in it are not the session's)."""
+    return SessionLayout(
+        session_id=session_id,
+        workspace=server.workspaces,
+        runtime_dir=server.runtime / session_id,
+        log_dir=server.root,
+    )
+
+
 @dataclass(frozen=True)
-class OpencodeEndpoint:
-    pid: int
-    port: int
+class AgentEndpoint:
+    """How a client on this host reaches a session's opencode: the sandbox init's Unix
+    socket relay when opencode has its own network namespace (no port on the host), else
+    the port it listens on on the host's loopback (network `host`, or no sandbox)."""
+
     username: str
     password: str
+    socket: Path | None
+    port: int | None
+
+    @property
+    def path(self) -> str:
+        return "unix" if self.socket is not None else "tcp"
+
+    def client(self, limits: httpx.Limits, timeout: float = 60) -> httpx.AsyncClient:
+        auth = (self.username, self.password)
+        if self.socket is not None:
+            return httpx.AsyncClient(
+                base_url="http://agent",
+                transport=httpx.AsyncHTTPTransport(uds=str(self.socket), limits=limits),
+                auth=auth,
+                timeout=timeout,
+            )
+        return httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{self.port}", auth=auth, limits=limits, timeout=timeout
+        )
 
 
-def opencode_endpoint(session_id: str) -> OpencodeEndpoint:
-    """Port and Basic-auth password of the session's opencode, from /proc (we run as the
-    same account, which is exactly who may read them)."""
+def agent_endpoint(server: OqtoServer, session_id: str) -> AgentEndpoint:
+    """The session's opencode as the user plane reaches it. The Basic-auth password comes
+    from opencode's environment in /proc (we run as the same account, which is exactly who
+    may read it); bubblewrap and the init carry the same environment, so every tagged
+    process with the password is searched for the listening port."""
+    password, username, ports = None, "opencode", set()
     for pid in tagged_exact(session_id):
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-            argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
         env = dict(v.decode(errors="replace").partition("=")[::2] for v in environ if b"=" in v)
-        if "OPENCODE_SERVER_PASSWORD" not in env or b"serve" not in argv:
+        if "OPENCODE_SERVER_PASSWORD" not in env:
             continue
-        # opencode binds `--port 0` itself; its port is on its own listening socket.
-        ports = loopback_listen_ports(pid)
-        if len(ports) != 1:
-            continue
-        port = ports[0]
-        return OpencodeEndpoint(
-            pid=pid,
-            port=port,
-            username=env.get("OPENCODE_SERVER_USERNAME", "opencode"),
-            password=env["OPENCODE_SERVER_PASSWORD"],
-        )
-    raise RuntimeError(f"no opencode process found for session {session_id}")
+        password = env["OPENCODE_SERVER_PASSWORD"]
+        username = env.get("OPENCODE_SERVER_USERNAME", username)
+        ports.update(loopback_listen_ports(pid))
+    if password is None:
+        raise RuntimeError(f"no opencode process found for session {session_id}")
+    relay = session_sockets(server, session_id).agent_socket
+    if relay.is_socket():
+        return AgentEndpoint(username, password, socket=relay, port=None)
+    if len(ports) != 1:
+        raise RuntimeError(f"opencode of session {session_id} listens on {sorted(ports)}")
+    return AgentEndpoint(username, password, socket=None, port=ports.pop())

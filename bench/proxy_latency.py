@@ -1,15 +1,21 @@
 """What the control plane's proxy costs, measured against the session's services directly.
 
 One real `oqto serve --single-user` with one running session (real opencode, oqto-files,
-ttyd). Every case runs its proxied and direct variants in the SAME run, interleaved in
-short slices (`--slice`), so the noise of a small shared machine hits both alike; the
-ratios proxied/direct are the result, absolute times are context.
+ttyd) under the built-in sandbox profile (development: opencode in its own network
+namespace, reached through the sandbox init's Unix-socket relay), and a second server
+whose admin sandbox file says `profile = "minimal"` (network `host`: opencode on the
+host's loopback) with one session. Every case runs its variants in the SAME run,
+interleaved in short slices (`--slice`), so the noise of a small shared machine hits all
+alike; the ratios are the result, absolute times are context.
 
 - HTTP, concurrency 1 and 16, keep-alive clients (httpx.AsyncClient):
+    agent_health: `GET /api/sessions/{id}/agent/global/health` vs `GET /global/health`
+           on opencode directly, for both sessions: proxied and direct through the relay
+           (`<runtime>/<id>/agent/agent.sock`), proxied and direct over loopback TCP;
     files: `GET /api/sessions/{id}/files/tree?path=` vs `GET /tree?path=` on the
-           oqto-files Unix socket (`<runtime>/<id>/files.sock`);
+           oqto-files Unix socket (`<runtime>/<id>/files/files.sock`);
     agent: `GET /api/sessions/{id}/agent/session` vs `GET /session` on opencode
-           (port and Basic-auth password read from the session's opencode process in /proc);
+           (Basic-auth password read from the session's opencode process in /proc);
     floor: the control plane's own routes, to split the proxy cost into layers:
            `/api/health` (no auth), `/api/auth/me` (token lookup in the DB, in a worker
            thread), `/api/sessions/{id}` (token lookup + session row).
@@ -18,9 +24,10 @@ ratios proxied/direct are the result, absolute times are context.
   timed), proxied (`/api/sessions/{id}/terminal`) vs ttyd's Unix socket (`/ws`, subprotocol
   `tty`); plus the WebSocket handshake time.
 
-The benchmark's own client shares the machine: a direct request still pays the client's
-Python/httpx cost, so ratios understate nothing but absolute differences are the cleaner
-"added by the proxy" number.
+All but `agent_health` use the sandboxed (development) session. The benchmark's own
+client shares the machine: a direct request still pays the client's Python/httpx cost, so
+ratios understate nothing but absolute differences are the cleaner "added by the proxy"
+number.
 """
 
 from __future__ import annotations
@@ -38,16 +45,19 @@ from typing import Any
 
 import httpx
 from common import (
+    SANDBOX_FILES,
+    AgentEndpoint,
     BenchEnv,
     OqtoServer,
+    agent_endpoint,
     bench_env,
     fmt_ms,
     machine_info,
     md_table,
-    opencode_endpoint,
     percentile,
     publish,
     ratio,
+    session_sockets,
     summarize,
 )
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
@@ -85,14 +95,14 @@ class Session:
     server: OqtoServer
     token: str
     id: str
+    sandbox: dict[str, Any]  # how the session is confined, as the API reports it
     files_socket: Path
     terminal_socket: Path
-    agent_url: str
-    agent_auth: tuple[str, str]
+    agent: AgentEndpoint
 
 
-async def start_session(bench: BenchEnv) -> Session:
-    server = bench.server()
+async def start_session(bench: BenchEnv, profile: str) -> Session:
+    server = bench.server(f"server-{profile}", sandbox=SANDBOX_FILES[profile])
     token = server.login()
     async with httpx.AsyncClient(
         base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
@@ -109,16 +119,15 @@ async def start_session(bench: BenchEnv) -> Session:
             if body["status"] == "failed" or time.perf_counter() - began > 300:
                 raise RuntimeError(f"session did not start: {body}")
             await asyncio.sleep(0.05)
-    agent = opencode_endpoint(session_id)
-    runtime = server.runtime / session_id
+    layout = session_sockets(server, session_id)
     return Session(
         server=server,
         token=token,
         id=session_id,
-        files_socket=runtime / "files.sock",
-        terminal_socket=runtime / "ttyd.sock",
-        agent_url=f"http://127.0.0.1:{agent.port}",
-        agent_auth=(agent.username, agent.password),
+        sandbox=body.get("sandbox") or {},
+        files_socket=layout.files_socket,
+        terminal_socket=layout.terminal_socket,
+        agent=agent_endpoint(server, session_id),
     )
 
 
@@ -263,25 +272,48 @@ async def terminal(openers: dict[str, WsOpener], rounds: int, handshakes: int) -
 
 async def run(args: argparse.Namespace, bench: BenchEnv) -> dict[str, Any]:
     began = time.perf_counter()
-    session = await start_session(bench)
-    print(f"session {session.id} running after {time.perf_counter() - began:.1f} s")
+    session = await start_session(bench, "development")
+    host = await start_session(bench, "minimal")
+    print(f"sessions {session.id}, {host.id} running after {time.perf_counter() - began:.1f} s")
+    for each, network in ((session, "allowlist"), (host, "host")):
+        if each.sandbox.get("network") != network:
+            raise RuntimeError(f"session {each.id} is confined as {each.sandbox}")
     base = f"/api/sessions/{session.id}"
+    host_base = f"/api/sessions/{host.id}"
     auth = {"Authorization": f"Bearer {session.token}"}
     proxied = httpx.AsyncClient(
         base_url=session.server.url, headers=auth, limits=LIMITS, timeout=60
+    )
+    host_proxied = httpx.AsyncClient(
+        base_url=host.server.url,
+        headers={"Authorization": f"Bearer {host.token}"},
+        limits=LIMITS,
+        timeout=60,
     )
     files_direct = httpx.AsyncClient(
         base_url="http://files",
         transport=httpx.AsyncHTTPTransport(uds=str(session.files_socket), limits=LIMITS),
         timeout=60,
     )
-    agent_direct = httpx.AsyncClient(
-        base_url=session.agent_url, auth=session.agent_auth, limits=LIMITS, timeout=60
-    )
-    out: dict[str, Any] = {"session_id": session.id, "http": {}}
+    agent_direct = session.agent.client(LIMITS)
+    host_agent_direct = host.agent.client(LIMITS)
+    out: dict[str, Any] = {
+        "session_id": session.id,
+        "host_session_id": host.id,
+        "sandbox": {"development": session.sandbox, "minimal": host.sandbox},
+        "agent_paths": {"development": session.agent.path, "minimal": host.agent.path},
+        "http": {},
+    }
+    clients = (proxied, host_proxied, files_direct, agent_direct, host_agent_direct)
     try:
         await put_big_file(files_direct)
         cases = {
+            "agent_health": [
+                Target("sandboxed_proxied", proxied, f"{base}/agent/global/health"),
+                Target("sandboxed_direct_unix", agent_direct, "/global/health"),
+                Target("host_proxied", host_proxied, f"{host_base}/agent/global/health"),
+                Target("host_direct_tcp", host_agent_direct, "/global/health"),
+            ],
             "files_tree": [
                 Target("proxied", proxied, f"{base}/files/tree?path="),
                 Target("direct", files_direct, "/tree?path="),
@@ -336,7 +368,7 @@ async def run(args: argparse.Namespace, bench: BenchEnv) -> dict[str, Any]:
             "direct": lambda: unix_connect(
                 str(session.terminal_socket),
                 "ws://localhost/ws",
-                subprotocols=["tty"],  # type: ignore[list-item]
+                subprotocols=["tty"],
                 max_size=None,
             ),
         }
@@ -347,7 +379,7 @@ async def run(args: argparse.Namespace, bench: BenchEnv) -> dict[str, Any]:
         }
         print("  terminal echo: " + _brief(out["websocket"]["round_trip"]))
     finally:
-        for client in (proxied, files_direct, agent_direct):
+        for client in clients:
             await client.aclose()
     return out
 
@@ -363,19 +395,17 @@ def _brief(stats: dict[str, dict[str, Any]]) -> str:
 def analyse(out: dict[str, Any]) -> dict[str, Any]:
     ratios: dict[str, Any] = {}
     for case, stats in out["http"].items():
-        if "proxied" in stats:
-            p, d = stats["proxied"], stats["direct"]
-        else:
-            p, d = stats["files_proxied"], stats["files_direct"]
-        ratios[case] = {
-            "p50": ratio(p.get("p50_ms"), d.get("p50_ms")),
-            "p90": ratio(p.get("p90_ms"), d.get("p90_ms")),
-            "p99": ratio(p.get("p99_ms"), d.get("p99_ms")),
-            "req_per_s_direct_over_proxied": ratio(d.get("req_per_s"), p.get("req_per_s")),
-            "added_p50_ms": round(p["p50_ms"] - d["p50_ms"], 3)
-            if p.get("n") and d.get("n")
-            else None,
-        }
+        for label, (num, den) in _pairs(stats).items():
+            p, d = stats[num], stats[den]
+            ratios[f"{case} {label}".rstrip()] = {
+                "p50": ratio(p.get("p50_ms"), d.get("p50_ms")),
+                "p90": ratio(p.get("p90_ms"), d.get("p90_ms")),
+                "p99": ratio(p.get("p99_ms"), d.get("p99_ms")),
+                "req_per_s_direct_over_proxied": ratio(d.get("req_per_s"), p.get("req_per_s")),
+                "added_p50_ms": round(p["p50_ms"] - d["p50_ms"], 3)
+                if p.get("n") and d.get("n")
+                else None,
+            }
     dl = out["download"]
     ratios["download_10mb"] = {
         "throughput_direct_over_proxied": ratio(
@@ -413,6 +443,20 @@ def analyse(out: dict[str, Any]) -> dict[str, Any]:
     return ratios
 
 
+def _pairs(stats: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """The (slower, baseline) variants each case compares, by label."""
+    if "sandboxed_proxied" in stats:
+        return {
+            "sandboxed proxied/direct": ("sandboxed_proxied", "sandboxed_direct_unix"),
+            "host proxied/direct": ("host_proxied", "host_direct_tcp"),
+            "proxied sandboxed/host": ("sandboxed_proxied", "host_proxied"),
+            "direct unix relay/tcp": ("sandboxed_direct_unix", "host_direct_tcp"),
+        }
+    if "proxied" in stats:
+        return {"": ("proxied", "direct")}
+    return {"": ("files_proxied", "files_direct")}
+
+
 def _diff(a: float | None, b: float | None) -> float | None:
     return None if a is None or b is None else round(a - b, 3)
 
@@ -443,7 +487,7 @@ def markdown(args: argparse.Namespace, out: dict[str, Any], ratios: dict[str, An
             fmt_ms(r.get("added_p50_ms"), 3),
         ]
         for case, r in ratios.items()
-        if case in out["http"]
+        if case.split(" ")[0] in out["http"]
     ]
     dl = out["download"]
     ws = out["websocket"]
@@ -455,9 +499,9 @@ def markdown(args: argparse.Namespace, out: dict[str, Any], ratios: dict[str, An
         "",
         md_table(["case", "variant", "n", "p50 ms", "p90 ms", "p99 ms", "req/s", "errors"], rows),
         "",
-        "## Ratios proxied / direct",
+        "## Ratios (proxied / direct unless named)",
         "",
-        md_table(["case", "p50", "p90", "p99", "req/s direct/proxied", "added p50 ms"], ratio_rows),
+        md_table(["case", "p50", "p90", "p99", "req/s inverse", "added p50 ms"], ratio_rows),
         "",
         "## 10 MB download",
         "",

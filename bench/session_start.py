@@ -1,20 +1,25 @@
-"""Session cold start, broken into parts.
+"""Session cold start, broken into parts, sandboxed and not.
 
 Per run, in rotating order (so machine noise hits every variant alike):
 
-- api:    `POST /api/sessions` on a real `oqto serve --single-user`, then `GET` every
-          `--poll` seconds until `running`; then `POST .../stop` and wait until no process
+- api:    `POST /api/sessions` on a real `oqto serve --single-user` under the built-in
+          sandbox profile (development: bubblewrap, own network and PID namespaces, the
+          egress proxy), then `GET` every `--poll` seconds until `running` (all three
+          services answer their probes); then `POST .../stop` and wait until no process
           carries the session tag. The server log's `session running ... ready_after=`
           gives the per-service breakdown (spawn -> first good probe).
-- inproc: the same user plane (`LocalUserPlane`, built from the same config file by
-          the same factory as `oqto serve`) driven in this process: `start_session` /
-          `stop_session`, `SessionRuntime.ready_after`.
+- api_off: the same on a second server whose admin sandbox file says `enabled = false`
+          (`--sandbox` picks one of the two or both, the default).
+- inproc: (`--inproc`) the first server's user plane (`LocalUserPlane`, built from the
+          same config file by the same factory as `oqto serve`) driven in this process:
+          `start_session` / `stop_session`, `SessionRuntime.ready_after`.
 - direct: `opencode serve` alone, with the argv, environment and probe the user plane
           would build (`oqto.userplane.services.build_services`, `readiness.wait_until_ready`:
           0.5 s per-attempt timeouts with retry), i.e. the floor set by opencode itself.
 
-`api` and `direct` also time the first agent turn (a new opencode session and one prompt
-answered by the fake model), through the proxy and directly.
+`api`, `api_off` and `direct` also time the first agent turn (a new opencode session and
+one prompt answered by the fake model), through the proxy and directly; "ready and
+answered" is start plus first turn, what a person waits for before the first reply.
 
 Every variant uses the same private copy of the tests' warmed opencode HOME. `--cold`
 adds runs with a fresh, empty HOME for the API path and for opencode alone (opencode then
@@ -38,6 +43,7 @@ from typing import Any
 
 import httpx
 from common import (
+    SANDBOX_FILES,
     BenchEnv,
     OqtoServer,
     bench_env,
@@ -64,10 +70,14 @@ from oqto.userplane.readiness import wait_until_ready
 from oqto.userplane.services import SessionLayout, build_services
 
 # Measured on this kind of box by hand (reference values, not measured by this script).
+JUPYTERHUB_SPAWN_S = 0.164  # median, trivial single-user server
 PEER_BASELINES = {
-    "jupyterhub_spawn_trivial_singleuser_median_s": 0.164,
+    "jupyterhub_spawn_trivial_singleuser_median_s": JUPYTERHUB_SPAWN_S,
     "opencode_alone_cold_s": [1.45, 1.8],
 }
+# The API variant of each admin sandbox file compared.
+API_VARIANTS = {"development": "api", "off": "api_off"}
+API_LABELS = {"api": "API, sandboxed (development)", "api_off": "API, enabled = false"}
 OWNER = "admin"  # OqtoServer's first administrator; fills `{user}` in the workspace root
 SERVICES = ("agent", "files", "terminal")
 
@@ -117,8 +127,14 @@ async def first_turn(client: httpx.AsyncClient, prefix: str, model: dict[str, st
 
 
 async def api_run(
-    bench: BenchEnv, server: OqtoServer, client: httpx.AsyncClient, workspace: str, poll: float
+    bench: BenchEnv,
+    server: OqtoServer,
+    client: httpx.AsyncClient,
+    workspace: str,
+    poll: float,
+    expect_sandbox: str | None = "development",
 ) -> dict[str, Any]:
+    """`expect_sandbox`: the profile the session must report, None for unsandboxed."""
     polls: list[float] = []
     began = time.perf_counter()
     response = await client.post("/api/sessions", json={"workspace": workspace})
@@ -137,6 +153,9 @@ async def api_run(
         await asyncio.sleep(poll)
     start_s = time.perf_counter() - began
     turn_s = await first_turn(client, f"/api/sessions/{session_id}/agent", bench.model_ref())
+    sandbox = body.get("sandbox") or {}
+    if sandbox.get("enabled") != (expect_sandbox is not None):
+        raise RuntimeError(f"session {session_id} is confined as {sandbox}")
 
     began = time.perf_counter()
     response = await client.post(f"/api/sessions/{session_id}/stop")
@@ -155,6 +174,8 @@ async def api_run(
         "poll_get_mean_s": sum(polls) / len(polls),
         "ready_after": ready,
         "first_turn_s": turn_s,
+        "ready_and_answered_s": start_s + turn_s,
+        "sandbox": sandbox,
         "stop_api_s": stop_api_s,
         "stop_status": stop_status,
         "stop_s": stop_s,
@@ -258,62 +279,81 @@ async def direct_run(
 
 
 async def run(args: argparse.Namespace, bench: BenchEnv) -> dict[str, Any]:
+    profiles = ["development", "off"] if args.sandbox == "both" else [args.sandbox]
     began = time.perf_counter()
-    server = bench.server()
-    server_start_s = time.perf_counter() - began
-    token = server.login()
+    servers = {p: bench.server(f"server-{p}", sandbox=SANDBOX_FILES[p]) for p in profiles}
+    server_start_s = (time.perf_counter() - began) / len(servers)
+    server = servers[profiles[0]]  # the in-process and opencode-alone variants use its config
     loaded = load_config(server.config_path, environ=server.env)
     with patched_environ(server.env):
         plane = build_userplane(loaded.config)
-    results: dict[str, list[dict[str, Any]]] = {"api": [], "inproc": [], "direct": []}
-    warmup: dict[str, list[dict[str, Any]]] = {"api": [], "inproc": [], "direct": []}
-    order = ["api", "inproc", "direct"]
+    order = [API_VARIANTS[p] for p in profiles] + (["inproc"] if args.inproc else []) + ["direct"]
+    results: dict[str, list[dict[str, Any]]] = {v: [] for v in order}
+    warmup: dict[str, list[dict[str, Any]]] = {v: [] for v in order}
+    clients = {
+        API_VARIANTS[p]: httpx.AsyncClient(
+            base_url=srv.url, headers={"Authorization": f"Bearer {srv.login()}"}, timeout=300
+        )
+        for p, srv in servers.items()
+    }
     try:
-        async with httpx.AsyncClient(
-            base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=300
-        ) as client:
-            total = args.warmup + args.runs
-            for i in range(total):
-                is_warmup = i < args.warmup
-                label = "warmup" if is_warmup else f"run {i - args.warmup + 1}/{args.runs}"
-                rotated = order[i % 3 :] + order[: i % 3]
-                for variant in rotated:
-                    workspace = f"bench-{variant}-{i}"
-                    if variant == "api":
-                        result = await api_run(bench, server, client, workspace, args.poll)
-                    elif variant == "inproc":
-                        result = await inproc_run(bench, server, plane, workspace)
-                    else:
-                        result = await direct_run(bench, server, plane, workspace, server.env)
-                    (warmup if is_warmup else results)[variant].append(result)
-                    print(
-                        f"  {label:>10} {variant:>6}: start {result['start_s'] * 1000:7.0f} ms"
-                        f"  stop {result['stop_s'] * 1000:6.0f} ms"
-                        + (
-                            f"  first turn {result['first_turn_s'] * 1000:6.0f} ms"
-                            if "first_turn_s" in result
-                            else ""
-                        )
-                        + (
-                            f"  ready_after {result['ready_after']}"
-                            if "ready_after" in result
-                            else ""
-                        )
+        total = args.warmup + args.runs
+        for i in range(total):
+            is_warmup = i < args.warmup
+            label = "warmup" if is_warmup else f"run {i - args.warmup + 1}/{args.runs}"
+            shift = i % len(order)
+            for variant in order[shift:] + order[:shift]:
+                workspace = f"bench-{variant}-{i}"
+                if variant in clients:
+                    profile = next(p for p, v in API_VARIANTS.items() if v == variant)
+                    result = await api_run(
+                        bench,
+                        servers[profile],
+                        clients[variant],
+                        workspace,
+                        args.poll,
+                        None if profile == "off" else profile,
                     )
+                elif variant == "inproc":
+                    result = await inproc_run(bench, server, plane, workspace)
+                else:
+                    result = await direct_run(bench, server, plane, workspace, server.env)
+                (warmup if is_warmup else results)[variant].append(result)
+                print(
+                    f"  {label:>10} {variant:>7}: start {result['start_s'] * 1000:7.0f} ms"
+                    f"  stop {result['stop_s'] * 1000:6.0f} ms"
+                    + (
+                        f"  first turn {result['first_turn_s'] * 1000:6.0f} ms"
+                        if "first_turn_s" in result
+                        else ""
+                    )
+                    + (f"  ready_after {result['ready_after']}" if "ready_after" in result else "")
+                )
     finally:
+        for client in clients.values():
+            await client.aclose()
         with patched_environ(server.env):
             await plane.close()
 
     cold: list[dict[str, Any]] = []
     for i in range(args.cold_runs if args.cold else 0):
         home = bench.fresh_home(f"cold-home-api-{i}")
-        cold_server = bench.server(f"server-cold-{i}", home=home)
+        cold_server = bench.server(
+            f"server-cold-{i}", home=home, sandbox=SANDBOX_FILES[profiles[0]]
+        )
         async with httpx.AsyncClient(
             base_url=cold_server.url,
             headers={"Authorization": f"Bearer {cold_server.login()}"},
             timeout=300,
         ) as client:
-            api = await api_run(bench, cold_server, client, f"bench-cold-{i}", args.poll)
+            api = await api_run(
+                bench,
+                cold_server,
+                client,
+                f"bench-cold-{i}",
+                args.poll,
+                None if profiles[0] == "off" else profiles[0],
+            )
         bench.stop_server(cold_server)
         direct_env = dict(server.env, HOME=str(bench.fresh_home(f"cold-home-direct-{i}")))
         direct = await direct_run(bench, server, plane, f"bench-cold-{i}", direct_env)
@@ -338,50 +378,65 @@ def med(values: list[float]) -> float:
 
 def analyse(args: argparse.Namespace, raw: dict[str, Any]) -> dict[str, Any]:
     runs = raw["runs"]
-    api, inproc, direct = runs["api"], runs["inproc"], runs["direct"]
-    summary: dict[str, Any] = {
-        "api_start": summarize([r["start_s"] for r in api]),
-        "api_post": summarize([r["post_s"] for r in api]),
-        "api_poll_get": summarize([r["poll_get_mean_s"] for r in api]),
-        "inproc_start": summarize([r["start_s"] for r in inproc]),
-        "direct_opencode_start": summarize([r["start_s"] for r in direct]),
-        "api_first_turn": summarize([r["first_turn_s"] for r in api]),
-        "direct_first_turn": summarize([r["first_turn_s"] for r in direct]),
-        "api_stop_request": summarize([r["stop_api_s"] for r in api]),
-        "api_stop_until_no_processes": summarize([r["stop_s"] for r in api]),
-        "inproc_stop_until_no_processes": summarize([r["stop_s"] for r in inproc]),
-        "direct_opencode_stop": summarize([r["stop_s"] for r in direct]),
-    }
-    for variant, rows in (("api", api), ("inproc", inproc)):
+    apis = [v for v in API_LABELS if v in runs]
+    direct = runs["direct"]
+    summary: dict[str, Any] = {}
+    for variant in apis:
+        rows = runs[variant]
+        for key in ("start", "post", "first_turn", "ready_and_answered", "stop_api", "stop"):
+            summary[f"{variant}_{key}"] = summarize([r[f"{key}_s"] for r in rows])
+        summary[f"{variant}_poll_get"] = summarize([r["poll_get_mean_s"] for r in rows])
+        # Per run: how much of the end-to-end time is not the slowest service's readiness.
+        summary[f"{variant}_overhead_beyond_slowest_service"] = summarize(
+            [r["start_s"] - max(r["ready_after"].values()) for r in rows if r["ready_after"]]
+        )
+    for variant in (*apis, "inproc"):
         for service in SERVICES:
-            values = [r["ready_after"][service] for r in rows if service in r["ready_after"]]
+            values = [r["ready_after"][service] for r in runs.get(variant, [])]
             summary[f"{variant}_ready_after_{service}"] = summarize(values)
-    m_api = med([r["start_s"] for r in api])
-    m_inproc = med([r["start_s"] for r in inproc])
-    m_direct = med([r["start_s"] for r in direct])
-    m_agent = med([r["ready_after"]["agent"] for r in api if "agent" in r["ready_after"]])
-    # Per run: how much of the end-to-end time is not the slowest service's readiness.
-    overhead = [r["start_s"] - max(r["ready_after"].values()) for r in api if r["ready_after"]]
-    summary["api_overhead_beyond_slowest_service"] = summarize(overhead)
+    for key in ("start", "stop"):
+        summary[f"inproc_{key}"] = summarize([r[f"{key}_s"] for r in runs.get("inproc", [])])
+    for key in ("start", "first_turn", "stop"):
+        summary[f"direct_{key}"] = summarize([r[f"{key}_s"] for r in direct])
+
+    def p50(key: str) -> float | None:
+        value: float | None = summary.get(key, {}).get("p50_ms")
+        return value
+
+    api = apis[0]  # the first server's variant: the comparisons with the floor use it
     ratios = {
-        "api_over_direct_opencode": ratio(m_api, m_direct),
-        "first_turn_proxied_over_direct": ratio(
-            med([r["first_turn_s"] for r in api]), med([r["first_turn_s"] for r in direct])
+        "api_over_direct_opencode": ratio(p50(f"{api}_start"), p50("direct_start")),
+        "first_turn_proxied_over_direct": ratio(p50(f"{api}_first_turn"), p50("direct_first_turn")),
+        "api_over_inproc": ratio(p50(f"{api}_start"), p50("inproc_start")),
+        "inproc_over_direct_opencode": ratio(p50("inproc_start"), p50("direct_start")),
+        "api_agent_ready_after_over_direct_opencode": ratio(
+            p50(f"{api}_ready_after_agent"), p50("direct_start")
         ),
-        "api_over_inproc": ratio(m_api, m_inproc),
-        "inproc_over_direct_opencode": ratio(m_inproc, m_direct),
-        "api_agent_ready_after_over_direct_opencode": ratio(m_agent, m_direct),
-        "api_over_jupyterhub_spawn": ratio(
-            m_api, PEER_BASELINES["jupyterhub_spawn_trivial_singleuser_median_s"]
-        ),
+        "api_over_jupyterhub_spawn": ratio(p50(f"{api}_start"), JUPYTERHUB_SPAWN_S * 1000),
     }
+    sandbox_ratios = {}
+    if {"api", "api_off"} <= set(apis):
+        keys = [
+            "start",
+            "first_turn",
+            "ready_and_answered",
+            *(f"ready_after_{service}" for service in SERVICES),
+            "stop",
+        ]
+        sandbox_ratios = {k: ratio(p50(f"api_{k}"), p50(f"api_off_{k}")) for k in keys}
+        sandbox_ratios |= {
+            f"added_{k}_ms": round(a - b, 1)
+            for k in keys
+            if (a := p50(f"api_{k}")) is not None and (b := p50(f"api_off_{k}")) is not None
+        }
     return {
         "resolution_s": {
             "poll_interval": args.poll,
-            "poll_get_p50": round(med([r["poll_get_mean_s"] for r in api]), 4),
+            "poll_get_p50": round(med([r["poll_get_mean_s"] for r in runs[api]]), 4),
         },
         "summary": summary,
         "ratios": ratios,
+        "sandboxed_over_unsandboxed": sandbox_ratios,
     }
 
 
@@ -389,7 +444,7 @@ def markdown(args: argparse.Namespace, raw: dict[str, Any], result: dict[str, An
     s = result["summary"]
 
     def row(name: str, key: str) -> list[str]:
-        v = s[key]
+        v = s.get(key, {})
         if not v.get("n"):
             return [name, "0", "-", "-", "-", "-"]
         return [
@@ -401,24 +456,37 @@ def markdown(args: argparse.Namespace, raw: dict[str, Any], result: dict[str, An
             fmt_ms(v["mean_ms"], 0),
         ]
 
-    rows = [
-        row("API: POST /api/sessions -> GET says running", "api_start"),
-        row("  of which POST /api/sessions (201 starting)", "api_post"),
-        row("  agent (opencode) ready_after, from server log", "api_ready_after_agent"),
-        row("  files (oqto-files) ready_after", "api_ready_after_files"),
-        row("  terminal (ttyd) ready_after", "api_ready_after_terminal"),
-        row("  end to end minus slowest service", "api_overhead_beyond_slowest_service"),
-        row("in process: LocalUserPlane.start_session", "inproc_start"),
-        row("  agent ready_after", "inproc_ready_after_agent"),
-        row("  files ready_after", "inproc_ready_after_files"),
-        row("  terminal ready_after", "inproc_ready_after_terminal"),
-        row("opencode alone (same argv/env/probe)", "direct_opencode_start"),
-        row("first agent turn via the proxy (new session + 1 prompt)", "api_first_turn"),
-        row("first agent turn, opencode alone", "direct_first_turn"),
-        row("API stop: POST .../stop returns", "api_stop_request"),
-        row("API stop: until no tagged process", "api_stop_until_no_processes"),
-        row("in process stop: until no tagged process", "inproc_stop_until_no_processes"),
-        row("opencode alone: SIGTERM until gone", "direct_opencode_stop"),
+    rows = []
+    apis = [v for v in API_LABELS if f"{v}_start" in s]
+    for variant in apis:
+        rows += [
+            row(
+                f"{API_LABELS[variant]}: POST /api/sessions -> GET says running", f"{variant}_start"
+            ),
+            row("  of which POST /api/sessions (201 starting)", f"{variant}_post"),
+            row("  agent (opencode) ready_after, from server log", f"{variant}_ready_after_agent"),
+            row("  files (oqto-files) ready_after", f"{variant}_ready_after_files"),
+            row("  terminal (ttyd) ready_after", f"{variant}_ready_after_terminal"),
+            row("  end to end minus slowest service", f"{variant}_overhead_beyond_slowest_service"),
+            row(
+                "  first agent turn via the proxy (new session + 1 prompt)", f"{variant}_first_turn"
+            ),
+            row("  ready and answered (start + first turn)", f"{variant}_ready_and_answered"),
+            row("  stop: POST .../stop returns", f"{variant}_stop_api"),
+            row("  stop: until no tagged process", f"{variant}_stop"),
+        ]
+    if s["inproc_start"].get("n"):
+        rows += [
+            row("in process: LocalUserPlane.start_session", "inproc_start"),
+            row("  agent ready_after", "inproc_ready_after_agent"),
+            row("  files ready_after", "inproc_ready_after_files"),
+            row("  terminal ready_after", "inproc_ready_after_terminal"),
+            row("  stop: until no tagged process", "inproc_stop"),
+        ]
+    rows += [
+        row("opencode alone, unsandboxed (same argv/env/probe)", "direct_start"),
+        row("  first agent turn", "direct_first_turn"),
+        row("  SIGTERM until gone", "direct_stop"),
     ]
     r = result["ratios"]
     lines = [
@@ -430,7 +498,26 @@ def markdown(args: argparse.Namespace, raw: dict[str, Any], result: dict[str, An
         f"(+ GET ~{result['resolution_s']['poll_get_p50'] * 1000:.1f} ms); "
         f"`oqto serve` itself started in {raw['server_start_s']:.2f} s.",
         "",
-        "| ratio (medians) | value |",
+    ]
+    sandboxed = result["sandboxed_over_unsandboxed"]
+    if sandboxed:
+        lines += [
+            "## Sandboxed (development) / enabled = false (medians)",
+            "",
+            md_table(
+                ["what", "ratio", "added ms"],
+                [
+                    [k.replace("_", " "), str(v), fmt_ms(sandboxed.get(f"added_{k}_ms"), 1)]
+                    for k, v in sandboxed.items()
+                    if not k.startswith("added_")
+                ],
+            ),
+            "",
+        ]
+    lines += [
+        f"## Ratios (medians; API = {API_LABELS[apis[0]]})",
+        "",
+        "| ratio | value |",
         "|---|---|",
         f"| API / opencode alone (our overhead) | {r['api_over_direct_opencode']} |",
         f"| API / in-process user plane | {r['api_over_inproc']} |",
@@ -444,8 +531,8 @@ def markdown(args: argparse.Namespace, raw: dict[str, Any], result: dict[str, An
         "median with a trivial single-user server; opencode alone answers after ~1.45-1.8 s.",
     ]
     if raw["cold"]:
-        warm_start = result["summary"]["api_start"].get("p50_ms", float("nan")) / 1000
-        warm_turn = result["summary"]["api_first_turn"].get("p50_ms", float("nan")) / 1000
+        warm_start = s[f"{apis[0]}_start"].get("p50_ms", float("nan")) / 1000
+        warm_turn = s[f"{apis[0]}_first_turn"].get("p50_ms", float("nan")) / 1000
         lines += [
             "",
             "## Cold opencode HOME (fresh and empty: opencode installs its packages)",
@@ -482,7 +569,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--runs", type=int, default=5, help="timed runs per variant (5)")
+    parser.add_argument("--runs", type=int, default=4, help="timed runs per variant (4)")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs first (1)")
     parser.add_argument(
         "--poll", type=float, default=0.01, help="API status poll interval, s (0.01)"
@@ -493,6 +580,15 @@ def main() -> int:
         help="also start with a fresh empty opencode HOME (downloads ~95 MB per start)",
     )
     parser.add_argument("--cold-runs", type=int, default=1, help="cold runs with --cold (1)")
+    parser.add_argument(
+        "--sandbox",
+        choices=["both", "development", "off"],
+        default="both",
+        help="API variants: the built-in development profile, enabled = false, or both (both)",
+    )
+    parser.add_argument(
+        "--inproc", action="store_true", help="also drive the user plane in this process"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = parser.parse_args()
 
