@@ -2,7 +2,7 @@
 # Idempotent installer for Oqto's development/runtime prerequisites on Debian/Ubuntu.
 #
 # Usage: scripts/setup.sh [--test]
-#   --test   also install what the test suite needs (bubblewrap, chromium, acl, ...)
+#   --test   also install what the test suite needs (chromium, acl, qemu, ...)
 #
 # Everything project-local lands in .tools/ (git-ignored) and .venv/; system
 # packages come from apt. A second run with everything present takes ~1-2 s.
@@ -454,10 +454,55 @@ step_web() {
     record_ok "web ui" "built" "$WEB_INDEX"
 }
 
+# --------------------------------------------------------------------- sandbox
+# Every session process runs in bubblewrap; without it (or without working user
+# namespaces) sessions refuse to start, so it is part of the base install.
+APPARMOR_PROFILE=/etc/apparmor.d/oqto-bwrap
+userns_works() {
+    bwrap --unshare-user --unshare-pid --unshare-net --ro-bind / / --dev /dev --proc /proc \
+        true >/dev/null 2>&1
+}
+step_sandbox() {
+    mark_required bubblewrap
+    command -v bwrap >/dev/null 2>&1 || apt_install bubblewrap || true
+    if ! command -v bwrap >/dev/null 2>&1; then
+        record_missing bubblewrap "bwrap not found" "apt-get install bubblewrap (as root), then re-run"
+        return 1
+    fi
+    local version
+    version="$(bwrap --version 2>/dev/null | awk '{print $2}')"
+    # Ubuntu 24.04+ lets only programs with an AppArmor profile that allows it create
+    # user namespaces; the fix is such a profile for bwrap (what Ubuntu ships for others).
+    if ! userns_works && [ "$(cat /proc/sys/kernel/apparmor_restrict_unprivileged_userns 2>/dev/null)" = 1 ] \
+        && [ "$(id -u)" = 0 ] && command -v apparmor_parser >/dev/null 2>&1; then
+        log "allowing bwrap to create user namespaces ($APPARMOR_PROFILE)"
+        cat >"$APPARMOR_PROFILE" <<PROFILE
+abi <abi/4.0>,
+include <tunables/global>
+profile oqto-bwrap $(command -v bwrap) flags=(unconfined) {
+  userns,
+  include if exists <local/oqto-bwrap>
+}
+PROFILE
+        apparmor_parser -r "$APPARMOR_PROFILE" || true
+    fi
+    if [ "$(id -u)" = 0 ] && ! setpriv --reuid=65534 --regid=65534 --clear-groups \
+        bwrap --unshare-user --ro-bind / / true >/dev/null 2>&1; then
+        record_missing bubblewrap "bwrap $version cannot create user namespaces for accounts" \
+            "see docs/sandbox.md (kernel.apparmor_restrict_unprivileged_userns, user.max_user_namespaces)"
+        return 1
+    fi
+    if ! userns_works; then
+        record_missing bubblewrap "bwrap $version cannot create user namespaces" \
+            "see docs/sandbox.md (kernel.apparmor_restrict_unprivileged_userns, user.max_user_namespaces)"
+        return 1
+    fi
+    record_ok bubblewrap "$version" "$(command -v bwrap)"
+}
+
 # ------------------------------------------------------------- test extras
 # name:package:probe-command (probe proves the package is usable, version via dpkg)
 TEST_PKGS=(
-    "bubblewrap:bubblewrap:bwrap:required"
     "chromium:chromium:chromium:required"
     "fonts-liberation:fonts-liberation::optional"
     "acl:acl:setfacl:optional"
@@ -503,6 +548,7 @@ step_venv || true
 step_node || true
 step_opencode || true
 step_ttyd || true
+step_sandbox || true
 step_web || true
 [ "$WITH_TEST" = 1 ] && { step_test_pkgs || true; }
 

@@ -46,6 +46,7 @@ from pathlib import Path
 
 from oqto.protocol.sessions import ServiceName
 from oqto.sandbox.policy import NetworkMode, SandboxPolicy, SandboxRefused
+from oqto.sandbox.profiles import SECRET_FILES
 
 # The service's config dirs that no sandboxed process may change (the overlays live there).
 USER_CONFIG_DIR = Path(".config/oqto")
@@ -142,6 +143,30 @@ def _ensure_dir(path: Path) -> None:
         raise SandboxRefused(f"{path}: cannot create it to bind it: {exc.strerror}") from None
 
 
+_FILE_NAMES = frozenset(Path(p).name for p in SECRET_FILES)
+
+
+def _placeholder(path: Path, home: Path) -> None:
+    """Create a missing `deny_read` path beneath the home (an empty private file for a
+    known secret file, else a directory), so that it exists to be masked: its owner could
+    otherwise create it later, outside, where the session's live view of the home shows
+    it. Refused if a symlink on the way would put it anywhere else."""
+    if home not in path.parents or path.exists() or path.is_symlink():
+        return
+    _ensure_dir(path.parent)
+    if _real(path.parent) != path.parent:
+        raise SandboxRefused(f"{path} is reached through a symlink; cannot mask it")
+    try:
+        if path.name in _FILE_NAMES:
+            os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_NOFOLLOW, 0o600))
+        else:
+            path.mkdir(mode=0o700)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise SandboxRefused(f"{path}: cannot create it to mask it: {exc.strerror}") from None
+
+
 def _writable(path: Path, trees: tuple[tuple[Path, Path], ...]) -> Path | None:
     """The path to bind read-write, creating it beneath the home; None if it does not exist
     and may not be created. `trees` are (given, real) pairs of the home and workspace."""
@@ -170,6 +195,8 @@ def _planned(policy: SandboxPolicy, ctx: SandboxContext) -> list[_Mount]:
     for d in config_dirs:
         _ensure_dir(d)
 
+    for p in policy.deny_read:
+        _placeholder(p if not p.is_relative_to(ctx.home) else home / p.relative_to(ctx.home), home)
     deny_read = {_real(p) for p in policy.deny_read}
     hidden = {_real(p) for p in ctx.hidden}
     deny_write = {_real(p) for p in (*policy.deny_write, *ctx.protected, *config_dirs)}

@@ -118,6 +118,10 @@ class OverlayFile(_Strict):
     limits: LimitsFile = LimitsFile()
 
 
+# Secrets that are single files; the rest are directories. A missing secret is created
+# (empty, private) before a session starts so that it can be masked: the owner may create
+# it later, outside the sandbox, and the session's read-only view of the home is live.
+SECRET_FILES = ("~/.netrc", "~/.git-credentials")
 SECRETS = (
     "~/.ssh",
     "~/.gnupg",
@@ -125,13 +129,20 @@ SECRETS = (
     "~/.config/gcloud",
     "~/.kube",
     "~/.docker",
-    "~/.netrc",
-    "~/.git-credentials",
+    *SECRET_FILES,
     "~/.config/gh",
     "~/.password-store",
     "~/.local/share/keyrings",
 )
-OPENCODE_DIRS = ("~/.local/share/opencode", "~/.local/state/opencode", "~/.cache/opencode")
+# opencode writes its global config dir at every start (a .gitignore, its plugins): it
+# cannot run without it. The price: a session can change what opencode loads when a
+# person runs it outside Oqto; strict hides ~/.config, so there it is a throwaway tmpfs.
+OPENCODE_DIRS = (
+    "~/.local/share/opencode",
+    "~/.local/state/opencode",
+    "~/.cache/opencode",
+    "~/.config/opencode",
+)
 # Download caches only: never a directory whose programs a person later runs outside the
 # sandbox (~/.local/bin, ~/.cargo/bin, ~/go/bin, ~/.rustup, shell rc files), which would
 # let a session leave something behind that runs unconfined.

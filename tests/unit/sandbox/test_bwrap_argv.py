@@ -75,7 +75,9 @@ def test_rules_and_their_order(home: Path, workspace: Path) -> None:
     own = runtime / "s1" / "agent"
     own.mkdir(parents=True)
     p = policy(
-        deny_read=(home / ".ssh", home / ".netrc", home / ".aws"),  # .aws does not exist
+        # .aws does not exist: it is created, so that the owner cannot make it later,
+        # outside, where the session's live read-only view of the home would show it.
+        deny_read=(home / ".ssh", home / ".netrc", home / ".aws"),
         allow_write=(home / ".cache" / "opencode", home / ".ssh" / "sub"),
         deny_write=(workspace / "build",),
     )
@@ -87,6 +89,7 @@ def test_rules_and_their_order(home: Path, workspace: Path) -> None:
         ("--tmpfs", str(runtime)),
         ("--ro-bind", str(home)),
         ("--bind", str(own)),  # at one depth: binds, then masks
+        ("--tmpfs", str(home / ".aws")),
         ("--mask-file", str(home / ".netrc")),
         ("--tmpfs", str(home / ".ssh")),
         ("--bind", str(home / ".cache" / "opencode")),
@@ -101,6 +104,7 @@ def test_rules_and_their_order(home: Path, workspace: Path) -> None:
     # An allow_write beneath a deny_read is dropped, and so was never created.
     assert not (home / ".ssh" / "sub").exists()
     assert ("--bind", str(home / ".ssh" / "sub")) not in got
+    assert (home / ".aws").is_dir() and (home / ".aws").stat().st_mode & 0o777 == 0o700
     # Created so they can be bound: opencode's dir (0700) and the config dirs.
     assert (home / ".cache" / "opencode").stat().st_mode & 0o777 == 0o700
     assert (home / ".config" / "oqto").is_dir() and (workspace / ".oqto").is_dir()
