@@ -83,6 +83,9 @@ class SandboxContext:
     hidden: tuple[Path, ...] = ()
     # Always read-only (the admin's sandbox file, ...); duplicates of deny_write are fine.
     protected: tuple[Path, ...] = ()
+    # Where homes live (/home, /root, the provisioning home base): each is masked, with the
+    # own home bound back if it lies beneath one, as the home's own parent always is.
+    home_roots: tuple[Path, ...] = ()
 
 
 class _Kind(enum.IntEnum):
@@ -215,9 +218,12 @@ def _planned(policy: SandboxPolicy, ctx: SandboxContext) -> list[_Mount]:
     } | own
     reexposed = {_real(p) for p in policy.extra_ro_bind if p.exists()}
     masks = {p for p in deny_read | hidden if p.exists()}
-    if home.parent != Path("/"):
-        reexposed.add(home)
-        masks.add(home.parent)
+    for root in {home.parent, *(_real(r) for r in ctx.home_roots)} - {Path("/")}:
+        if root == home or _at_or_beneath(root, {home}) or not root.exists():
+            continue
+        masks.add(root)
+        if root in home.parents:
+            reexposed.add(home)
     reexposed = {
         p for p in reexposed if not _at_or_beneath(p, deny_read) and not _beneath(p, hidden)
     }

@@ -35,6 +35,8 @@ class SandboxSettings:
     private_dirs: tuple[Path, ...]
     # allow_hosts when the profile names none: the model providers' API hosts.
     default_allow_hosts: tuple[str, ...]
+    # Where other accounts' homes live: hidden, the owner's own home excepted.
+    home_roots: tuple[Path, ...] = (Path("/home"), Path("/root"))
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class SessionSandbox:
                 self.home / ".config" / "oqto",
                 self.workspace / ".oqto",
             ),
+            home_roots=self.settings.home_roots,
         )
         wrapped = [*build_argv(self.settings.bwrap, policy, context), *init, "--", *argv]
         if self.limited:

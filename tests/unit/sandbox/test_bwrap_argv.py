@@ -188,3 +188,26 @@ def test_the_order_is_deterministic(home: Path, workspace: Path) -> None:
         deny_read=(home / ".netrc", home / ".ssh"), allow_write=(home / ".b", home / ".a")
     )
     assert build_argv("bwrap", reordered, c) == build_argv("bwrap", p, c)
+
+
+def test_every_place_homes_live_is_hidden_but_the_own_home(
+    tmp_path: Path, home: Path, workspace: Path
+) -> None:
+    """A home outside /home (root's, a service account's) must not leave /home in view,
+    nor /root when the owner lives elsewhere."""
+    elsewhere, root_home = tmp_path / "srv" / "homes", tmp_path / "root"
+    for d in (elsewhere / "carol", root_home):
+        d.mkdir(parents=True)
+    got = mounts(
+        build_argv(
+            "bwrap",
+            policy(),
+            ctx(home, workspace, home_roots=(elsewhere, root_home, home.parent, tmp_path / "none")),
+        )
+    )
+    assert ("--tmpfs", str(elsewhere)) in got and ("--tmpfs", str(root_home)) in got
+    assert ("--tmpfs", str(home.parent)) in got and ("--ro-bind", str(home)) in got
+    assert ("--tmpfs", str(tmp_path / "none")) not in got  # nothing to hide, nothing created
+    # A root that lies inside the own home (or is it) hides nothing of it.
+    inside = mounts(build_argv("bwrap", policy(), ctx(home, workspace, home_roots=(home,))))
+    assert ("--tmpfs", str(home)) not in inside
