@@ -10,8 +10,10 @@ relies on the init's seccomp filter for that. bwrap always sets no_new_privs.
 The filesystem is the host's, read-only, with a fresh /dev, /tmp and /dev/shm, and on
 top of it, each rule at its own path:
 
-- the parent of the home is an empty tmpfs with the home bound back read-only (other
-  users' homes are hidden); Oqto's private dirs (`hidden`) are masked;
+- every place homes live (the home's parent, and `home_roots`: /home, /root, the
+  provisioning home base) is an empty tmpfs, with the own home bound back read-only
+  where it lies beneath one (other users' homes are hidden); Oqto's private dirs
+  (`hidden`) are masked;
 - the workspace, each `allow_write` path and the service's own runtime dirs are bound
   read-write; `extra_ro_bind` paths are bound read-only (back into view);
 - each `deny_write` path (and every `protected` one, `~/.config/oqto` and the
@@ -28,10 +30,12 @@ no precedence at run time, so after the system mounts (`/`, /dev, /proc, /tmp,
 binds, then read-write binds, then read-only binds, then masks; ties by path, so the
 argv is deterministic.
 
-Paths that do not exist are skipped (a read-only parent keeps them from appearing),
-except the writable ones beneath the home (created 0700, so opencode's own dirs work
-from the first start) and the two `.oqto` config dirs. Nothing outside the home and the
-workspace is ever created. A writable path reached through a symlink beneath the home
+Paths that do not exist are skipped (a read-only parent keeps the sandbox from making
+them), except beneath the home: writable ones are created 0700 (so opencode's own dirs
+work from the first start), and so are the two `.oqto` config dirs and every missing
+`deny_read` path (an empty dir, or an empty 0600 file for a known secret file): the
+sandbox's read-only home is a live view, so a secret its owner creates later, outside,
+would otherwise show. Nothing outside the home and the workspace is ever created. A writable path reached through a symlink beneath the home
 or the workspace is refused: a previous session could have planted that link to make,
 say, `~/.local/bin` writable in the next one.
 """
