@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import enum
 import re
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Model(BaseModel):
@@ -49,8 +50,9 @@ class SandboxReport(_Model):
     user (an unsandboxed session is visible as such) and to operators."""
 
     enabled: bool
-    profile: str | None = None
-    network: str | None = None  # host | allowlist | none
+    # Bounded: a runner is its user's, and what it reports is shown to admins.
+    profile: str | None = Field(default=None, max_length=64)
+    network: Literal["host", "allowlist", "none"] | None = None
     pid_namespace: bool = False
     # Limits in force (bytes / tasks / weight); absent = not limited.
     memory_max: int | None = None
@@ -58,7 +60,7 @@ class SandboxReport(_Model):
     cpu_weight: int | None = None
     # Why configured limits are not enforced here (no cgroup controllers, no user
     # manager); None when they are, or when none are configured.
-    limits_unenforced: str | None = None
+    limits_unenforced: str | None = Field(default=None, max_length=500)
 
 
 class SessionRuntime(_Model):

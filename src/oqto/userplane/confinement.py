@@ -75,7 +75,8 @@ class SessionSandbox:
 
     @property
     def limited(self) -> bool:
-        return self.policy.enabled and self.policy.limits.any and self.limits_unenforced is None
+        wanted = self.policy.limits.any or self.policy.user_memory_max is not None
+        return self.policy.enabled and wanted and self.limits_unenforced is None
 
     def report(self) -> SandboxReport:
         policy = self.policy
