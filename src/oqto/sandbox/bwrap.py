@@ -35,9 +35,10 @@ them), except beneath the home: writable ones are created 0700 (so opencode's ow
 work from the first start), and so are the two `.oqto` config dirs and every missing
 `deny_read` path (an empty dir, or an empty 0600 file for a known secret file): the
 sandbox's read-only home is a live view, so a secret its owner creates later, outside,
-would otherwise show. Nothing outside the home and the workspace is ever created. A writable path reached through a symlink beneath the home
-or the workspace is refused: a previous session could have planted that link to make,
-say, `~/.local/bin` writable in the next one.
+would otherwise show. Nothing outside the home and the workspace is ever created. A
+writable path reached through a symlink beneath the home or the workspace is refused: a
+previous session could have planted that link to make, say, `~/.local/bin` writable in
+the next one.
 """
 
 from __future__ import annotations
