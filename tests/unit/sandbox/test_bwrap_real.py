@@ -377,3 +377,30 @@ def test_preflight_explains_apparmor_and_checks_again(
     (sysctl / "user" / "max_user_namespaces").write_text("0\n")
     with pytest.raises(SandboxRefused, match=r"user\.max_user_namespaces=0"):
         preflight.check(str(fake))
+
+
+def test_preflight_refuses_where_user_namespaces_are_really_off() -> None:
+    """The real bwrap, in a user namespace whose own limit allows no further one (the
+    same limit `user.max_user_namespaces=0` sets for a host): refused, with the fix."""
+    assert BWRAP is not None
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "Path('/proc/sys/user/max_user_namespaces').write_text('0')\n"
+        "from oqto.sandbox import preflight\n"
+        "from oqto.sandbox.policy import SandboxRefused\n"
+        "try:\n"
+        "    preflight.check(sys.argv[1])\n"
+        "except SandboxRefused as exc:\n"
+        "    print('REFUSED', exc.message)\n"
+        "else:\n"
+        "    print('PASSED')\n"
+    )
+    result = subprocess.run(
+        ["unshare", "--user", "--map-root-user", sys.executable, "-c", script, BWRAP],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.stdout.startswith("REFUSED"), result.stdout + result.stderr
+    assert "user.max_user_namespaces=0" in result.stdout
