@@ -102,7 +102,9 @@ class Session:
 
 
 async def start_session(bench: BenchEnv, profile: str) -> Session:
-    server = bench.server(f"server-{profile}", sandbox=SANDBOX_FILES[profile])
+    server = await asyncio.to_thread(
+        bench.server, f"server-{profile}", sandbox=SANDBOX_FILES[profile]
+    )
     token = server.login()
     async with httpx.AsyncClient(
         base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
@@ -272,8 +274,9 @@ async def terminal(openers: dict[str, WsOpener], rounds: int, handshakes: int) -
 
 async def run(args: argparse.Namespace, bench: BenchEnv) -> dict[str, Any]:
     began = time.perf_counter()
-    session = await start_session(bench, "development")
-    host = await start_session(bench, "minimal")
+    session, host = await asyncio.gather(
+        start_session(bench, "development"), start_session(bench, "minimal")
+    )
     print(f"sessions {session.id}, {host.id} running after {time.perf_counter() - began:.1f} s")
     for each, network in ((session, "allowlist"), (host, "host")):
         if each.sandbox.get("network") != network:
