@@ -232,6 +232,10 @@ def _planned(policy: SandboxPolicy, ctx: SandboxContext) -> list[_Mount]:
     reexposed = {
         p for p in reexposed if not _at_or_beneath(p, deny_read) and not _beneath(p, hidden)
     }
+    # A mask inside what is already masked (nothing bound in between) adds nothing but
+    # its mount point: an empty dir that would show the hidden dir's layout.
+    shown = writable | reexposed
+    masks = {m for m in masks if _nearest(m.parent, masks, shown) is not _Kind.MASK}
     # Read-only only makes read-only what is visible: never a path under a mask.
     readonly = {
         p

@@ -211,3 +211,18 @@ def test_every_place_homes_live_is_hidden_but_the_own_home(
     # A root that lies inside the own home (or is it) hides nothing of it.
     inside = mounts(build_argv("bwrap", policy(), ctx(home, workspace, home_roots=(home,))))
     assert ("--tmpfs", str(home)) not in inside
+
+
+def test_a_mask_inside_a_mask_is_not_mounted(home: Path, workspace: Path) -> None:
+    """Its mount point would be an empty dir inside the hidden one, showing its layout
+    (the runner's state dir listed as 'logs, runner')."""
+    state = home / ".local" / "state" / "oqto"
+    for d in (state / "logs" / "sessions", state / "runner" / "sessions"):
+        d.mkdir(parents=True)
+    hidden = (state, state / "logs" / "sessions", state / "runner" / "sessions")
+    got = mounts(build_argv("bwrap", policy(), ctx(home, workspace, hidden=hidden)))
+    assert ("--tmpfs", str(state)) in got
+    assert [dest for _, dest in got if dest.startswith(str(state) + "/")] == []
+    # Beneath a mask but with a bind in between, a mask stays: ~/.ssh inside /home.
+    masked = mounts(build_argv("bwrap", policy(deny_read=(home / ".ssh",)), ctx(home, workspace)))
+    assert ("--tmpfs", str(home.parent)) in masked and ("--tmpfs", str(home / ".ssh")) in masked
