@@ -813,7 +813,7 @@ export interface components {
       /** Memory Max */
       memory_max?: number | null;
       /** Network */
-      network?: string | null;
+      network?: ("host" | "allowlist" | "none") | null;
       /**
        * Pid Namespace
        * @default false
