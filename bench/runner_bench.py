@@ -12,13 +12,15 @@ the end. Measured in one run, interleaved:
 - new upstream connection: `session.connect` (the runner connects to the service and
   passes the socket, the control plane checks its owner with the kernel) vs the in-process
   user plane's verified connect vs a bare connect to the same socket, for the file
-  server (Unix socket) and opencode (loopback TCP).
+  server (Unix socket) and opencode (under the default sandbox profile the init's Unix
+  socket relay into opencode's network namespace; loopback TCP with network `host`).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import secrets
@@ -28,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +54,9 @@ from oqto.protocol.sessions import ServiceName, SessionSpec
 from oqto.provisioning.runner import start_direct
 from oqto.provisioning.skeleton import copy_skeleton
 from oqto.runner.client import RunnerClient, RunnerUserPlane
+from oqto.userplane.base import UserPlaneError
 from oqto.userplane.factory import local_userplane
+from oqto.userplane.local import LocalUserPlane
 
 
 async def echo_round_trips(n: int, payload: bytes, root: Path) -> list[float]:
@@ -87,17 +92,25 @@ async def ping_round_trips(client: RunnerClient, n: int) -> list[float]:
     return samples
 
 
-async def _timed_connects(n: int, connect: Any) -> list[float]:
+Connect = Callable[[], Awaitable[socket.socket]]
+
+
+async def _timed_connects(n: int, connect: Connect, errors: list[str]) -> list[float]:
+    """Successful connects' times; a refused one is counted in `errors`, not timed."""
     samples = []
     for _ in range(n):
         began = time.perf_counter()
-        sock = await connect()
+        try:
+            sock = await connect()
+        except (UserPlaneError, OSError) as exc:
+            errors.append(str(exc))
+            continue
         samples.append(time.perf_counter() - began)
         sock.close()
     return samples
 
 
-async def connects(n: int, via_runner: RunnerUserPlane, inproc: Any) -> dict[str, Any]:
+async def connects(n: int, via_runner: RunnerUserPlane, inproc: LocalUserPlane) -> dict[str, Any]:
     """What a new proxied upstream connection costs in each mode."""
     out: dict[str, Any] = {}
     ids = {}
@@ -106,34 +119,46 @@ async def connects(n: int, via_runner: RunnerUserPlane, inproc: Any) -> dict[str
         await plane.start_session(spec)
         ids[label] = spec.id
     try:
-        live = inproc._sessions[ids["inproc"]]
-        files_path = live.endpoints.files_socket
-        agent_port = live.endpoints.agent_port
+        # opencode's port on the host, when it has one, is read off its socket on first use.
+        (await inproc.connect_service(ids["inproc"], ServiceName.AGENT)).close()
+        endpoints = inproc._sessions[ids["inproc"]].endpoints
+        agent: str | tuple[str, int] | None = endpoints.agent_socket
+        if agent is None:
+            assert endpoints.agent_port is not None
+            agent = ("127.0.0.1", endpoints.agent_port)
+        addresses = {ServiceName.FILES: endpoints.files_socket, ServiceName.AGENT: agent}
+        out["agent_path"] = "unix relay" if endpoints.agent_socket else "loopback tcp"
         loop = asyncio.get_running_loop()
 
-        async def bare_unix() -> socket.socket:
-            sock = socket.socket(socket.AF_UNIX)
-            sock.setblocking(False)
-            await loop.sock_connect(sock, files_path)
-            return sock
+        def bare(address: str | tuple[str, int]) -> Connect:
+            async def connect() -> socket.socket:
+                family = socket.AF_UNIX if isinstance(address, str) else socket.AF_INET
+                sock = socket.socket(family)
+                sock.setblocking(False)
+                await loop.sock_connect(sock, address)
+                return sock
 
-        async def bare_tcp() -> socket.socket:
-            sock = socket.socket()
-            sock.setblocking(False)
-            await loop.sock_connect(sock, ("127.0.0.1", agent_port))
-            return sock
+            return connect
 
         for service in (ServiceName.FILES, ServiceName.AGENT):
-            variants = {
-                "runner": lambda s=service: via_runner.connect_service(ids["runner"], s),
-                "inproc": lambda s=service: inproc.connect_service(ids["inproc"], s),
-                "bare": bare_unix if service is ServiceName.FILES else bare_tcp,
+            variants: dict[str, Connect] = {
+                "runner": functools.partial(via_runner.connect_service, ids["runner"], service),
+                "inproc": functools.partial(inproc.connect_service, ids["inproc"], service),
+                "bare": bare(addresses[service]),
             }
             samples: dict[str, list[float]] = {k: [] for k in variants}
+            errors: dict[str, list[str]] = {k: [] for k in variants}
             for _ in range(max(1, n // 50)):  # interleaved slices: noise hits all alike
                 for label, connect in variants.items():
-                    samples[label] += await _timed_connects(50, connect)
-            out[service.value] = {k: summarize(v) for k, v in samples.items()}
+                    samples[label] += await _timed_connects(50, connect, errors[label])
+            out[service.value] = {
+                k: {
+                    **summarize(v),
+                    "errors": len(errors[k]),
+                    "first_error": next(iter(errors[k]), None),
+                }
+                for k, v in samples.items()
+            }
     finally:
         await via_runner.stop_session(ids["runner"])
         await inproc.stop_session(ids["inproc"])
@@ -238,8 +263,12 @@ async def measure(
         shutil.rmtree(f"/run/user/{account.uid}", ignore_errors=True)
 
 
+def _service_label(results: dict[str, Any], service: str) -> str:
+    return f"agent ({results['connect']['agent_path']})" if service == "agent" else service
+
+
 def report(results: dict[str, Any]) -> str:
-    rows = []
+    rows: list[list[Any]] = []
     for key, label in (
         ("ping_runner", "runner ping (RunnerClient)"),
         ("echo_unix", "bare Unix-socket echo, same bytes"),
@@ -258,11 +287,12 @@ def report(results: dict[str, Any]) -> str:
             s = results["connect"][service][variant]
             rows.append(
                 [
-                    f"new {service} connection: {variant}",
+                    f"new {_service_label(results, service)} connection: {variant}"
+                    + (f" ({s['errors']} refused: {s['first_error']})" if s["errors"] else ""),
                     s["n"],
-                    s["p50_ms"],
-                    s["p90_ms"],
-                    s["p99_ms"],
+                    s.get("p50_ms"),
+                    s.get("p90_ms"),
+                    s.get("p99_ms"),
                 ]
             )
     ratios = [
