@@ -23,7 +23,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 from urllib.parse import urlsplit
 
 import h11
@@ -127,6 +127,10 @@ class EgressLimits:
     idle_timeout: float = 300.0  # nothing moving either way, or between keep-alive requests
     resolve_timeout: float = 10.0
     connect_timeout: float = 10.0
+
+
+class _ClientGone(Exception):
+    """The client hung up while its answer was on the way."""
 
 
 class _Refusal(Exception):
@@ -424,7 +428,7 @@ class _ClientConnection:
         except h11.RemoteProtocolError as exc:
             if not self.answered:
                 await _answer(self.client.writer, HTTPStatus(exc.error_status_hint), str(exc))
-        except (OSError, TimeoutError, _Stalled, h11.LocalProtocolError):
+        except (OSError, TimeoutError, _Stalled, _ClientGone, h11.LocalProtocolError):
             pass  # the client or the upstream went away, or went quiet: just close
         finally:
             self._drop_upstream()
@@ -490,9 +494,38 @@ class _ClientConnection:
             self._drop_upstream()
 
     async def _relay_response(self, upstream: _Upstream) -> None:
+        gone = asyncio.ensure_future(self._client_gone())
+        try:
+            await self._relay_events(upstream, gone)
+        finally:
+            gone.cancel()
+
+    async def _client_gone(self) -> bool:
+        """Wait for the client to speak while its answer is on the way: True when it hung
+        up (an aborted agent turn), which must end the upstream request at once, not when
+        the model next sends something; False for a pipelined request, kept for later."""
+        data = await self.client.reader.read(CHUNK)
+        if data:
+            self.client.h11.receive_data(data)
+        return not data
+
+    async def _upstream_event(
+        self, upstream: _Upstream, gone: asyncio.Future[bool]
+    ) -> h11.Event | type[h11.PAUSED]:
+        if gone.done():
+            return await upstream.event(self._flush)
+        step = asyncio.ensure_future(upstream.event(self._flush))
+        either: set[asyncio.Future[Any]] = {step, gone}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if not step.done() and gone.result():
+            step.cancel()
+            raise _ClientGone
+        return await step
+
+    async def _relay_events(self, upstream: _Upstream, gone: asyncio.Future[bool]) -> None:
         while True:
             try:
-                event = await upstream.event(self._flush)
+                event = await self._upstream_event(upstream, gone)
             except _Stalled:
                 raise
             except TimeoutError:

@@ -566,3 +566,35 @@ def test_a_closed_port_is_502(sock_dir: Path) -> None:
             assert got.status == 502 and b"cannot connect" in got.body
 
     run(scenario())
+
+
+def test_a_client_that_hangs_up_mid_answer_ends_the_upstream_request(sock_dir: Path) -> None:
+    """An aborted agent turn closes opencode's connection to the proxy while the model is
+    still thinking: the model's request must end then (a paid model bills until it does),
+    not when the model next sends a byte, or at the idle timeout."""
+    path = sock_dir / "egress.sock"
+    hung_up = asyncio.Event()
+
+    async def thinking(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"GET /v1/stream ")
+        writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n\r\ndata: 1\n\n")
+        await writer.drain()
+        # Says nothing more; only the proxy closing its side ends this.
+        assert await reader.read(1) == b""
+        hung_up.set()
+
+    async def scenario() -> None:
+        async with proxied(path, thinking) as (_, upstream):
+            reader, writer = await asyncio.open_unix_connection(path)
+            writer.write(
+                f"GET http://{upstream.authority}/v1/stream HTTP/1.1\r\n"
+                f"host: {upstream.authority}\r\n\r\n".encode()
+            )
+            await writer.drain()
+            assert b"data: 1" in await reader.readuntil(b"data: 1\n\n")
+            writer.close()
+            async with asyncio.timeout(10):
+                await hung_up.wait()
+
+    run(scenario())
