@@ -498,7 +498,11 @@ class _ClientConnection:
         try:
             await self._relay_events(upstream, gone)
         finally:
+            # Awaited, not just cancelled: its read must be over before the next request
+            # on this connection reads the client again.
             gone.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await gone
 
     async def _client_gone(self) -> bool:
         """Wait for the client to speak while its answer is on the way: True when it hung
