@@ -60,7 +60,6 @@ WORKSPACE_CONFIG_DIR = Path(".oqto")
 
 # Every sandbox's namespaces and capabilities, whatever the policy.
 ALWAYS = (
-    "--die-with-parent",
     "--unshare-user",
     "--disable-userns",
     "--unshare-ipc",
@@ -91,6 +90,10 @@ class SandboxContext:
     # Where homes live (/home, /root, the provisioning home base): each is masked, with the
     # own home bound back if it lies beneath one, as the home's own parent always is.
     home_roots: tuple[Path, ...] = ()
+    # The service must survive whoever started it: a runner restarts (or is upgraded)
+    # under running sessions and re-adopts them. Otherwise (a single-user server) it dies
+    # with its parent, so a server that crashed leaves nothing running.
+    outlives_parent: bool = False
 
 
 class _Kind(enum.IntEnum):
@@ -253,6 +256,8 @@ def _planned(policy: SandboxPolicy, ctx: SandboxContext) -> list[_Mount]:
 def build_argv(bwrap: str, policy: SandboxPolicy, ctx: SandboxContext) -> list[str]:
     """bwrap and its options, up to and including `--`: the command follows."""
     argv = [bwrap, *ALWAYS]
+    if not ctx.outlives_parent:
+        argv.append("--die-with-parent")
     if policy.pid_namespace:
         argv.append("--unshare-pid")
     if policy.network is not NetworkMode.HOST:

@@ -37,6 +37,8 @@ class SandboxSettings:
     default_allow_hosts: tuple[str, ...]
     # Where other accounts' homes live: hidden, the owner's own home excepted.
     home_roots: tuple[Path, ...] = (Path("/home"), Path("/root"))
+    # Runner mode: sessions outlive the user plane's process (it re-adopts them).
+    sessions_outlive_us: bool = False
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,7 @@ class SessionSandbox:
                 self.workspace / ".oqto",
             ),
             home_roots=self.settings.home_roots,
+            outlives_parent=self.settings.sessions_outlive_us,
         )
         wrapped = [*build_argv(self.settings.bwrap, policy, context), *init, "--", *argv]
         if self.limited:

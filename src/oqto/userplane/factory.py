@@ -59,6 +59,7 @@ def local_userplane(
                 private_dirs=private,
                 default_allow_hosts=tuple(provider_hosts(resolved_config)),
                 home_roots=(Path("/home"), Path("/root"), config.provisioning.home_base),
+                sessions_outlive_us=state_dir is not None,
             ),
             start_timeout=config.opencode.start_timeout_seconds,
             stop_grace=config.sessions.stop_grace_seconds,
