@@ -69,7 +69,15 @@ class HostileRunner:
 
 @pytest.fixture(scope="module")
 def bob_session(platform: MultiUserPlatform, bob: PlatformUser) -> Iterator[dict[str, Any]]:
-    session = session_of(platform, bob, "victim")
+    # On the host's network (profile minimal), so that bob's opencode has a loopback port
+    # for a hostile runner to pass a connection to; sandboxed with a network of its own
+    # it would have none at all (tests/multiuser/test_isolation.py checks that).
+    platform.sandbox_path.write_text('profile = "minimal"\n')
+    try:
+        session = session_of(platform, bob, "victim")
+    finally:
+        platform.sandbox_path.unlink()
+    assert session["sandbox"]["network"] == "host"
     yield session
     with platform.client(bob) as client:
         client.delete(f"/api/sessions/{session['id']}")
