@@ -1,11 +1,12 @@
 """Bubblewrap's command line for one service of a session, from its effective policy.
 
-The namespaces: a user namespace in which no further one may be made, private IPC, UTS
-and (where the kernel has it) cgroup namespace, every capability dropped, a private PID
-namespace with a fresh /proc when the policy asks for it, and a network namespace with
-only loopback unless the network mode is `host`. The agent and the file server also get
-a new session (no controlling terminal to inject into); the terminal keeps its own and
-relies on the init's seccomp filter for that. bwrap always sets no_new_privs.
+The namespaces: a user namespace (the init's seccomp filter refuses nested ones),
+private IPC, UTS and (where the kernel has it) cgroup namespace, every capability
+dropped, a private PID namespace with a fresh /proc when the policy asks for it, and a
+network namespace with only loopback unless the network mode is `host`. The agent and
+the file server also get a new session (no controlling terminal to inject into); the
+terminal keeps its own and relies on the init's seccomp filter for that. bwrap always
+sets no_new_privs.
 
 The filesystem is the host's, read-only, with a fresh /dev, /tmp and /dev/shm, and on
 top of it, each rule at its own path:
@@ -60,8 +61,10 @@ WORKSPACE_CONFIG_DIR = Path(".oqto")
 
 # Every sandbox's namespaces and capabilities, whatever the policy.
 ALWAYS = (
+    # Not --disable-userns: it writes /proc/sys/user/max_user_namespaces, read-only
+    # inside many containers (systemd-nspawn, Docker); the init's seccomp filter refuses
+    # new user namespaces everywhere instead.
     "--unshare-user",
-    "--disable-userns",
     "--unshare-ipc",
     "--unshare-uts",
     "--unshare-cgroup-try",

@@ -54,11 +54,11 @@ def mounts(argv: list[str]) -> list[tuple[str, str]]:
 def test_namespaces_follow_the_policy(home: Path, workspace: Path) -> None:
     argv = build_argv("/usr/bin/bwrap", policy(), ctx(home, workspace))
     assert argv[0] == "/usr/bin/bwrap" and argv[-1] == "--"
-    for flag in ("--die-with-parent", "--unshare-user", "--disable-userns", "--unshare-pid"):
+    for flag in ("--die-with-parent", "--unshare-user", "--unshare-pid"):
         assert flag in argv
     # A runner's sessions outlive it (it re-adopts them after a restart).
     kept = build_argv("bwrap", policy(), ctx(home, workspace, outlives_parent=True))
-    assert "--die-with-parent" not in kept and "--disable-userns" in kept
+    assert "--die-with-parent" not in kept and "--unshare-user" in kept
     assert argv[argv.index("--cap-drop") + 1] == "ALL"
     assert "--unshare-net" in argv and "--new-session" in argv
     assert argv[argv.index("--chdir") + 1] == str(workspace)

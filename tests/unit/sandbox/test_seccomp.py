@@ -105,6 +105,53 @@ def test_another_abi_kills_the_process() -> None:
 
 def test_the_program_has_one_shape_per_machine() -> None:
     x86, arm = seccomp.program("x86_64"), seccomp.program("aarch64")
-    assert len(x86) == 11 * 8 and len(arm) == 10 * 8  # x86_64 also checks for x32 numbers
+    assert len(x86) == 17 * 8 and len(arm) == 16 * 8  # x86_64 also checks for x32 numbers
     with pytest.raises(OSError, match="riscv64"):
         seccomp.program("riscv64")
+
+
+# A new user namespace three ways: unshare(2), a raw clone(2) with CLONE_NEWUSER, and
+# what libc does for a thread or a child (clone3, else clone).
+NEW_USERNS = r"""
+import ctypes, json, os, sys
+if sys.argv[1] == "filtered":
+    from oqto.sandbox import seccomp
+    seccomp.install()
+libc = ctypes.CDLL(None, use_errno=True)
+out = {}
+pid = os.fork()  # unshare in a child: the parent stays in our namespace
+if pid == 0:
+    rc = libc.unshare(0x10000000)  # CLONE_NEWUSER
+    os._exit(0 if rc == 0 else ctypes.get_errno())
+out["unshare"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+clone3 = {"x86_64": 435, "aarch64": 435}[os.uname().machine]
+args = (ctypes.c_uint64 * 11)()
+args[0] = 0x10000000  # CLONE_NEWUSER
+args[4] = 17  # exit_signal = SIGCHLD, so the parent can wait for it
+rc = libc.syscall(clone3, ctypes.byref(args), ctypes.sizeof(args))
+out["clone3"] = 0 if rc >= 0 else ctypes.get_errno()
+if rc == 0:
+    os._exit(0)
+if rc > 0:
+    os.waitpid(rc, 0)
+pid = os.fork()  # a plain fork still works
+if pid == 0:
+    os._exit(7)
+out["fork"] = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+print(json.dumps(out))
+"""
+
+
+def test_no_new_user_namespace_under_the_filter() -> None:
+    import errno
+
+    def run(mode: str) -> dict[str, int]:
+        done = subprocess.run(
+            [sys.executable, "-c", NEW_USERNS, mode], capture_output=True, text=True, timeout=30
+        )
+        assert done.returncode == 0, done.stderr
+        result: dict[str, int] = json.loads(done.stdout)
+        return result
+
+    assert run("plain") == {"unshare": 0, "clone3": 0, "fork": 7}  # so the test can fail
+    assert run("filtered") == {"unshare": errno.EPERM, "clone3": errno.ENOSYS, "fork": 7}
