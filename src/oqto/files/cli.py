@@ -2,10 +2,8 @@
 
 import contextlib
 import logging
-import os
 import signal
 import socket
-import stat
 from enum import StrEnum
 from pathlib import Path
 from types import FrameType
@@ -16,7 +14,7 @@ import uvicorn
 
 from oqto.files.app import create_app
 from oqto.files.limits import FileLimits, MiB
-from oqto.osutil.unixsock import bind_unix_socket
+from oqto.osutil.unixsock import bind_unix_socket, remove_stale_socket
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +99,10 @@ def main() -> None:
 
 def _bind_unix_socket(path: Path) -> socket.socket:
     """Bind the socket ourselves: uvicorn's own uds mode would chmod it to 0o666."""
-    _remove_stale_socket(path)
+    try:
+        remove_stale_socket(path)
+    except FileExistsError as exc:
+        raise typer.BadParameter(str(exc), param_hint="'--socket'") from None
     try:
         sock = bind_unix_socket(path)
     except OSError as exc:
@@ -109,23 +110,6 @@ def _bind_unix_socket(path: Path) -> socket.socket:
             f"cannot listen on {path}: {exc}", param_hint="'--socket'"
         ) from exc
     return sock
-
-
-def _remove_stale_socket(path: Path) -> None:
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(mode):
-        raise typer.BadParameter(f"{path} exists and is not a socket", param_hint="'--socket'")
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(1.0)
-        try:
-            probe.connect(os.fspath(path))
-        except OSError:
-            path.unlink()  # nobody is listening: left over from a crashed server
-            return
-    raise typer.BadParameter(f"{path} is in use by a running server", param_hint="'--socket'")
 
 
 def _exit_on_signals() -> None:

@@ -18,7 +18,6 @@ import ipaddress
 import logging
 import re
 import socket
-import stat
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -28,7 +27,7 @@ from urllib.parse import urlsplit
 
 import h11
 
-from oqto.osutil.unixsock import bind_unix_socket
+from oqto.osutil.unixsock import bind_unix_socket, remove_stale_socket
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +165,7 @@ class EgressProxy:
         return len(self._clients)
 
     async def start(self) -> None:
-        _remove_stale_socket(self.socket_path)
+        remove_stale_socket(self.socket_path)
         sock = bind_unix_socket(self.socket_path)
         self._server = await asyncio.start_unix_server(self._accept, sock=sock)
 
@@ -215,18 +214,6 @@ class EgressProxy:
                 HTTPStatus.FORBIDDEN,
                 f"{target} refused: the sandbox policy's allow_hosts does not list it",
             )
-
-
-def _remove_stale_socket(path: Path) -> None:
-    """A socket file left by an earlier run of this session's proxy; anything else at the
-    path is not ours to remove."""
-    try:
-        mode = path.lstat().st_mode
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(mode):
-        raise FileExistsError(f"{path} exists and is not a socket")
-    path.unlink()
 
 
 async def _answer(writer: asyncio.StreamWriter, status: HTTPStatus, message: str) -> None:

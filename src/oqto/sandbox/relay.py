@@ -11,10 +11,11 @@ import ctypes
 import os
 import signal
 import socket
-import stat
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING
+
+from oqto.osutil.unixsock import bind_unix_socket, remove_stale_socket
 
 if TYPE_CHECKING:
     from oqto.sandbox.init import Relay
@@ -38,15 +39,8 @@ def bind(where: str | int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(("127.0.0.1", where))
     else:
-        with contextlib.suppress(FileNotFoundError):
-            if stat.S_ISSOCK(os.lstat(where).st_mode):
-                os.unlink(where)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        old = os.umask(0o177)
-        try:
-            sock.bind(where)
-        finally:
-            os.umask(old)
+        remove_stale_socket(where)
+        sock = bind_unix_socket(where)
     sock.listen(128)
     sock.setblocking(False)
     return sock
