@@ -27,24 +27,13 @@ from urllib.parse import urlsplit
 
 import h11
 
+from oqto.httpheaders import HOP_BY_HOP, connection_tokens
 from oqto.osutil.unixsock import bind_unix_socket, remove_stale_socket
 
 log = logging.getLogger(__name__)
 
 CHUNK = 64 * 1024
 DEFAULT_PORTS = {"http": 80, "https": 443}
-# RFC 9110 7.6.1; any `Proxy-*` header is the client's business with us, never the origin's.
-HOP_BY_HOP = frozenset(
-    {
-        b"connection",
-        b"keep-alive",
-        b"te",
-        b"trailer",
-        b"trailers",
-        b"transfer-encoding",
-        b"upgrade",
-    }
-)
 _LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?")
 
 
@@ -230,17 +219,16 @@ async def _answer(writer: asyncio.StreamWriter, status: HTTPStatus, message: str
 
 
 def _end_to_end(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    pairs = list(headers)
-    named = {
-        token.strip().lower()
-        for name, value in pairs
-        if name == b"connection"
-        for token in value.split(b",")
-    }
+    """Minus the hop-by-hop headers; any `Proxy-*` header is the client's business with
+    us, never the origin's. h11 gives names lower-cased."""
+    pairs = [(name.decode("latin-1"), name, value) for name, value in headers]
+    dropped = HOP_BY_HOP | connection_tokens(
+        value.decode("latin-1") for text, _, value in pairs if text == "connection"
+    )
     return [
         (name, value)
-        for name, value in pairs
-        if name not in HOP_BY_HOP and name not in named and not name.startswith(b"proxy-")
+        for text, name, value in pairs
+        if text not in dropped and not text.startswith("proxy-")
     ]
 
 

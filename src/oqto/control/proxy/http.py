@@ -13,22 +13,10 @@ from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
+from oqto.httpheaders import HOP_BY_HOP, connection_tokens
 from oqto.protocol.errors import ErrorCode, error_response
 from oqto.sockclient import opener_failure
 
-HOP_BY_HOP = frozenset(
-    {
-        "connection",
-        "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
-        "te",
-        "trailer",
-        "trailers",
-        "transfer-encoding",
-        "upgrade",
-    }
-)
 # Platform credentials and browser context that a session service has no business seeing.
 STRIPPED_REQUEST = HOP_BY_HOP | {
     "host",
@@ -66,11 +54,6 @@ def upstream_path(request: Request, service_segment: str) -> str:
     return f"{path}?{query}" if query else path
 
 
-def _connection_tokens(values: list[str]) -> set[str]:
-    """Headers named in `Connection` are hop-by-hop too (RFC 9110 7.6.1)."""
-    return {token.strip().lower() for value in values for token in value.split(",")}
-
-
 def _forwarded(name: str) -> bool:
     return name in FORWARDING or name.startswith("x-forwarded-")
 
@@ -80,7 +63,7 @@ def _request_headers(request: Request) -> list[tuple[str, str]]:
     our own X-Forwarded-*. `request.client` and the scheme are the real peer's, or, for a
     request relayed by one of `[server] trusted_proxies`, the client it names (the
     app's TrustedProxyMiddleware has already decided that)."""
-    dropped = STRIPPED_REQUEST | _connection_tokens(request.headers.getlist("connection"))
+    dropped = STRIPPED_REQUEST | connection_tokens(request.headers.getlist("connection"))
     headers = [
         (k, v)
         for k, v in request.headers.items()
@@ -95,7 +78,7 @@ def _request_headers(request: Request) -> list[tuple[str, str]]:
 
 
 def _response_headers(response: httpx.Response) -> list[tuple[str, str]]:
-    dropped = STRIPPED_RESPONSE | _connection_tokens(response.headers.get_list("connection"))
+    dropped = STRIPPED_RESPONSE | connection_tokens(response.headers.get_list("connection"))
     return [(k, v) for k, v in response.headers.multi_items() if k.lower() not in dropped]
 
 
