@@ -20,6 +20,7 @@ from oqto.control.api import (
     events,
     health,
     register,
+    session_sockets,
     sessions,
 )
 from oqto.control.auth.live import LiveConnections
@@ -126,7 +127,7 @@ def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
     install_error_handlers(app)
     events.install(app, ctx.sessions)
     api = APIRouter(prefix="/api")
-    for module in (health, auth, register, account, admin, sessions, events, docs):
+    for module in (health, auth, register, account, admin, sessions, session_sockets, events, docs):
         api.include_router(module.router)
     app.include_router(api)
     # Last: its catch-all serves the browser app for every path the API does not own.

@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import base64
 import logging
-from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response, WebSocket
+from fastapi import APIRouter, Request, Response
 from starlette.responses import StreamingResponse
 
 from oqto.control.api.contract import USER_PLANE, ContractRoute, Responses, errors
 from oqto.control.api.schemas import SessionCreateIn, SessionOut
-from oqto.control.auth.deps import CurrentPrincipal, CurrentUser, Principal, authenticate
+from oqto.control.auth.deps import CurrentPrincipal, CurrentUser
 from oqto.control.context import context
-from oqto.control.errors import ApiError, response_for
 from oqto.control.proxy.http import forward, upstream_path
 from oqto.control.proxy.revocable import LONG_RESPONSE_BYTES, until_revoked
-from oqto.control.proxy.websocket import origin_allowed, relay
-from oqto.control.sessions import SessionRoute
 from oqto.files.limits import MiB
-from oqto.protocol.errors import ErrorCode, OqtoError
+from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import ServiceName
 
 log = logging.getLogger(__name__)
@@ -149,71 +143,3 @@ for _method in PROXY_METHODS:
             response_description="The service's answer.",
             responses=errors(*_refusals) | PASSED_THROUGH,
         )
-
-
-async def _ws_route(websocket: WebSocket, session_id: str) -> tuple[Principal, SessionRoute] | None:
-    """Origin, credentials and ownership for a WebSocket upgrade. A refusal is the HTTP
-    error any other route would answer, sent instead of accepting the upgrade (403
-    origin_refused, 401 unauthorized, 404 not_found, 409 session_not_running, ...), so a
-    client can tell a missing session from a refused one."""
-    ctx = context(websocket)
-    allowed = set(ctx.config.server.allowed_origins)
-    if ctx.config.server.public_url:
-        allowed.add(ctx.config.server.public_url.rstrip("/"))
-    try:
-        if not origin_allowed(websocket, allowed):
-            log.warning("websocket refused: foreign origin %s", websocket.headers.get("origin"))
-            raise ApiError(ErrorCode.ORIGIN_REFUSED, "this Origin may not open WebSockets here")
-        principal = await asyncio.to_thread(authenticate, websocket)
-        return principal, await ctx.sessions.route(principal.user, session_id)
-    except OqtoError as exc:
-        log.info("websocket refused: %s", exc.code)
-        await websocket.send_denial_response(response_for(exc))
-        return None
-
-
-async def _relay(
-    websocket: WebSocket,
-    found: tuple[Principal, SessionRoute],
-    service: ServiceName,
-    url: str,
-    headers: dict[str, str] | None = None,
-) -> None:
-    ctx = context(websocket)
-    principal, route = found
-    ended = asyncio.Event()
-    untrack = ctx.live.track(principal, ended.set)
-    try:
-        await relay(
-            websocket,
-            open_upstream=lambda: route.connect(service),
-            url=url,
-            max_message=ctx.config.server.ws_max_message_bytes,
-            ended=ended,
-            headers=headers,
-        )
-    finally:
-        untrack()
-
-
-@router.websocket("/{session_id}/terminal")
-async def terminal(websocket: WebSocket, session_id: str) -> None:
-    """ttyd's WebSocket (subprotocol `tty`)."""
-    found = await _ws_route(websocket, session_id)
-    if found is not None:
-        await _relay(websocket, found, ServiceName.TERMINAL, "ws://terminal/ws")
-
-
-@router.websocket("/{session_id}/agent/{path:path}")
-async def agent_websocket(websocket: WebSocket, session_id: str, path: str) -> None:
-    """opencode's own WebSocket endpoints (its PTY API)."""
-    found = await _ws_route(websocket, session_id)
-    if found is None:
-        return
-    auth = found[1].agent_auth
-    credential = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
-    query = websocket.scope.get("query_string", b"").decode("latin-1")
-    url = f"ws://agent/{quote(path)}" + (f"?{query}" if query else "")
-    await _relay(
-        websocket, found, ServiceName.AGENT, url, headers={"Authorization": f"Basic {credential}"}
-    )

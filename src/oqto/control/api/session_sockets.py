@@ -1,0 +1,90 @@
+"""The WebSockets of a session's services: ttyd's terminal and opencode's PTY API."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from urllib.parse import quote
+
+from fastapi import APIRouter, WebSocket
+
+from oqto.control.auth.deps import Principal, authenticate
+from oqto.control.context import context
+from oqto.control.errors import ApiError, response_for
+from oqto.control.proxy.websocket import origin_allowed, relay
+from oqto.control.sessions import SessionRoute
+from oqto.protocol.errors import ErrorCode, OqtoError
+from oqto.protocol.sessions import ServiceName
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+
+
+async def _ws_route(websocket: WebSocket, session_id: str) -> tuple[Principal, SessionRoute] | None:
+    """Origin, credentials and ownership for a WebSocket upgrade. A refusal is the HTTP
+    error any other route would answer, sent instead of accepting the upgrade (403
+    origin_refused, 401 unauthorized, 404 not_found, 409 session_not_running, ...), so a
+    client can tell a missing session from a refused one."""
+    ctx = context(websocket)
+    allowed = set(ctx.config.server.allowed_origins)
+    if ctx.config.server.public_url:
+        allowed.add(ctx.config.server.public_url.rstrip("/"))
+    try:
+        if not origin_allowed(websocket, allowed):
+            log.warning("websocket refused: foreign origin %s", websocket.headers.get("origin"))
+            raise ApiError(ErrorCode.ORIGIN_REFUSED, "this Origin may not open WebSockets here")
+        principal = await asyncio.to_thread(authenticate, websocket)
+        return principal, await ctx.sessions.route(principal.user, session_id)
+    except OqtoError as exc:
+        log.info("websocket refused: %s", exc.code)
+        await websocket.send_denial_response(response_for(exc))
+        return None
+
+
+async def _relay(
+    websocket: WebSocket,
+    found: tuple[Principal, SessionRoute],
+    service: ServiceName,
+    url: str,
+    headers: dict[str, str] | None = None,
+) -> None:
+    ctx = context(websocket)
+    principal, route = found
+    ended = asyncio.Event()
+    untrack = ctx.live.track(principal, ended.set)
+    try:
+        await relay(
+            websocket,
+            open_upstream=lambda: route.connect(service),
+            url=url,
+            max_message=ctx.config.server.ws_max_message_bytes,
+            ended=ended,
+            headers=headers,
+        )
+    finally:
+        untrack()
+
+
+@router.websocket("/{session_id}/terminal")
+async def terminal(websocket: WebSocket, session_id: str) -> None:
+    """ttyd's WebSocket (subprotocol `tty`)."""
+    found = await _ws_route(websocket, session_id)
+    if found is not None:
+        await _relay(websocket, found, ServiceName.TERMINAL, "ws://terminal/ws")
+
+
+@router.websocket("/{session_id}/agent/{path:path}")
+async def agent_websocket(websocket: WebSocket, session_id: str, path: str) -> None:
+    """opencode's own WebSocket endpoints (its PTY API)."""
+    found = await _ws_route(websocket, session_id)
+    if found is None:
+        return
+    auth = found[1].agent_auth
+    credential = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
+    query = websocket.scope.get("query_string", b"").decode("latin-1")
+    url = f"ws://agent/{quote(path)}" + (f"?{query}" if query else "")
+    await _relay(
+        websocket, found, ServiceName.AGENT, url, headers={"Authorization": f"Basic {credential}"}
+    )
