@@ -250,10 +250,17 @@ class BenchEnv:
         return {"providerID": provider, "modelID": model}
 
     def server(
-        self, name: str = "server", home: Path | None = None, sandbox: str | None = None
+        self,
+        name: str = "server",
+        home: Path | None = None,
+        sandbox: str | None = None,
+        env: dict[str, str] | None = None,
     ) -> OqtoServer:
-        """`sandbox`: the admin sandbox file's text (None: the built-in default profile)."""
-        server = OqtoServer(self.root / name, opencode_config=self.opencode_json, sandbox=sandbox)
+        """`sandbox`: the admin sandbox file's text (None: the built-in default profile);
+        `env`: extra environment, e.g. `OQTO_<SECTION>__<KEY>` config overrides."""
+        server = OqtoServer(
+            self.root / name, opencode_config=self.opencode_json, sandbox=sandbox, env=env
+        )
         server.env["HOME"] = str(home or self.home)
         strip_xdg(server.env)
         self.servers.append(server)
