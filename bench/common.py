@@ -1,9 +1,10 @@
 """Shared helpers for the benchmarks: a real `oqto serve` with a warmed opencode HOME and
-the fake LLM (from `tests.support`), statistics, reports, and process bookkeeping so a
-benchmark never leaves anything running."""
+the fake LLM (from `tests.support`), a running session and how to reach its services,
+statistics, reports, and process bookkeeping so a benchmark never leaves anything running."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -14,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +40,9 @@ from oqto.userplane.services import SessionLayout  # noqa: E402
 
 REPORTS = REPO / "bench" / "reports"
 SESSION_TAG = "OQTO_SESSION_ID"
+# Carried by the helper processes a benchmark starts itself (a peer proxy, a load
+# generator), so the final sweep finds them like a session's processes.
+RUN_TAG = "OQTO_BENCH_RUN"
 # Admin sandbox files the benchmarks compare (None: no file, the built-in default).
 SANDBOX_FILES: dict[str, str | None] = {
     "development": None,
@@ -54,6 +59,7 @@ __all__ = [
     "AgentEndpoint",
     "BenchEnv",
     "OqtoServer",
+    "Session",
     "agent_endpoint",
     "bench_env",
     "build_userplane",
@@ -65,6 +71,7 @@ __all__ = [
     "publish",
     "ratio",
     "session_sockets",
+    "start_session",
     "summarize",
     "tagged_exact",
     "tagged_pids",
@@ -242,7 +249,14 @@ class BenchEnv:
     servers: list[OqtoServer] = field(default_factory=list)
     # Every session id we created (API, in process, direct): checked for leftovers at exit.
     session_ids: set[str] = field(default_factory=set)
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     leftovers: dict[int, str] = field(default_factory=dict)
+
+    def helper_env(self, **extra: str) -> dict[str, str]:
+        """The environment for a helper process we start (a peer proxy, a load generator):
+        tagged with this run, so the sweep at exit kills it if it outlived its owner."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OQTO_")}
+        return env | {RUN_TAG: self.run_id} | extra
 
     def model_ref(self) -> dict[str, str]:
         """The fake model as opencode's message API names it."""
@@ -300,7 +314,7 @@ def bench_env(prefix: str, keep: bool = False) -> Iterator[BenchEnv]:
             if env is not None:
                 for server in list(env.servers):
                     env.stop_server(server)
-                env.leftovers = kill_leftovers(env.session_ids)
+                env.leftovers = kill_leftovers(env.session_ids, env.run_id)
                 if env.leftovers:
                     print(f"warning: killed leftover processes: {env.leftovers}", file=sys.stderr)
         finally:
@@ -311,12 +325,16 @@ def bench_env(prefix: str, keep: bool = False) -> Iterator[BenchEnv]:
                 shutil.rmtree(root, ignore_errors=True)
 
 
-def _exact_tagged(session_ids: set[str]) -> dict[int, str]:
-    """Processes tagged with exactly one of these sessions (other runs on the box, e.g. a
-    test suite, may have tagged processes of their own)."""
+def _exact_tagged(session_ids: set[str], run_id: str | None = None) -> dict[int, str]:
+    """Processes tagged with exactly one of these sessions, or with this run (other runs
+    on the box, e.g. a test suite, may have tagged processes of their own)."""
     wanted = {f"{SESSION_TAG}={sid}".encode() for sid in session_ids}
+    candidates = tagged_pids()
+    if run_id is not None:
+        wanted.add(f"{RUN_TAG}={run_id}".encode())
+        candidates |= tagged_pids(f"{RUN_TAG}=".encode())
     found = {}
-    for pid, cmd in tagged_pids().items():
+    for pid, cmd in candidates.items():
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
@@ -326,9 +344,10 @@ def _exact_tagged(session_ids: set[str]) -> dict[int, str]:
     return found
 
 
-def kill_leftovers(session_ids: set[str]) -> dict[int, str]:
-    """SIGKILL anything still tagged with one of our sessions; return what was found."""
-    left = _exact_tagged(session_ids)
+def kill_leftovers(session_ids: set[str], run_id: str | None = None) -> dict[int, str]:
+    """SIGKILL anything still tagged with one of our sessions or with this run; return
+    what was found."""
+    left = _exact_tagged(session_ids, run_id)
     for pid in left:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
@@ -415,3 +434,65 @@ def agent_endpoint(server: OqtoServer, session_id: str) -> AgentEndpoint:
     if len(ports) != 1:
         raise RuntimeError(f"opencode of session {session_id} listens on {sorted(ports)}")
     return AgentEndpoint(username, password, socket=None, port=ports.pop())
+
+
+# -- a running session -------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """A session started through the API, and how to reach each of its services."""
+
+    server: OqtoServer
+    token: str
+    id: str
+    sandbox: dict[str, Any]  # how the session is confined, as the API reports it
+    files_socket: Path
+    terminal_socket: Path
+    agent: AgentEndpoint
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    @property
+    def base(self) -> str:
+        """The session's path prefix on the control plane."""
+        return f"/api/sessions/{self.id}"
+
+
+async def start_session(
+    bench: BenchEnv, profile: str, workspace: str = "bench-proxy", server: OqtoServer | None = None
+) -> Session:
+    """A server under the admin sandbox file `profile` (one of SANDBOX_FILES; or `server`,
+    already running) with one running session."""
+    if server is None:
+        server = await asyncio.to_thread(
+            bench.server, f"server-{profile}", sandbox=SANDBOX_FILES[profile]
+        )
+    token = await asyncio.to_thread(server.login)
+    async with httpx.AsyncClient(
+        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
+    ) as client:
+        response = await client.post("/api/sessions", json={"workspace": workspace})
+        response.raise_for_status()
+        session_id = response.json()["id"]
+        bench.session_ids.add(session_id)
+        began = time.perf_counter()
+        while True:
+            body = (await client.get(f"/api/sessions/{session_id}")).json()
+            if body["status"] == "running":
+                break
+            if body["status"] == "failed" or time.perf_counter() - began > 300:
+                raise RuntimeError(f"session did not start: {body}")
+            await asyncio.sleep(0.05)
+    layout = session_sockets(server, session_id)
+    return Session(
+        server=server,
+        token=token,
+        id=session_id,
+        sandbox=body.get("sandbox") or {},
+        files_socket=layout.files_socket,
+        terminal_socket=layout.terminal_socket,
+        agent=agent_endpoint(server, session_id),
+    )

@@ -40,16 +40,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 from common import (
-    SANDBOX_FILES,
-    AgentEndpoint,
     BenchEnv,
-    OqtoServer,
-    agent_endpoint,
     bench_env,
     fmt_ms,
     machine_info,
@@ -57,7 +52,7 @@ from common import (
     percentile,
     publish,
     ratio,
-    session_sockets,
+    start_session,
     summarize,
 )
 from websockets.asyncio.client import ClientConnection, connect, unix_connect
@@ -85,52 +80,6 @@ class Sample:
         out["errors"] = self.errors
         out["req_per_s"] = round(len(self.latencies) / self.busy_s, 1) if self.busy_s else None
         return out
-
-
-# -- setup -------------------------------------------------------------------------------
-
-
-@dataclass
-class Session:
-    server: OqtoServer
-    token: str
-    id: str
-    sandbox: dict[str, Any]  # how the session is confined, as the API reports it
-    files_socket: Path
-    terminal_socket: Path
-    agent: AgentEndpoint
-
-
-async def start_session(bench: BenchEnv, profile: str) -> Session:
-    server = await asyncio.to_thread(
-        bench.server, f"server-{profile}", sandbox=SANDBOX_FILES[profile]
-    )
-    token = server.login()
-    async with httpx.AsyncClient(
-        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
-    ) as client:
-        response = await client.post("/api/sessions", json={"workspace": "bench-proxy"})
-        response.raise_for_status()
-        session_id = response.json()["id"]
-        bench.session_ids.add(session_id)
-        began = time.perf_counter()
-        while True:
-            body = (await client.get(f"/api/sessions/{session_id}")).json()
-            if body["status"] == "running":
-                break
-            if body["status"] == "failed" or time.perf_counter() - began > 300:
-                raise RuntimeError(f"session did not start: {body}")
-            await asyncio.sleep(0.05)
-    layout = session_sockets(server, session_id)
-    return Session(
-        server=server,
-        token=token,
-        id=session_id,
-        sandbox=body.get("sandbox") or {},
-        files_socket=layout.files_socket,
-        terminal_socket=layout.terminal_socket,
-        agent=agent_endpoint(server, session_id),
-    )
 
 
 # -- HTTP --------------------------------------------------------------------------------
