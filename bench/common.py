@@ -462,15 +462,20 @@ class Session:
 
 
 async def start_session(
-    bench: BenchEnv, profile: str, workspace: str = "bench-proxy", server: OqtoServer | None = None
+    bench: BenchEnv,
+    profile: str,
+    workspace: str = "bench-proxy",
+    server: OqtoServer | None = None,
+    token: str | None = None,
 ) -> Session:
     """A server under the admin sandbox file `profile` (one of SANDBOX_FILES; or `server`,
-    already running) with one running session."""
+    already running) with one running session. Several sessions started at once on one
+    server pass one `token`: concurrent logins from one client are throttled."""
     if server is None:
         server = await asyncio.to_thread(
             bench.server, f"server-{profile}", sandbox=SANDBOX_FILES[profile]
         )
-    token = await asyncio.to_thread(server.login)
+    token = token or await asyncio.to_thread(server.login)
     async with httpx.AsyncClient(
         base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60
     ) as client:
