@@ -446,10 +446,17 @@ class Session:
     server: OqtoServer
     token: str
     id: str
+    workspace: str
     sandbox: dict[str, Any]  # how the session is confined, as the API reports it
     files_socket: Path
     terminal_socket: Path
     agent: AgentEndpoint
+
+    @property
+    def workspace_dir(self) -> Path:
+        """Where the workspace is on disk (`OqtoServer`'s workspace root is `ws/{user}`;
+        a single-user server's user is its first administrator)."""
+        return self.server.workspaces / "admin" / self.workspace
 
     @property
     def auth(self) -> dict[str, str]:
@@ -496,6 +503,7 @@ async def start_session(
         server=server,
         token=token,
         id=session_id,
+        workspace=workspace,
         sandbox=body.get("sandbox") or {},
         files_socket=layout.files_socket,
         terminal_socket=layout.terminal_socket,

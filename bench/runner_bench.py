@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import functools
 import json
 import os
@@ -30,7 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -188,14 +189,16 @@ stop_grace_seconds = 3
     return config
 
 
-async def measure(
-    args: argparse.Namespace, root: Path, config: Path, inproc_config: Path
-) -> dict[str, Any]:
+@contextlib.asynccontextmanager
+async def runner_account(root: Path, config: Path) -> AsyncIterator[RunnerClient]:
+    """A throw-away `oqtobench_*` account (its home seeded with the tests' warmed opencode
+    HOME, so no npm downloads inside a measurement) and its runner started with `config`;
+    yields a client to the runner. Afterwards the runner, every process of the account,
+    the account and its runtime directory are gone."""
     name = f"oqtobench_{secrets.token_hex(3)}"
     account = create_account(name)
     runner = None
     try:
-        # The warmed opencode HOME as skeleton: no npm downloads inside the measurement.
         copy_skeleton(OPENCODE_HOME, account.home, account.uid, account.gid)
         socket_path = ensure_runtime_dir(account.uid, account.gid) / "oqto-runner.sock"
         runner = await asyncio.to_thread(
@@ -208,6 +211,32 @@ async def measure(
             timeout=30,
         )
         client = RunnerClient(socket_path, timeout=30, expected_uid=account.uid)
+        try:
+            yield client
+        finally:
+            await client.close()
+    finally:
+        if runner is not None:
+            runner.terminate()
+            runner.wait(30)
+        subprocess.run(["pkill", "-KILL", "-u", name], check=False)
+        deadline = time.monotonic() + 30
+        while (
+            time.monotonic() < deadline
+            and subprocess.run(["pgrep", "-u", name], capture_output=True).returncode == 0
+        ):
+            await asyncio.sleep(0.1)
+        subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)
+        shutil.rmtree(f"/run/user/{account.uid}", ignore_errors=True)
+
+
+PING_LINE = b'{"type":"request","id":1,"method":"ping","params":{}}\n'
+
+
+async def measure(
+    args: argparse.Namespace, root: Path, config: Path, inproc_config: Path
+) -> dict[str, Any]:
+    async with runner_account(root, config) as client:
         via_runner = RunnerUserPlane(client, 240)
 
         home = root / "inproc-home"
@@ -216,10 +245,9 @@ async def measure(
         cfg = load_config(inproc_config).config
         inproc = local_userplane(cfg, runtime_dir=root / "inproc-run", log_dir=root / "inproc-logs")
 
-        payload = b'{"type":"request","id":1,"method":"ping","params":{}}\n'
         results: dict[str, Any] = {
             "ping_runner": summarize(await ping_round_trips(client, args.pings)),
-            "echo_unix": summarize(await echo_round_trips(args.pings, payload, root)),
+            "echo_unix": summarize(await echo_round_trips(args.pings, PING_LINE, root)),
         }
         inproc_calls = []
         for _ in range(args.pings):
@@ -245,22 +273,8 @@ async def measure(
         results["start"] = {k: summarize(v) for k, v in starts.items()}
         results["stop"] = {k: summarize(v) for k, v in stops.items()}
         results["connect"] = await connects(args.connects, via_runner, inproc)
-        await client.close()
         await inproc.close()
         return results
-    finally:
-        if runner is not None:
-            runner.terminate()
-            runner.wait(30)
-        subprocess.run(["pkill", "-KILL", "-u", name], check=False)
-        deadline = time.monotonic() + 30
-        while (
-            time.monotonic() < deadline
-            and subprocess.run(["pgrep", "-u", name], capture_output=True).returncode == 0
-        ):
-            await asyncio.sleep(0.1)
-        subprocess.run(["userdel", "--remove", name], capture_output=True, check=False)
-        shutil.rmtree(f"/run/user/{account.uid}", ignore_errors=True)
 
 
 def _service_label(results: dict[str, Any], service: str) -> str:
