@@ -59,7 +59,9 @@ def from_transport(transport: BaseTransport) -> PeerCred:
     sock = transport.get_extra_info("socket")
     if sock is None:
         raise ValueError("transport exposes no socket; cannot read peer credentials")
-    if not isinstance(sock, socket.socket | TransportSocket):
+    # asyncio hands out a TransportSocket, uvloop (`oqto serve`'s loop) a PseudoSocket; both
+    # carry the real socket's family and getsockopt, which is all peer_credentials reads.
+    if not (hasattr(sock, "family") and callable(getattr(sock, "getsockopt", None))):
         raise TypeError(f"transport socket has unexpected type {type(sock).__name__}")
     return peer_credentials(sock)
 

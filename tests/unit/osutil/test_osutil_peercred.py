@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvloop
 from tests.unit.osutil.osutil_support import AsUser
 
 from oqto.osutil.accounts import LinuxAccount
@@ -32,7 +33,13 @@ def test_non_unix_socket_is_rejected() -> None:
         peer_credentials(sock)
 
 
-def test_from_transport_in_connection_made(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "loop_factory", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"]
+)
+def test_from_transport_in_connection_made(
+    tmp_path: Path, loop_factory: Callable[[], asyncio.AbstractEventLoop]
+) -> None:
+    """Also on uvloop (`oqto serve`'s loop), whose transports hand out a PseudoSocket."""
     path = str(tmp_path / "s.sock")
 
     async def main() -> PeerCred:
@@ -50,7 +57,8 @@ def test_from_transport_in_connection_made(tmp_path: Path) -> None:
             writer.close()
             return cred
 
-    assert asyncio.run(main()) == PeerCred(os.getpid(), os.geteuid(), os.getegid())
+    with asyncio.Runner(loop_factory=loop_factory) as runner:
+        assert runner.run(main()) == PeerCred(os.getpid(), os.geteuid(), os.getegid())
 
 
 class _NoSocketTransport(asyncio.BaseTransport):
