@@ -19,6 +19,8 @@ from tests.support.server import OqtoServer, tool_env, wait_for
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
+from oqto.userplane.proctree import SESSION_ENV
+
 DRIVER = Path(__file__).with_name("squat_driver.py")
 
 
@@ -125,3 +127,42 @@ def test_signing_out_ends_open_terminals_and_agent_streams(
         assert admin.get("/api/auth/me").status_code == 200  # only that sign-in ended
 
     asyncio.run(scenario())
+
+
+def _socket_inodes(pid: int) -> set[int]:
+    inodes = set()
+    with contextlib.suppress(OSError):
+        for entry in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                target = os.readlink(entry)
+                if target.startswith("socket:["):
+                    inodes.add(int(target[8:-1]))
+    return inodes
+
+
+def test_no_session_process_holds_the_control_planes_sockets(
+    server: OqtoServer, running_session: dict[str, Any]
+) -> None:
+    """The control plane spawns session services itself in single-user mode (on uvloop,
+    whose libuv spawn has no close_fds): none of them may inherit its listening socket,
+    or a session's agent could accept the connections browsers make to the platform."""
+    assert server.proc is not None
+    ours = _socket_inodes(server.proc.pid)
+    assert ours, "the control plane holds no sockets?"
+    session_pids = [
+        int(p.name)
+        for p in Path("/proc").iterdir()
+        if p.name.isdigit() and int(p.name) != server.proc.pid and _has_tag(p, running_session)
+    ]
+    assert session_pids, "no process of the running session found"
+    for pid in session_pids:
+        shared = ours & _socket_inodes(pid)
+        assert not shared, f"session process {pid} holds control-plane sockets {shared}"
+
+
+def _has_tag(proc: Path, session: dict[str, Any]) -> bool:
+    try:
+        environ = (proc / "environ").read_bytes()
+    except OSError:
+        return False
+    return f"{SESSION_ENV}={session['id']}".encode() in environ.split(b"\0")

@@ -35,7 +35,11 @@ def bind(host: str, port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(1024)
-    sock.set_inheritable(True)
+    # Not inheritable (Python's default, said here because it matters): uvloop spawns
+    # through libuv, which has no close_fds, so an inheritable listener would be held
+    # by every session process, and a session's agent could accept the control plane's
+    # connections.
+    sock.set_inheritable(False)
     return sock
 
 
