@@ -696,14 +696,19 @@ FIGURES: dict[str, Callable[[StreamsContext], Awaitable[dict[str, Any]]]] = {
 
 
 async def run_all(ctx: StreamsContext, only: list[str] | None = None) -> dict[str, Any]:
+    """Every figure (or `only` these); one that fails is reported as its error, and the
+    others still run."""
     results: dict[str, Any] = {}
     for name, figure in FIGURES.items():
         if only and name not in only:
             continue
         began = time.perf_counter()
-        results[name] = await figure(ctx)
+        try:
+            results[name] = await figure(ctx)
+        except Exception as exc:  # reported, and the next figure runs
+            results[name] = {"error": f"{type(exc).__name__}: {exc}"}
         results[name]["seconds"] = round(time.perf_counter() - began, 1)
-        print(f"  {name}: {time.perf_counter() - began:.1f} s")
+        print(f"  {name}: {time.perf_counter() - began:.1f} s {results[name].get('error', '')}")
     return results
 
 
@@ -809,7 +814,11 @@ def markdown(results: dict[str, Any]) -> str:
         "terminal": lambda r: ["#" + ws_bench.markdown(r), ""],
     }
     for name, section in sections.items():
-        if name in results:
+        if name not in results:
+            continue
+        if "error" in results[name]:
+            lines += [f"## {name}: failed", "", f"`{results[name]['error']}`", ""]
+        else:
             lines += section(results[name])
     return "\n".join(lines)
 
