@@ -1,184 +1,223 @@
-"""HTTP interface of the workspace file server (one app per workspace root)."""
+"""HTTP interface of the workspace file server (one app per workspace root).
+
+Where the work runs: bounded metadata work (a listing capped by `max_tree_entries`, a
+stat, an open, a mkdir or a rename: microseconds to a few milliseconds of syscalls) runs
+on the event loop, because a hop to a worker thread costs more (~0.12 ms here) than
+opening and reading a small file. Work that grows with file sizes or tree sizes (file
+content beyond the first chunk, uploads and their fsync, deleting a tree, zip
+archives) runs in worker threads, in chunks of `CHUNK_SIZE`.
+"""
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from email.utils import formatdate
 from functools import partial
 from pathlib import Path
-from typing import Annotated
 
 from anyio import to_thread
-from fastapi import FastAPI, Query, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
-from starlette.datastructures import MutableHeaders
-from starlette.requests import ClientDisconnect
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from oqto.files.asgi import (
+    ClientDisconnect,
+    Headers,
+    InvalidRequest,
+    Receive,
+    Request,
+    Responder,
+    Scope,
+    Send,
+    serve_lifespan,
+)
+from oqto.files.chunks import CHUNK_SIZE, HEAD_SIZE
 from oqto.files.entries import Entry, etag_matches
 from oqto.files.errors import WorkspaceError, too_large
 from oqto.files.limits import FileLimits
 from oqto.files.mediatypes import OCTET_STREAM, attachment_disposition, safe_content_type
 from oqto.files.paths import normalize_rel, sanitize_filename
-from oqto.files.upload import receive_multipart
 from oqto.files.workspace import OpenedFile, WorkspaceFS
-from oqto.httperrors import install_framework_handlers
-from oqto.protocol.errors import ErrorCode, error_response
+from oqto.protocol.errors import ErrorCode
 
 log = logging.getLogger(__name__)
 
-# Applied to every response: even JSON must never be sniffed into something renderable.
-_SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "sandbox; default-src 'none'",
-}
-
-RelPath = Annotated[str, Query(description="path relative to the workspace root")]
+Handler = Callable[[Request, Responder], Awaitable[None]]
 
 
-def create_app(root: Path, limits: FileLimits | None = None) -> FastAPI:
-    fs = WorkspaceFS(root, limits)
-    app = FastAPI(title="oqto-files", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(_SecurityHeadersMiddleware)
-    _install_error_handlers(app)
+def create_app(root: Path, limits: FileLimits | None = None) -> "FilesApp":
+    return FilesApp(WorkspaceFS(root, limits))
 
-    @app.get("/health")
-    async def health() -> JSONResponse:
-        return JSONResponse({"status": "ok"})
 
-    @app.get("/tree")
-    async def tree(
-        path: RelPath = "",
-        depth: Annotated[int, Query(ge=1)] = 1,
-        show_hidden: bool = True,
-    ) -> JSONResponse:
-        listing = await to_thread.run_sync(partial(fs.tree, path, depth, show_hidden=show_hidden))
-        return JSONResponse(listing)
+class FilesApp:
+    """The ASGI application: a fixed table of routes, each a method on this class."""
 
-    @app.get("/file")
-    async def read_file(request: Request, path: RelPath) -> Response:
-        return await _file_response(fs, path, request, download=False)
+    def __init__(self, fs: WorkspaceFS) -> None:
+        self.fs = fs
+        # Methods in the order `Allow` lists them.
+        self._routes: dict[str, dict[str, Handler]] = {
+            "/health": {"GET": self._health},
+            "/tree": {"GET": self._tree},
+            "/file": {
+                "GET": partial(self._file, download=False),
+                "POST": self._upload,
+                "PUT": self._write,
+                "DELETE": self._delete,
+            },
+            "/download": {"GET": partial(self._file, download=True)},
+            "/mkdir": {"PUT": self._mkdir},
+            "/rename": {"POST": self._rename},
+            "/download-zip": {"GET": self._download_zip},
+        }
 
-    @app.get("/download")
-    async def download(request: Request, path: RelPath) -> Response:
-        return await _file_response(fs, path, request, download=True)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                await serve_lifespan(receive, send)
+            return
+        respond = Responder(send)
+        methods = self._routes.get(scope["path"])
+        if methods is None:
+            await respond.error(ErrorCode.NOT_FOUND, "Not Found")
+            return
+        handler = methods.get(scope["method"])
+        if handler is None:
+            await respond.error(
+                ErrorCode.METHOD_NOT_ALLOWED,
+                "Method Not Allowed",
+                {"Allow": ", ".join(methods)},
+                status=405,
+            )
+            return
+        try:
+            await handler(Request(scope, receive), respond)
+        except Exception as exc:
+            if respond.started:
+                raise  # mid-body: the server can only end the connection
+            await _refusal(respond, exc)
 
-    @app.put("/file")
-    async def write_file(request: Request, path: RelPath, mkdir: bool = False) -> JSONResponse:
-        _reject_oversized(request, fs.limits.max_upload_bytes)
-        entry, created = await fs.write_stream(
-            path, request.stream(), if_match=request.headers.get("if-match"), mkdir=mkdir
+    # -- routes ------------------------------------------------------------------------
+
+    async def _health(self, request: Request, respond: Responder) -> None:
+        await respond.json({"status": "ok"})
+
+    async def _tree(self, request: Request, respond: Responder) -> None:
+        path = request.text("path", "")
+        depth = request.integer("depth", 1, minimum=1)
+        show_hidden = request.flag("show_hidden", True)
+        await respond.json(self.fs.tree(path, depth, show_hidden=show_hidden))
+
+    async def _file(self, request: Request, respond: Responder, *, download: bool) -> None:
+        opened = self.fs.open_file(request.text("path"))
+        try:
+            await _send_file(request, respond, opened, download=download)
+        finally:
+            opened.close()
+
+    async def _write(self, request: Request, respond: Responder) -> None:
+        path = request.text("path")
+        mkdir = request.flag("mkdir", False)
+        _reject_oversized(request, self.fs.limits.max_upload_bytes)
+        entry, created = await self.fs.write_stream(
+            path, request.body(), if_match=request.header(b"if-match"), mkdir=mkdir
         )
-        return JSONResponse(entry, status_code=201 if created else 200, headers=_etag(entry))
+        await respond.json(entry, 201 if created else 200, _etag(entry))
 
-    @app.post("/file")
-    async def upload(
-        request: Request, path: RelPath, mkdir: bool = False, overwrite: bool = False
-    ) -> JSONResponse:
-        _reject_oversized(request, fs.limits.max_upload_bytes)
+    async def _upload(self, request: Request, respond: Responder) -> None:
+        # Only this route parses multipart bodies: the parser is imported on first use.
+        from oqto.files.upload import receive_multipart
+
+        path = request.text("path")
+        mkdir = request.flag("mkdir", False)
+        overwrite = request.flag("overwrite", False)
+        _reject_oversized(request, self.fs.limits.max_upload_bytes)
         entries = await receive_multipart(
-            fs,
+            self.fs,
             path,
-            request.headers.get("content-type", ""),
-            request.stream(),
+            request.header(b"content-type") or "",
+            request.body(),
             mkdir=mkdir,
             overwrite=overwrite,
         )
-        return JSONResponse({"entries": entries}, status_code=201)
+        await respond.json({"entries": entries}, 201)
 
-    @app.delete("/file")
-    async def delete(path: RelPath) -> Response:
-        await to_thread.run_sync(fs.delete, path)
-        return Response(status_code=204)
+    async def _delete(self, request: Request, respond: Responder) -> None:
+        # A directory tree of any size: not on the event loop.
+        await to_thread.run_sync(self.fs.delete, request.text("path"))
+        await respond.whole(204, [])
 
-    @app.put("/mkdir")
-    async def mkdir(path: RelPath) -> JSONResponse:
-        entry, created = await to_thread.run_sync(fs.mkdir, path)
-        return JSONResponse(entry, status_code=201 if created else 200)
+    async def _mkdir(self, request: Request, respond: Responder) -> None:
+        entry, created = self.fs.mkdir(request.text("path"))
+        await respond.json(entry, 201 if created else 200)
 
-    @app.post("/rename")
-    async def rename(old_path: RelPath, new_path: RelPath, overwrite: bool = False) -> JSONResponse:
-        entry = await to_thread.run_sync(
-            partial(fs.rename, old_path, new_path, overwrite=overwrite)
-        )
-        return JSONResponse(entry, headers=_etag(entry))
+    async def _rename(self, request: Request, respond: Responder) -> None:
+        old, new = request.text("old_path"), request.text("new_path")
+        overwrite = request.flag("overwrite", False)
+        entry = self.fs.rename(old, new, overwrite=overwrite)
+        await respond.json(entry, headers=_etag(entry))
 
-    @app.get("/download-zip")
-    async def download_zip(
-        paths: Annotated[list[str], Query()], name: str | None = None
-    ) -> StreamingResponse:
-        rels = await to_thread.run_sync(_zip_paths, fs, paths)
+    async def _download_zip(self, request: Request, respond: Responder) -> None:
+        paths, name = request.texts("paths"), request.optional_text("name")
         # Planning walks the whole selection, so all refusals happen before streaming.
-        chunks = await to_thread.run_sync(fs.zip_stream, rels)
-        filename = _zip_filename(name, rels)
-        return StreamingResponse(
-            chunks,
-            media_type="application/zip",
-            headers={"Content-Disposition": attachment_disposition(filename)},
-        )
-
-    return app
-
-
-async def _file_response(
-    fs: WorkspaceFS, path: str, request: Request, *, download: bool
-) -> Response:
-    opened = await to_thread.run_sync(fs.open_file, path)
-    try:
-        headers = {
-            "ETag": opened.etag,
-            "Last-Modified": formatdate(opened.entry["mtime"], usegmt=True),
-            # Cache, but revalidate every time: the agent may change files at any moment.
-            "Cache-Control": "private, no-cache",
-        }
-        if_none_match = request.headers.get("if-none-match")
-        if if_none_match is not None and etag_matches(if_none_match, opened.etag, weak=True):
-            opened.close()
-            return Response(status_code=304, headers=headers)
-        head = await to_thread.run_sync(opened.read)
-        if download:
-            media_type = OCTET_STREAM
-            headers["Content-Disposition"] = attachment_disposition(opened.entry["name"])
-        else:
-            media_type = safe_content_type(
-                opened.entry["name"], head, whole_file=len(head) == opened.entry["size"]
-            )
-        headers["Content-Length"] = str(opened.entry["size"])
-        return _OpenedFileResponse(opened, head, media_type=media_type, headers=headers)
-    except BaseException:
-        opened.close()
-        raise
-
-
-class _OpenedFileResponse(StreamingResponse):
-    """Streams an already opened file and closes it however the response ends.
-
-    A plain generator's cleanup would not run if sending stops before the body
-    iteration starts (e.g. the client disconnects), leaking the descriptor.
-    """
-
-    def __init__(
-        self, opened: OpenedFile, head: bytes, *, media_type: str, headers: dict[str, str]
-    ) -> None:
-        super().__init__(_prepend(head, opened), media_type=media_type, headers=headers)
-        self._opened = opened
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rels, chunks = await to_thread.run_sync(_plan_zip, self.fs, paths)
         try:
-            await super().__call__(scope, receive, send)
+            headers = [
+                (b"content-type", b"application/zip"),
+                (
+                    b"content-disposition",
+                    _latin1(attachment_disposition(_zip_filename(name, rels))),
+                ),
+            ]
+            await respond.start(200, headers)  # no length: chunked, the size is not known
+            await respond.stream(request.receive, partial(_next_batch, chunks))
         finally:
-            self._opened.close()
+            chunks.close()
 
 
-async def _prepend(head: bytes, opened: OpenedFile) -> AsyncIterator[bytes]:
-    if head:
-        yield head
-    async for chunk in opened.aiter_rest():
-        yield chunk
+async def _send_file(
+    request: Request, respond: Responder, opened: OpenedFile, *, download: bool
+) -> None:
+    entry = opened.entry
+    headers: Headers = [
+        (b"etag", opened.etag.encode()),
+        (b"last-modified", formatdate(entry["mtime"], usegmt=True).encode()),
+        # Cache, but revalidate every time: the agent may change files at any moment.
+        (b"cache-control", b"private, no-cache"),
+    ]
+    if_none_match = request.header(b"if-none-match")
+    if if_none_match is not None and etag_matches(if_none_match, opened.etag, weak=True):
+        await respond.whole(304, headers)
+        return
+    # The first chunk is small and bounded: read here, it is all of most files.
+    head = opened.read(HEAD_SIZE)
+    if download:
+        media_type = OCTET_STREAM
+        headers.append((b"content-disposition", _latin1(attachment_disposition(entry["name"]))))
+    else:
+        media_type = safe_content_type(entry["name"], head, whole_file=len(head) == entry["size"])
+    headers.append((b"content-type", media_type.encode()))
+    if opened.exhausted:
+        await respond.whole(200, headers, head)
+        return
+    headers.append((b"content-length", str(entry["size"]).encode()))
+    await respond.start(200, headers)
+    await respond.body(head, more=True)
+    await respond.stream(request.receive, partial(opened.read, CHUNK_SIZE))
+
+
+async def _refusal(respond: Responder, exc: Exception) -> None:
+    if isinstance(exc, WorkspaceError):
+        await respond.error(exc.code, exc.message)
+    elif isinstance(exc, InvalidRequest):
+        await respond.error(ErrorCode.INVALID_REQUEST, str(exc))
+    elif isinstance(exc, ClientDisconnect):
+        # Nobody is left to read this; it only keeps the disconnect out of the error log.
+        await respond.error(ErrorCode.BAD_REQUEST, "client disconnected")
+    else:
+        # A bug is still an answer in the envelope; its details go to the log only.
+        log.error("unhandled error", exc_info=exc)
+        await respond.error(ErrorCode.INTERNAL, "internal server error")
 
 
 def _reject_oversized(request: Request, limit: int) -> None:
     """Refuse before reading a byte when the declared length is already over the limit."""
-    declared = request.headers.get("content-length")
+    declared = request.header(b"content-length")
     if declared is None:
         return
     try:
@@ -189,19 +228,38 @@ def _reject_oversized(request: Request, limit: int) -> None:
         raise too_large(limit)
 
 
-def _etag(entry: Entry) -> dict[str, str]:
-    return {"ETag": entry["etag"]} if "etag" in entry else {}
+def _etag(entry: Entry) -> Headers:
+    return [(b"etag", entry["etag"].encode())] if "etag" in entry else []
 
 
-def _zip_paths(fs: WorkspaceFS, values: list[str]) -> list[str]:
-    """Accept repeated `paths` params, or one comma-separated value.
+def _latin1(value: str) -> bytes:
+    # attachment_disposition keeps the header ASCII (non-ASCII goes into filename*).
+    return value.encode("latin-1")
+
+
+def _plan_zip(fs: WorkspaceFS, values: list[str]) -> tuple[list[str], Generator[bytes, None, None]]:
+    """Accept repeated `paths` params, or one comma-separated value, and plan the zip.
 
     A single value that names an existing path is taken literally, so a file whose
     name contains a comma can still be downloaded on its own.
     """
-    if len(values) != 1 or "," not in values[0] or fs.exists(values[0]):
-        return values
-    return [value for value in values[0].split(",") if value]
+    rels = values
+    if len(values) == 1 and "," in values[0] and not fs.exists(values[0]):
+        rels = [value for value in values[0].split(",") if value]
+    return rels, fs.zip_stream(rels)
+
+
+def _next_batch(chunks: Iterator[bytes]) -> bytes:
+    """At least CHUNK_SIZE bytes of the archive (less at its end): deflate yields many
+    small pieces, and each worker-thread hop should carry a chunk's worth."""
+    parts: list[bytes] = []
+    size = 0
+    for part in chunks:
+        parts.append(part)
+        size += len(part)
+        if size >= CHUNK_SIZE:
+            break
+    return b"".join(parts)
 
 
 def _zip_filename(requested: str | None, rels: list[str]) -> str:
@@ -212,35 +270,3 @@ def _zip_filename(requested: str | None, rels: list[str]) -> str:
     else:
         stem = "download"
     return stem if stem.lower().endswith(".zip") else f"{stem}.zip"
-
-
-class _SecurityHeadersMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in _SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    install_framework_handlers(app)
-
-    @app.exception_handler(WorkspaceError)
-    async def workspace_error(_: Request, exc: WorkspaceError) -> Response:
-        return error_response(exc.code, exc.message)
-
-    @app.exception_handler(ClientDisconnect)
-    async def client_disconnect(_: Request, exc: ClientDisconnect) -> Response:
-        # Nobody is left to read this; it only keeps the disconnect out of the error log.
-        return error_response(ErrorCode.BAD_REQUEST, "client disconnected")

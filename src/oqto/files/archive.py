@@ -15,7 +15,7 @@ import os
 import stat
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from oqto.files.beneath import EscapesRoot, RootDir
@@ -160,7 +160,7 @@ class ZipPlan:
         self._used_names.add(candidate)
         return candidate
 
-    def stream(self) -> Iterator[bytes]:
+    def stream(self) -> Generator[bytes, None, None]:
         """The lazily generated archive bytes of the planned entries."""
         sink = _Sink()
         # Not seekable: zipfile writes data descriptors after each entry instead of

@@ -24,36 +24,47 @@ class TreeListing(TypedDict):
     truncated: bool
 
 
-def entry_type(mode: int) -> EntryType:
-    if stat.S_ISLNK(mode):
-        return "symlink"
-    if stat.S_ISDIR(mode):
-        return "dir"
-    if stat.S_ISREG(mode):
-        return "file"
-    # Sockets, FIFOs and devices (e.g. git's fsmonitor socket) are listed but not served.
-    return "other"
+# Anything else (sockets, FIFOs, devices, e.g. git's fsmonitor socket) is "other":
+# listed but not served.
+_KINDS: dict[int, EntryType] = {
+    stat.S_IFDIR: "dir",
+    stat.S_IFREG: "file",
+    stat.S_IFLNK: "symlink",
+}
 
 
-def make_entry(rel: str, st: os.stat_result) -> Entry:
-    """Describe the object at client path `rel` ("" for the root) from its stat result."""
-    kind = entry_type(st.st_mode)
-    entry: Entry = {
-        "name": rel.rpartition("/")[2],
+def make_entry(rel: str, st: os.stat_result, name: str | None = None) -> Entry:
+    """Describe the object at client path `rel` ("" for the root) from its stat result.
+
+    `name` is the last component of `rel` when the caller has it (a listing does). A
+    tree builds one of these per listed name, so this stays a single dict literal.
+    """
+    if name is None:
+        name = rel.rpartition("/")[2]
+    kind = _KINDS.get(stat.S_IFMT(st.st_mode), "other")
+    if kind == "file":
+        return {
+            "name": name,
+            "path": rel,
+            "type": kind,
+            "size": st.st_size,
+            "mtime": st.st_mtime,
+            "etag": etag_for(st),
+        }
+    return {
+        "name": name,
         "path": rel,
         "type": kind,
         "size": 0 if kind == "dir" else st.st_size,
         "mtime": st.st_mtime,
     }
-    if kind == "file":
-        entry["etag"] = etag_for(st)
-    return entry
 
 
 def etag_for(st: os.stat_result) -> str:
     # The inode changes on every atomic replace, so even a same-size write within the
-    # filesystem's timestamp granularity yields a new tag.
-    return f'"{st.st_ino:x}-{st.st_mtime_ns:x}-{st.st_size:x}"'
+    # filesystem's timestamp granularity yields a new tag. (%-formatting: it is twice as
+    # fast as an f-string with :x, and a tree formats one per file.)
+    return '"%x-%x-%x"' % (st.st_ino, st.st_mtime_ns, st.st_size)  # noqa: UP031
 
 
 def etag_matches(header: str, current: str | None, *, weak: bool = False) -> bool:

@@ -16,8 +16,9 @@ from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from oqto.files.atomic import StagedFile
+from oqto.files.chunks import batched
 from oqto.files.entries import Entry, make_entry
-from oqto.files.errors import WorkspaceError, os_errors_as, too_large
+from oqto.files.errors import WorkspaceError, os_errors_as
 from oqto.files.paths import normalize_rel, sanitize_filename
 from oqto.files.workspace import WorkspaceFS
 from oqto.protocol.errors import ErrorCode
@@ -47,13 +48,8 @@ async def receive_multipart(
     receiver = _Receiver(dir_fd, normalize_rel(dir_rel), overwrite=overwrite)
     parser = MultipartParser(boundary, callbacks=receiver.callbacks())
     try:
-        received = 0
-        async for chunk in body:
-            received += len(chunk)
-            if received > limit:
-                raise too_large(limit)
-            if chunk:
-                await to_thread.run_sync(_feed, parser, chunk, dir_rel)
+        async for batch in batched(body, limit):
+            await to_thread.run_sync(_feed, parser, batch, dir_rel)
         if not receiver.finished:
             raise WorkspaceError(ErrorCode.BAD_REQUEST, "multipart body ended prematurely")
         return await to_thread.run_sync(receiver.commit_all)

@@ -16,7 +16,8 @@ import os
 import shutil
 import stat
 from collections import deque
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterable, Generator, Iterable, Iterator
+from operator import attrgetter
 from pathlib import Path
 
 from anyio import to_thread
@@ -24,17 +25,18 @@ from anyio import to_thread
 from oqto.files.archive import ZipPlan
 from oqto.files.atomic import StagedFile
 from oqto.files.beneath import EscapesRoot, RootDir, rename_noreplace
+from oqto.files.chunks import CHUNK_SIZE, batched
 from oqto.files.entries import Entry, TreeListing, etag_for, etag_matches, make_entry
-from oqto.files.errors import WorkspaceError, os_errors_as, too_large
+from oqto.files.errors import WorkspaceError, os_errors_as
 from oqto.files.limits import FileLimits
 from oqto.files.paths import normalize_rel, split_rel
 from oqto.protocol.errors import ErrorCode
 
-CHUNK_SIZE = 64 * 1024
 _READ_FLAGS = os.O_RDONLY | os.O_NONBLOCK
 _LIST_FLAGS = os.O_RDONLY | os.O_DIRECTORY
 # Linux's limit on symlinks followed in one lookup, applied to write targets too.
 _MAX_SYMLINKS = 40
+_by_name = attrgetter("name")
 
 
 class OpenedFile:
@@ -54,20 +56,17 @@ class OpenedFile:
     def etag(self) -> str:
         return self.entry.get("etag", "")
 
+    @property
+    def exhausted(self) -> bool:
+        """Everything up to the size seen when opening has been read."""
+        return self._remaining <= 0
+
     def read(self, size: int = CHUNK_SIZE) -> bytes:
         if self._fd is None or self._remaining <= 0:
             return b""
         data = os.read(self._fd, min(size, self._remaining))
         self._remaining = self._remaining - len(data) if data else 0
         return data
-
-    async def aiter_rest(self) -> AsyncIterator[bytes]:
-        """Yield the unread content, closing the file when done or abandoned."""
-        try:
-            while data := await to_thread.run_sync(self.read):
-                yield data
-        finally:
-            self.close()
 
     def close(self) -> None:
         if self._fd is not None:
@@ -119,22 +118,19 @@ class WorkspaceFS:
         """
         depth = max(1, min(depth, self.limits.max_depth))
         base_rel = normalize_rel(rel)
-        with os_errors_as(rel), _closing(self._open_directory(rel)) as base:
-            top = self._list_dir(base, base_rel, show_hidden)
-        entries: list[Entry] = []
         budget = self.limits.max_tree_entries
+        with os_errors_as(rel), _closing(self._open_directory(rel)) as base:
+            entries, more = self._list_dir(base, base_rel, show_hidden, budget)
+        budget -= len(entries)
         # Directories are listed when dequeued, so ones never reached after truncation
-        # stay without a "children" key instead of looking empty.
+        # stay without a "children" key instead of looking empty. Each item is a
+        # directory and the level its children are at.
         pending: deque[tuple[Entry, int]] = deque()
-        out, children, level = entries, top, 1
-        while True:
-            for entry in children:
-                if budget == 0:
-                    return {"path": base_rel, "entries": entries, "truncated": True}
-                budget -= 1
-                out.append(entry)
-                if entry["type"] == "dir" and level < depth:
-                    pending.append((entry, level + 1))
+        level = 1
+        children = entries
+        while not more:
+            if level < depth:
+                pending.extend((entry, level + 1) for entry in children if entry["type"] == "dir")
             if not pending:
                 return {"path": base_rel, "entries": entries, "truncated": False}
             parent, level = pending.popleft()
@@ -143,11 +139,14 @@ class WorkspaceFS:
                 # each is reopened beneath the root; O_NOFOLLOW keeps it the listed one.
                 fd = self._dir.open(parent["path"], _LIST_FLAGS | os.O_NOFOLLOW)
                 with _closing(fd):
-                    children = self._list_dir(fd, parent["path"], show_hidden)
+                    children, more = self._list_dir(fd, parent["path"], show_hidden, budget)
             except OSError:
                 children = []  # unreadable or gone: leave it unexpanded, not fail the tree
-            else:
-                out = parent["children"] = []
+                continue
+            if children or not more:
+                parent["children"] = children
+            budget -= len(children)
+        return {"path": base_rel, "entries": entries, "truncated": True}
 
     def open_file(self, rel: str) -> OpenedFile:
         with os_errors_as(rel):
@@ -180,13 +179,8 @@ class WorkspaceFS:
         limit = self.limits.max_upload_bytes if max_bytes is None else max_bytes
         staged = await to_thread.run_sync(self._stage_write, rel, if_match, mkdir)
         try:
-            written = 0
-            async for chunk in chunks:
-                written += len(chunk)
-                if written > limit:
-                    raise too_large(limit)
-                if chunk:
-                    await to_thread.run_sync(staged.write, chunk)
+            async for batch in batched(chunks, limit):
+                await to_thread.run_sync(staged.write, batch)
             return await to_thread.run_sync(self._commit_write, staged, rel, if_match)
         except BaseException:
             staged.discard()
@@ -252,7 +246,7 @@ class WorkspaceFS:
             else:
                 os.unlink(name, dir_fd=parent)
 
-    def zip_stream(self, rels: Iterable[str]) -> Iterator[bytes]:
+    def zip_stream(self, rels: Iterable[str]) -> Generator[bytes, None, None]:
         """Plan (and check limits for) a zip of `rels`, then return its lazy byte stream."""
         rels = list(rels)
         if not rels:
@@ -345,21 +339,36 @@ class WorkspaceFS:
     # -- helpers -----------------------------------------------------------------------
 
     @staticmethod
-    def _list_dir(fd: int, rel: str, show_hidden: bool) -> list[Entry]:
+    def _list_dir(fd: int, rel: str, show_hidden: bool, limit: int) -> tuple[list[Entry], bool]:
+        """The first `limit` entries of a directory (folders first, then by name), and
+        whether there were more.
+
+        Names are ordered by the type readdir reports, so only the entries kept are
+        stat()ed: one fstatat(fd, name) each, no path lookups. A directory far larger
+        than the limit costs a readdir, not a stat per name.
+        """
+        prefix = f"{rel}/" if rel else ""
         listed: list[Entry] = []
-        # scandir on a descriptor stats each entry with fstatat(fd, name): no path lookups.
         readable = os.open(".", _LIST_FLAGS | os.O_CLOEXEC, dir_fd=fd)
+        # The entries stat() through `readable`: they must be done before it is closed.
         with _closing(readable), os.scandir(readable) as it:
+            dirs: list[os.DirEntry[str]] = []
+            others: list[os.DirEntry[str]] = []
             for de in it:
                 if not show_hidden and de.name.startswith("."):
                     continue
+                (dirs if de.is_dir(follow_symlinks=False) else others).append(de)
+            dirs.sort(key=_by_name)
+            others.sort(key=_by_name)
+            dirs += others
+            for de in dirs[:limit]:
                 try:
                     st = de.stat(follow_symlinks=False)
                 except FileNotFoundError:
                     continue  # removed since the directory was read
-                listed.append(make_entry(f"{rel}/{de.name}" if rel else de.name, st))
-        listed.sort(key=lambda entry: (entry["type"] != "dir", entry["name"]))
-        return listed
+                name = de.name
+                listed.append(make_entry(prefix + name, st, name))
+        return listed, len(dirs) > limit
 
     def _rename_at(
         self, src: int, src_name: str, dst: int, dst_name: str, new: str, *, overwrite: bool

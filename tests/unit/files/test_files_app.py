@@ -1,14 +1,18 @@
 """Every HTTP route on its happy path and its ordinary failures."""
 
+import asyncio
 import io
+import os
 import zipfile
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from oqto.files.app import create_app
 from oqto.files.atomic import TEMP_PREFIX
 from oqto.files.limits import FileLimits
 
@@ -378,3 +382,88 @@ async def test_file_descriptors_are_released(client: httpx.AsyncClient, root: Pa
         await client.get("/file", params={"path": "d"})
         await client.get("/download-zip", params={"paths": "f.txt"})
     assert len(list(fd_dir.iterdir())) <= before
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "params", "message"),
+    [
+        ("GET", "/file", {}, "query.path: Field required"),
+        ("GET", "/tree", {"depth": "0"}, "query.depth: Input should be greater than or equal to 1"),
+        ("GET", "/tree", {"depth": "two"}, "query.depth: Input should be a valid integer"),
+        ("PUT", "/file", {"path": "a", "mkdir": "maybe"}, "query.mkdir: Input should be a valid"),
+        ("GET", "/download-zip", {}, "query.paths: Field required"),
+    ],
+)
+async def test_invalid_parameters_are_named(
+    client: httpx.AsyncClient, method: str, route: str, params: dict[str, str], message: str
+) -> None:
+    response = await client.request(method, route, params=params)
+    assert_error(response, 422, "invalid_request")
+    assert response.json()["message"].startswith(message)
+
+
+async def test_boolean_parameters_take_the_usual_spellings(
+    client: httpx.AsyncClient, root: Path
+) -> None:
+    (root / ".hidden").write_text("x")
+    (root / "shown").write_text("x")
+    for no in ("false", "0", "No", "off"):
+        listing = (await client.get("/tree", params={"show_hidden": no})).json()
+        assert [e["name"] for e in listing["entries"]] == ["shown"]
+    for yes in ("true", "1", "YES", "on"):
+        listing = (await client.get("/tree", params={"show_hidden": yes})).json()
+        assert [e["name"] for e in listing["entries"]] == [".hidden", "shown"]
+
+
+async def test_files_larger_than_a_chunk_stream_whole_both_ways(
+    client: httpx.AsyncClient, root: Path
+) -> None:
+    data = bytes(range(251)) * 12_000  # ~2.9 MiB: the first chunk, then several more
+
+    async def body() -> AsyncIterator[bytes]:
+        for start in range(0, len(data), 70_001):  # not aligned with any chunk size
+            yield data[start : start + 70_001]
+
+    put = await client.put("/file", params={"path": "big.bin"}, content=body())
+    assert put.status_code == 201
+    assert (root / "big.bin").read_bytes() == data
+    for route in ("/file", "/download"):
+        got = await client.get(route, params={"path": "big.bin"})
+        assert got.headers["content-length"] == str(len(data))
+        assert got.content == data
+
+
+async def test_a_download_stops_when_the_client_goes_away(root: Path) -> None:
+    """The server would otherwise read the whole file to drop it; the file is closed."""
+    (root / "big.bin").write_bytes(b"x" * (16 * 1024 * 1024))
+    app = create_app(root, FileLimits())
+    first_chunk_sent = asyncio.Event()
+    sent: list[dict[str, Any]] = []
+    requested = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await first_chunk_sent.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+        if message["type"] == "http.response.body" and message.get("body"):
+            first_chunk_sent.set()
+
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/download",
+        "query_string": b"path=big.bin",
+        "headers": [],
+    }
+    fds = len(os.listdir("/proc/self/fd"))
+    await asyncio.wait_for(app(scope, receive, send), timeout=10)
+    assert sent[0]["status"] == 200
+    body_bytes = sum(len(m.get("body", b"")) for m in sent[1:])
+    assert 0 < body_bytes < 16 * 1024 * 1024
+    assert len(os.listdir("/proc/self/fd")) <= fds

@@ -118,6 +118,31 @@ def test_tree_truncates_breadth_first(root: Path) -> None:
     assert "children" not in d2  # never listed, so not shown as empty
 
 
+@pytest.mark.parametrize("limit", [5, 10])
+def test_tree_keeps_the_first_entries_of_a_directory_over_the_limit(root: Path, limit: int) -> None:
+    for name in ("c", "a", "b"):
+        (root / f"dir_{name}").mkdir()
+    for i in (6, 0, 3, 1, 5, 2, 4):
+        (root / f"file{i}").write_text("x")
+    listing = WorkspaceFS(root, FileLimits(max_tree_entries=limit)).tree("")
+    everything = ["dir_a", "dir_b", "dir_c", *(f"file{i}" for i in range(7))]
+    # Folders first, then by name, cut at the limit: the same order as the whole listing.
+    assert [e["name"] for e in listing["entries"]] == everything[:limit]
+    assert listing["truncated"] is (limit < len(everything))
+
+
+def test_tree_directory_reached_with_no_budget_left_is_not_shown_empty(root: Path) -> None:
+    (root / "d1").mkdir()
+    (root / "d1" / "f").write_text("x")
+    (root / "d2").mkdir()
+    (root / "d2" / "g").write_text("x")
+    listing = WorkspaceFS(root, FileLimits(max_tree_entries=3)).tree("", depth=2)
+    assert listing["truncated"]
+    d1, d2 = listing["entries"]
+    assert [e["name"] for e in d1["children"]] == ["f"]
+    assert "children" not in d2
+
+
 def test_tree_depth_is_capped(root: Path) -> None:
     path = root
     for i in range(5):
