@@ -1,15 +1,19 @@
-"""`oqto-files`: serve one workspace root over a private Unix socket or loopback TCP."""
+"""`oqto-files`: serve one workspace root over a private Unix socket or loopback TCP.
 
+It starts with every session, on the same two cores as the agent, so it stays light:
+argparse rather than typer (which brings its own copy of click), and the app itself
+imports no web framework (`oqto.files.asgi`).
+"""
+
+import argparse
 import contextlib
 import logging
 import signal
 import socket
-from enum import StrEnum
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
 
-import typer
 import uvicorn
 
 from oqto.files.app import create_app
@@ -20,71 +24,97 @@ log = logging.getLogger(__name__)
 
 # uvicorn's extra level below DEBUG.
 _TRACE = 5
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 
 
-class LogLevel(StrEnum):
-    critical = "critical"
-    error = "error"
-    warning = "warning"
-    info = "info"
-    debug = "debug"
-    trace = "trace"
+def _directory(value: str) -> Path:
+    path = Path(value)
+    if not path.exists():
+        raise argparse.ArgumentTypeError(f"directory '{value}' does not exist")
+    if not path.is_dir():
+        raise argparse.ArgumentTypeError(f"'{value}' is not a directory")
+    return path.resolve()
 
 
-# Plain Click error output: stderr ends up in the platform's logs, not a terminal.
-cli = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+def _bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{value}' is not a valid integer") from None
+        if number < low or (high is not None and number > high):
+            bounds = f"{low}..{high}" if high is not None else f">= {low}"
+            raise argparse.ArgumentTypeError(f"{number} is not in the range {bounds}")
+        return number
+
+    return parse
 
 
-@cli.command()
-def serve(
-    root: Annotated[
-        Path,
-        typer.Option(
-            "--root",
-            exists=True,
-            file_okay=False,
-            dir_okay=True,
-            resolve_path=True,
-            help="Workspace directory to serve.",
-        ),
-    ],
-    socket_path: Annotated[
-        Path | None,
-        typer.Option("--socket", help="Listen on this Unix socket (created with mode 0600)."),
-    ] = None,
-    port: Annotated[
-        int | None, typer.Option("--port", min=1, max=65535, help="Listen on this TCP port.")
-    ] = None,
-    host: Annotated[str, typer.Option("--host", help="TCP bind address.")] = "127.0.0.1",
-    max_upload_mb: Annotated[
-        int, typer.Option("--max-upload-mb", min=1, help="Largest accepted upload, in MiB.")
-    ] = FileLimits().max_upload_bytes // MiB,
-    log_level: Annotated[LogLevel, typer.Option("--log-level")] = LogLevel.info,
-) -> None:
-    """Serve the workspace file API for one root directory."""
-    if (socket_path is None) == (port is None):
-        raise typer.BadParameter(
-            "pass exactly one of --socket or --port", param_hint="'--socket' / '--port'"
-        )
-    level = _TRACE if log_level is LogLevel.trace else logging.getLevelName(log_level.upper())
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oqto-files", description="Serve the workspace file API for one root directory."
+    )
+    parser.add_argument(
+        "--root",
+        required=True,
+        type=_directory,
+        metavar="DIR",
+        help="Workspace directory to serve.",
+    )
+    listen = parser.add_mutually_exclusive_group(required=True)
+    listen.add_argument(
+        "--socket",
+        dest="socket_path",
+        type=Path,
+        metavar="PATH",
+        help="Listen on this Unix socket (created with mode 0600).",
+    )
+    listen.add_argument(
+        "--port", type=_bounded_int(1, 65535), metavar="N", help="Listen on this TCP port."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="TCP bind address.")
+    parser.add_argument(
+        "--max-upload-mb",
+        type=_bounded_int(1),
+        default=FileLimits().max_upload_bytes // MiB,
+        metavar="N",
+        help="Largest accepted upload, in MiB.",
+    )
+    parser.add_argument("--log-level", choices=LOG_LEVELS, default="info")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve the workspace file API for one root directory (exit 2 on bad arguments)."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    level = _TRACE if args.log_level == "trace" else logging.getLevelName(args.log_level.upper())
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     config = uvicorn.Config(
-        create_app(root, FileLimits(max_upload_bytes=max_upload_mb * MiB)),
-        host=host,
-        port=port or 0,
-        log_level=log_level.value,
+        create_app(args.root, FileLimits(max_upload_bytes=args.max_upload_mb * MiB)),
+        host=args.host,
+        port=args.port or 0,
+        log_level=args.log_level,
         access_log=False,
         server_header=False,
+        # Named rather than "auto": both are dependencies, and the C parser and event
+        # loop are most of what a small request costs. No WebSocket routes: none is
+        # imported.
+        loop="uvloop",
+        http="httptools",
+        ws="none",
     )
-    _exit_on_signals()
+    socket_path: Path | None = args.socket_path
     if socket_path is None:
-        log.info("serving %s on http://%s:%s", root, host, port)
+        _exit_on_signals()
+        log.info("serving %s on http://%s:%s", args.root, args.host, args.port)
         uvicorn.Server(config).run()
         return
 
-    sock = _bind_unix_socket(socket_path)
-    log.info("serving %s on unix:%s", root, socket_path)
+    sock = _bind_unix_socket(parser, socket_path)
+    _exit_on_signals()
+    log.info("serving %s on unix:%s", args.root, socket_path)
     try:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
@@ -93,23 +123,15 @@ def serve(
             socket_path.unlink()
 
 
-def main() -> None:
-    cli(prog_name="oqto-files")
-
-
-def _bind_unix_socket(path: Path) -> socket.socket:
+def _bind_unix_socket(parser: argparse.ArgumentParser, path: Path) -> socket.socket:
     """Bind the socket ourselves: uvicorn's own uds mode would chmod it to 0o666."""
     try:
         remove_stale_socket(path)
+        return bind_unix_socket(path)
     except FileExistsError as exc:
-        raise typer.BadParameter(str(exc), param_hint="'--socket'") from None
-    try:
-        sock = bind_unix_socket(path)
+        parser.error(f"argument --socket: {exc}")
     except OSError as exc:
-        raise typer.BadParameter(
-            f"cannot listen on {path}: {exc}", param_hint="'--socket'"
-        ) from exc
-    return sock
+        parser.error(f"argument --socket: cannot listen on {path}: {exc}")
 
 
 def _exit_on_signals() -> None:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
 
-from oqto.files.cli import cli
+from oqto.files.cli import main
 
 STARTUP_DEADLINE = 20.0
 
@@ -89,41 +88,56 @@ def test_serves_on_private_unix_socket_and_exits_on_sigterm(tmp_path: Path) -> N
         proc.stderr.close()  # type: ignore[union-attr]
 
 
-runner = CliRunner()
+def refused(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """Run the command line in process; it must exit 2 (usage): returns its stderr."""
+    with pytest.raises(SystemExit) as exited:
+        main(list(argv))
+    assert exited.value.code == 2
+    return capsys.readouterr().err
 
 
-def test_missing_root_exits_2_naming_the_flag(tmp_path: Path) -> None:
-    result = runner.invoke(cli, ["--root", str(tmp_path / "nope"), "--port", "8765"])
-    assert result.exit_code == 2
-    assert "--root" in result.output
+def test_missing_root_exits_2_naming_the_flag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "--root" in refused(capsys, "--root", str(tmp_path / "nope"), "--port", "8765")
 
 
-def test_root_must_be_a_directory(tmp_path: Path) -> None:
+def test_root_must_be_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (tmp_path / "file").write_text("x")
-    result = runner.invoke(cli, ["--root", str(tmp_path / "file"), "--port", "8765"])
-    assert result.exit_code == 2
-    assert "--root" in result.output
+    assert "--root" in refused(capsys, "--root", str(tmp_path / "file"), "--port", "8765")
 
 
 @pytest.mark.parametrize("extra", [[], ["--port", "8765", "--socket", "x.sock"]])
-def test_exactly_one_listener(tmp_path: Path, extra: list[str]) -> None:
-    result = runner.invoke(cli, ["--root", str(tmp_path), *extra])
-    assert result.exit_code == 2
-    assert "--socket" in result.output
+def test_exactly_one_listener(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    assert "--socket" in refused(capsys, "--root", str(tmp_path), *extra)
 
 
-def test_refuses_socket_path_that_is_not_a_socket(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--port", "0"), ("--port", "65536"), ("--max-upload-mb", "0")]
+)
+def test_numbers_out_of_range(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], flag: str, value: str
+) -> None:
+    argv = ["--root", str(tmp_path), "--socket", str(tmp_path / "s.sock"), flag, value]
+    if flag == "--port":
+        argv[2:4] = []
+    assert flag in refused(capsys, *argv)
+
+
+def test_refuses_socket_path_that_is_not_a_socket(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     (tmp_path / "regular").write_text("keep me")
-    result = runner.invoke(cli, ["--root", str(tmp_path), "--socket", str(tmp_path / "regular")])
-    assert result.exit_code == 2
+    err = refused(capsys, "--root", str(tmp_path), "--socket", str(tmp_path / "regular"))
+    assert "not a socket" in err
     assert (tmp_path / "regular").read_text() == "keep me"
 
 
-def test_refuses_socket_in_use(tmp_path: Path) -> None:
+def test_refuses_socket_in_use(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "busy.sock"
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as listener:
         listener.bind(str(path))
         listener.listen()
-        result = runner.invoke(cli, ["--root", str(tmp_path), "--socket", str(path)])
-    assert result.exit_code == 2
-    assert "in use" in result.output
+        assert "in use" in refused(capsys, "--root", str(tmp_path), "--socket", str(path))
