@@ -23,6 +23,7 @@ from oqto.control.api import (
     session_sockets,
     sessions,
 )
+from oqto.control.auth.cache import TokenCache
 from oqto.control.auth.live import LiveConnections
 from oqto.control.auth.passwords import PasswordGate
 from oqto.control.auth.proxies import TrustedProxyMiddleware
@@ -31,6 +32,7 @@ from oqto.control.backends import Backend, InProcessBackend, RunnerBackend
 from oqto.control.bootstrap import check_single_user
 from oqto.control.context import ControlContext, ServerPaths
 from oqto.control.errors import install_error_handlers
+from oqto.control.proxy.dataplane import DataPlane
 from oqto.control.proxy.upstream import UpstreamClients
 from oqto.control.requestlog import RequestLogMiddleware
 from oqto.control.runners import RunnerPool
@@ -81,6 +83,7 @@ def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext
     service = SessionService(db, backend, max_running_per_user=config.sessions.max_running_per_user)
     upstreams = UpstreamClients()
     service.on_stop.append(upstreams.forget)
+    tokens = TokenCache()
     ctx = ControlContext(
         config=config,
         paths=paths,
@@ -88,7 +91,8 @@ def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext
         db=db,
         throttle=LoginThrottle(config.auth.login_max_failures, config.auth.login_window_seconds),
         password_gate=PasswordGate(config.auth.max_concurrent_password_checks),
-        live=LiveConnections(db, service),
+        live=LiveConnections(db, service, tokens),
+        tokens=tokens,
         sessions=service,
         upstreams=upstreams,
     )
@@ -132,6 +136,7 @@ def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
     app.include_router(api)
     # Last: its catch-all serves the browser app for every path the API does not own.
     web.install(app)
+    app.add_middleware(DataPlane)
     app.add_middleware(RequestLogMiddleware)
     # Outermost, so the request log and the throttle see the client a trusted proxy names.
     app.add_middleware(

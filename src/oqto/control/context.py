@@ -10,6 +10,7 @@ from sqlalchemy.orm import sessionmaker
 from starlette.requests import HTTPConnection
 
 from oqto.config.model import OqtoConfig
+from oqto.control.auth.cache import TokenCache
 from oqto.control.auth.live import LiveConnections
 from oqto.control.auth.passwords import PasswordGate
 from oqto.control.auth.ratelimit import LoginThrottle
@@ -34,6 +35,7 @@ class ControlContext:
     throttle: LoginThrottle
     password_gate: PasswordGate
     live: LiveConnections
+    tokens: TokenCache
     sessions: SessionService
     upstreams: UpstreamClients
 

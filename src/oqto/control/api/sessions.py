@@ -5,23 +5,18 @@ from __future__ import annotations
 import logging
 
 from fastapi import APIRouter, Request, Response
-from starlette.responses import StreamingResponse
 
 from oqto.control.api.contract import USER_PLANE, ContractRoute, Responses, errors
 from oqto.control.api.schemas import SessionCreateIn, SessionOut
 from oqto.control.auth.deps import CurrentPrincipal, CurrentUser
 from oqto.control.context import context
-from oqto.control.proxy.http import forward, upstream_path
-from oqto.control.proxy.revocable import LONG_RESPONSE_BYTES, until_revoked
-from oqto.files.limits import MiB
-from oqto.protocol.errors import ErrorCode
-from oqto.protocol.sessions import ServiceName
+from oqto.control.proxy.dataplane import METHODS
+from oqto.protocol.errors import ErrorCode, OqtoError
 
 log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/sessions", tags=["sessions"], route_class=ContractRoute)
 
-PROXY_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 # The control plane's own refusals on a proxied request; any other answer is the service's.
 PROXY_ERRORS = (
     ErrorCode.NOT_FOUND,
@@ -83,47 +78,30 @@ async def resume_session(session_id: str, user: CurrentUser, request: Request) -
     return SessionOut.of(await context(request).sessions.resume(user, session_id))
 
 
-async def _proxy(
-    request: Request, principal: CurrentPrincipal, session_id: str, service: ServiceName
-) -> Response:
-    ctx = context(request)
-    route = await ctx.sessions.route(principal.user, session_id)
-    client = ctx.upstreams.get(route, service)
-    # A declared oversize upload is refused before any of it is streamed upstream.
-    limit = ctx.config.files.max_upload_mb * MiB if service is ServiceName.FILES else None
-    response = await forward(
-        request, client, upstream_path(request, service.value), service.value, max_body_bytes=limit
-    )
-    if isinstance(response, StreamingResponse) and _long_lived(response):
-        # A stream (SSE, a big download) must not outlive the sign-in it was opened with.
-        response.body_iterator = until_revoked(ctx.live, principal, response.body_iterator)
-    return response
+# The proxy operations, declared for the OpenAPI document (FastAPI reads the parameters
+# and the sign-in dependency from these signatures). `oqto.control.proxy.dataplane` serves
+# every request to them before routing, so their bodies run only if it was not installed.
 
 
-def _long_lived(response: StreamingResponse) -> bool:
-    length = response.headers.get("content-length")
-    return length is None or int(length) > LONG_RESPONSE_BYTES
+def _not_served() -> Response:
+    raise OqtoError(ErrorCode.INTERNAL, "the data plane is not installed")
 
 
-async def agent_proxy(
-    session_id: str, path: str, principal: CurrentPrincipal, request: Request
-) -> Response:
+async def agent_proxy(session_id: str, path: str, principal: CurrentPrincipal) -> Response:
     """Everything of the session's opencode server API, SSE included. The statuses listed
     are the control plane's own refusals; any other answer is opencode's."""
-    return await _proxy(request, principal, session_id, ServiceName.AGENT)
+    return _not_served()
 
 
-async def files_proxy(
-    session_id: str, path: str, principal: CurrentPrincipal, request: Request
-) -> Response:
+async def files_proxy(session_id: str, path: str, principal: CurrentPrincipal) -> Response:
     """The session's file server (`/tree`, `/file`, `/mkdir`, `/rename`, `/download`, ...).
     The statuses listed are the control plane's own refusals; any other answer is the file
     server's, in the same envelope."""
-    return await _proxy(request, principal, session_id, ServiceName.FILES)
+    return _not_served()
 
 
 # One route per method so each gets its own OpenAPI operation id.
-for _method in PROXY_METHODS:
+for _method in METHODS:
     for _endpoint in (agent_proxy, files_proxy):
         _service = _endpoint.__name__.removesuffix("_proxy")
         # A GET or HEAD must not carry a body; any other body sent to the file server has

@@ -9,10 +9,11 @@ principal it was opened with and a callback that ends it. The callback runs when
 - its user's role is no longer the role it was opened with.
 
 The API routes that revoke or disable call `end_token` / `end_user` directly, so their
-connections end at once. `run` (started with the app) re-validates every tracked token in
-one query every `interval` seconds, which catches changes made by another process
-(`oqtoctl user disable`, an admin editing the database) and plain expiry, and stops the
-sessions of disabled users that still have some running.
+connections end at once, and the data plane's `TokenCache` forgets those sign-ins at the
+same moment. `run` (started with the app) re-validates every tracked and every cached
+token in one query every `interval` seconds, which catches changes made by another
+process (`oqtoctl user disable`, an admin editing the database) and plain expiry, and
+stops the sessions of disabled users that still have some running.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
+from oqto.control.auth.cache import TokenCache
 from oqto.control.sessions import ACTIVE, SessionService
 from oqto.db.models import AuthToken, Role, Session, User, utcnow
 
@@ -69,10 +71,12 @@ class LiveConnections:
         self,
         db: sessionmaker[DBSession],
         sessions: SessionService,
+        tokens: TokenCache,
         interval: float = CHECK_INTERVAL_SECONDS,
     ) -> None:
         self._db = db
         self._sessions = sessions
+        self._tokens = tokens
         self.interval = interval
         self._lock = threading.Lock()
         self._tracked: set[_Tracked] = set()
@@ -109,10 +113,12 @@ class LiveConnections:
 
     def end_token(self, token_id: str) -> None:
         """The token was revoked: end every connection opened with it."""
+        self._tokens.drop_token(token_id)
         self._end_where(lambda e: e.token_id == token_id)
 
     def end_user(self, user_id: str) -> None:
         """The user was disabled, deleted, signed out everywhere or changed role."""
+        self._tokens.drop_user(user_id)
         self._end_where(lambda e: e.user_id == user_id)
 
     def tracked_count(self) -> int:
@@ -169,10 +175,17 @@ class LiveConnections:
         sessions of disabled users."""
         with self._lock:
             snapshot = list(self._tracked)
-        if snapshot:
-            states = await asyncio.to_thread(self._token_states, {e.token_id for e in snapshot})
+        cached = self._tokens.roles()
+        token_ids = {e.token_id for e in snapshot} | cached.keys()
+        if token_ids:
+            states = await asyncio.to_thread(self._token_states, token_ids)
             now = utcnow()
-            self._end(e for e in snapshot if not _valid(e, states.get(e.token_id), now))
+            # A sign-in never becomes valid again, so dropping on a read that is already a
+            # little old cannot wrongly keep one.
+            self._tokens.drop_tokens(
+                t for t, role in cached.items() if not _valid(role, states.get(t), now)
+            )
+            self._end(e for e in snapshot if not _valid(e.role, states.get(e.token_id), now))
         for user in await asyncio.to_thread(self._disabled_with_sessions):
             if self._stop_retry_at.get(user.id, 0.0) > time.monotonic():
                 continue
@@ -212,12 +225,13 @@ class LiveConnections:
             )
 
 
-def _valid(entry: _Tracked, state: _TokenState | None, now: dt.datetime) -> bool:
-    # No row: the token or its whole user was deleted.
+def _valid(role: Role, state: _TokenState | None, now: dt.datetime) -> bool:
+    """Whether a sign-in made with `role` still stands. No row: the token or its whole
+    user was deleted."""
     return (
         state is not None
         and state.revoked_at is None
         and (state.expires_at is None or state.expires_at > now)
         and not state.disabled
-        and state.role is entry.role
+        and state.role is role
     )

@@ -15,7 +15,7 @@ from oqto.db.models import AuthToken, TokenKind, User, utcnow
 TOKEN_PREFIX = "oqto_"
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -25,7 +25,7 @@ def issue_token(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = AuthToken(
         user_id=user.id,
-        token_hash=_digest(token),
+        token_hash=token_digest(token),
         kind=kind,
         name=name,
         expires_at=utcnow() + ttl if ttl else None,
@@ -35,12 +35,20 @@ def issue_token(
     return token, row
 
 
+def well_formed(token: str) -> bool:
+    return token.startswith(TOKEN_PREFIX) and len(token) <= 256
+
+
 def resolve_token(db: DBSession, token: str) -> tuple[User, AuthToken] | None:
     """The live token's user, re-read each time so disabling a user or changing a role acts
     on the next request."""
-    if not token.startswith(TOKEN_PREFIX) or len(token) > 256:
+    if not well_formed(token):
         return None
-    row = db.scalar(select(AuthToken).where(AuthToken.token_hash == _digest(token)))
+    return resolve_digest(db, token_digest(token))
+
+
+def resolve_digest(db: DBSession, digest: str) -> tuple[User, AuthToken] | None:
+    row = db.scalar(select(AuthToken).where(AuthToken.token_hash == digest))
     if row is None or row.revoked_at is not None:
         return None
     if row.expires_at is not None and row.expires_at <= utcnow():
