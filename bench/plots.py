@@ -11,6 +11,8 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.ticker import FuncFormatter
 
 # One colour per way to the service, the same in every plot.
 COLOURS = {
@@ -25,6 +27,22 @@ LABELS = {
     "oqto": "Oqto",
     "oqto_relay": "Oqto, default profile (relay)",
 }
+
+
+def _plain(value: float, _position: object = None) -> str:
+    """Log-axis tick labels as plain numbers (0.5, 20, 1,500), not powers of ten."""
+    return f"{value:,.0f}" if value >= 10 else f"{value:g}"
+
+
+def _plain_minor(value: float, _position: object = None) -> str:
+    """Minor ticks: only the 2s and 5s of each decade are labelled, or they overlap."""
+    return _plain(value) if f"{value:g}"[0] in "25" else ""
+
+
+def _plain_log(ax: Axes, axis: str) -> None:
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    target.set_major_formatter(FuncFormatter(_plain))
+    target.set_minor_formatter(FuncFormatter(_plain_minor))
 
 
 def _cdf(pairs: list[tuple[int, int]] | list[list[int]]) -> tuple[list[float], list[float]]:
@@ -48,11 +66,12 @@ def agent_latency(figure: dict[str, Any], path: Path) -> Path:
                 xs, ys = _cdf(pairs)
                 ax.step(xs, ys, where="post", color=COLOURS.get(name), label=LABELS.get(name, name))
         ax.set_xscale("log")
+        _plain_log(ax, "x")
         ax.set_xlabel("latency, ms (log)")
         ax.set_ylabel("fraction of requests at or below")
         ax.set_title(f"GET /global/health, {c} connection{'s' if int(c) > 1 else ''} (wrk)")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="upper left", fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -69,7 +88,9 @@ def throughput(figure: dict[str, Any], path: Path) -> Path:
         ax.plot(levels, values, marker="o", color=COLOURS.get(name), label=LABELS.get(name, name))
     ax.set_xscale("log")
     ax.set_yscale("log")
+    _plain_log(ax, "y")
     ax.set_xticks(levels, [str(c) for c in levels])
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, p: ""))
     ax.set_xlabel("concurrent connections (wrk -c)")
     ax.set_ylabel("requests per second (log)")
     ax.set_title("GET /global/health: throughput vs concurrency")
@@ -94,11 +115,12 @@ def files_latency(figure: dict[str, Any], path: Path) -> Path:
                 label = "direct (oqto-files socket)" if name == "direct" else LABELS[name]
                 ax.step(samples, ys, where="post", color=COLOURS.get(name), label=label)
         ax.set_xscale("log")
+        _plain_log(ax, "x")
         ax.set_xlabel("latency, ms (log)")
         ax.set_ylabel("fraction of requests at or below")
         ax.set_title(f"files: {titles[case]} (c=1)")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(loc="lower right", fontsize="small")
+        ax.legend(loc="upper left", fontsize="small")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

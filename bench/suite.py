@@ -61,12 +61,12 @@ TARGETS: list[tuple[str, str, str, str, float]] = [
     ("files", "oqto-files tree (1,000) p50, ms", "ratios.tree_1000_direct_p50_ms", "<=", 2.0),
     ("transfers", "download throughput Oqto / direct", "download.throughput_ratio", ">=", 0.8),
     ("transfers", "upload throughput Oqto / direct", "upload.throughput_ratio", ">=", 0.8),
-    ("terminal", "keystroke echo added p50, ms", "echo_ratio.added_p50_ms", "<=", 0.2),
-    ("terminal", "10 MB output Oqto / direct", "bulk_throughput_ratio", ">=", 0.8),
+    ("terminal", "keystroke echo added p50, ms", "ratios.current.echo_p50_added_ms", "<=", 0.2),
+    ("terminal", "10 MB output Oqto / direct", "ratios.current.output_throughput", ">=", 0.8),
     ("sse", "first event added p50, ms", "first_event_ratio.added_p50_ms", "<=", 1.0),
     ("sse", "per event added p50, ms", "per_event_ratio.added_p50_ms", "<=", 1.0),
-    ("rss", "control plane RSS idle, MB", "idle_with_sessions_mb", "<=", 100),
-    ("rss", "RSS, 500 SSE + 100 terminals open, MB", "loaded_mb", "<=", 150),
+    ("rss", "control plane RSS idle, MiB", "idle_with_sessions_mib", "<=", 100),
+    ("rss", "RSS, 500 SSE + 100 terminals open, MiB", "loaded_mib", "<=", 150),
 ]
 
 
