@@ -31,15 +31,21 @@ import chp
 import plots
 import uvloop
 import wrk
-from common import REPORTS, BenchEnv, bench_env, fmt_ms, machine_info, md_table
+from common import REPO, REPORTS, BenchEnv, bench_env, fmt_ms, machine_info, md_table
 from dataplane import FIGURES, Rig, Settings
 
+# The stream figures are bench/streams.py's. Without it, or if it cannot be imported,
+# the other figures still run; the report says why the stream figures are missing (as
+# skipped when the file is absent, as an error when its import failed).
+STREAMS_MISSING: tuple[str, str] | None = None
 try:
     import streams
-except ModuleNotFoundError as exc:  # bench/streams.py is written separately
-    if exc.name != "streams":
-        raise
+except ImportError as exc:
     streams = None
+    if isinstance(exc, ModuleNotFoundError) and exc.name == "streams":
+        STREAMS_MISSING = ("skipped", "bench/streams.py is not present")
+    else:
+        STREAMS_MISSING = ("errors", f"import streams failed: {type(exc).__name__}: {exc}")
 
 STREAM_FIGURES: list[str] = list(streams.FIGURES) if streams is not None else []
 NEEDS_WRK = {"agent", "floor"}
@@ -100,6 +106,18 @@ def _tool_versions() -> dict[str, str | None]:
         out = subprocess.run([binary, "-v"], capture_output=True, text=True, timeout=10)
         wrk_version = (out.stdout or out.stderr).split("[")[0].strip() or None
     return {"wrk": wrk_version, "configurable-http-proxy": chp.installed_version()}
+
+
+def _changed_sources() -> list[str]:
+    """Files under src/ that differ from the commit: what was measured is not the commit
+    alone then (a shared checkout while someone works on the data plane)."""
+    out = subprocess.run(
+        ["git", "-C", str(REPO), "status", "--porcelain", "--", "src"],
+        capture_output=True,
+        text=True,
+        timeout=10,
+    )
+    return [line[3:] for line in out.stdout.splitlines()]
 
 
 def _skip_reason(name: str, tools: dict[str, str | None]) -> str | None:
@@ -386,10 +404,18 @@ def markdown(report: dict[str, Any], pngs: dict[str, str]) -> str:
         "",
         f"{m['cpus']} CPUs, load average {m['loadavg_at_start']} at start and "
         f"{report['loadavg_at_end']} at the end; commit {m['git_commit']}; Python {m['python']}; "
-        f"{m['opencode']}; ttyd {m['ttyd']}; wrk {report['tools']['wrk']}; "
+        f"opencode {m['opencode']}; {m['ttyd']}; {report['tools']['wrk']}; "
         f"configurable-http-proxy {report['tools']['configurable-http-proxy']}.",
         "",
     ]
+    if report["changed_sources"]:
+        changed = report["changed_sources"]
+        lines += [
+            f"Measured with {len(changed)} file(s) under src/ changed from that commit: "
+            + ", ".join(f"`{path}`" for path in changed[:12])
+            + (", ..." if len(changed) > 12 else ""),
+            "",
+        ]
     if report["mode"] == "short":
         lines += ["Short form (CI): too few samples to compare with the targets.", ""]
     lines += [
@@ -463,15 +489,16 @@ def main() -> int:
     info = machine_info()
     tools = _tool_versions()
     print(f"machine: {info['cpus']} CPUs, load {info['loadavg_at_start']}; tools {tools}")
-    if streams is None:
-        print("bench/streams.py not present: no stream figures", file=sys.stderr)
+    if STREAMS_MISSING is not None:
+        print(f"no stream figures: {STREAMS_MISSING[1]}", file=sys.stderr)
     with (
         bench_env("suite", keep=args.keep) as bench,
         asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner,
     ):
         figures, errors, skipped = runner.run(run(bench, chosen, settings, tools))
-    if streams is None and not args.only:
-        skipped["streams"] = "bench/streams.py is not present"
+    if STREAMS_MISSING is not None and not args.only:
+        kind, why = STREAMS_MISSING
+        (skipped if kind == "skipped" else errors)["streams"] = why
     stamp = time.strftime("%Y-%m-%d-%H%M%S")
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
@@ -480,6 +507,7 @@ def main() -> int:
         "mode": "short" if args.short else "full",
         "settings": asdict(settings),
         "machine": info,
+        "changed_sources": _changed_sources(),
         "loadavg_at_end": [round(x, 2) for x in os.getloadavg()],
         "tools": tools,
         "figures": figures,
