@@ -104,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         loop="uvloop",
         http="httptools",
         ws="none",
+        # Nothing here reads the client address or scheme (and a Unix socket has none).
+        proxy_headers=False,
     )
     socket_path: Path | None = args.socket_path
     if socket_path is None:

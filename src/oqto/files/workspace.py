@@ -26,7 +26,14 @@ from oqto.files.archive import ZipPlan
 from oqto.files.atomic import StagedFile
 from oqto.files.beneath import EscapesRoot, RootDir, rename_noreplace
 from oqto.files.chunks import CHUNK_SIZE, batched
-from oqto.files.entries import Entry, TreeListing, etag_for, etag_matches, make_entry
+from oqto.files.entries import (
+    Entry,
+    TreeListing,
+    entries_of,
+    etag_for,
+    etag_matches,
+    make_entry,
+)
 from oqto.files.errors import WorkspaceError, os_errors_as
 from oqto.files.limits import FileLimits
 from oqto.files.paths import normalize_rel, split_rel
@@ -150,7 +157,8 @@ class WorkspaceFS:
 
     def open_file(self, rel: str) -> OpenedFile:
         with os_errors_as(rel):
-            fd = self._dir.open(normalize_rel(rel), _READ_FLAGS)
+            clean = normalize_rel(rel)
+            fd = self._dir.open(clean, _READ_FLAGS)
             try:
                 st = os.fstat(fd)
                 if stat.S_ISDIR(st.st_mode):
@@ -160,7 +168,7 @@ class WorkspaceFS:
             except BaseException:
                 os.close(fd)
                 raise
-            return OpenedFile(fd, make_entry(normalize_rel(rel), st))
+            return OpenedFile(fd, make_entry(clean, st))
 
     async def write_stream(
         self,
@@ -347,8 +355,6 @@ class WorkspaceFS:
         stat()ed: one fstatat(fd, name) each, no path lookups. A directory far larger
         than the limit costs a readdir, not a stat per name.
         """
-        prefix = f"{rel}/" if rel else ""
-        listed: list[Entry] = []
         readable = os.open(".", _LIST_FLAGS | os.O_CLOEXEC, dir_fd=fd)
         # The entries stat() through `readable`: they must be done before it is closed.
         with _closing(readable), os.scandir(readable) as it:
@@ -361,13 +367,7 @@ class WorkspaceFS:
             dirs.sort(key=_by_name)
             others.sort(key=_by_name)
             dirs += others
-            for de in dirs[:limit]:
-                try:
-                    st = de.stat(follow_symlinks=False)
-                except FileNotFoundError:
-                    continue  # removed since the directory was read
-                name = de.name
-                listed.append(make_entry(prefix + name, st, name))
+            listed = entries_of(f"{rel}/" if rel else "", dirs[:limit])
         return listed, len(dirs) > limit
 
     def _rename_at(

@@ -4,7 +4,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from oqto.files.chunks import CHUNK_SIZE, batched
+from oqto.files.chunks import WRITE_BATCH, batched
 from oqto.files.errors import WorkspaceError
 from oqto.protocol.errors import ErrorCode
 
@@ -30,8 +30,8 @@ async def collect(body: Body, limit: int) -> list[bytes]:
 
 async def test_pieces_are_at_least_a_chunk_and_keep_every_byte() -> None:
     sizes = [65536] * 40 + [0, 1, 70000, 3]
-    pieces = await collect(Body(*sizes), limit=10 * CHUNK_SIZE)
-    assert all(len(p) >= CHUNK_SIZE for p in pieces[:-1])
+    pieces = await collect(Body(*sizes), limit=10 * WRITE_BATCH)
+    assert all(len(p) >= WRITE_BATCH for p in pieces[:-1])
     assert all(pieces)
     expected = b"".join(bytes([i % 256]) * size for i, size in enumerate(sizes))
     assert b"".join(pieces) == expected

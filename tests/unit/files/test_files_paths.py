@@ -1,6 +1,6 @@
 import errno
 import os
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -141,6 +141,19 @@ def test_root_given_through_a_symlink_is_canonicalised(tmp_path: Path, root: Pat
 def test_normalize_rel() -> None:
     assert normalize_rel("") == ""
     assert normalize_rel("./a//b/./c/") == "a/b/c"
+
+
+@given(st.lists(st.sampled_from(["a", "b.c", "", ".", "..", "...", " ", "\\", "%2e"]), max_size=6))
+def test_split_rel_splits_as_posix_paths_do(pieces: list[str]) -> None:
+    """split_rel is hand-written for speed; pathlib is the reference for its components."""
+    rel = "/".join(pieces)
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts:
+        with pytest.raises(WorkspaceError) as refused:
+            split_rel(rel)
+        assert error_code(refused) is ErrorCode.INVALID_PATH
+    else:
+        assert split_rel(rel) == pure.parts
 
 
 @pytest.mark.parametrize(

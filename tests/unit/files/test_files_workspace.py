@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from oqto.files.atomic import TEMP_PREFIX
+from oqto.files.entries import entries_of, make_entry
 from oqto.files.errors import WorkspaceError
 from oqto.files.limits import FileLimits
 from oqto.files.workspace import WorkspaceFS
@@ -304,3 +305,19 @@ def test_tree_of_a_large_directory_stays_fast(root: Path) -> None:
     assert len(listing["entries"]) == 1000 and not listing["truncated"]
     # ~20 ms here; a lookup from the root per entry or a quadratic step would show.
     assert elapsed < 2.0, elapsed
+
+
+def test_listed_entries_are_described_as_single_ones(root: Path) -> None:
+    """entries_of writes out make_entry's dicts for speed: they must stay the same."""
+    (root / "f.txt").write_text("hello")
+    (root / "d").mkdir()
+    (root / "link").symlink_to("f.txt")
+    os.mkfifo(root / "fifo")
+    with os.scandir(root) as it:
+        found = sorted(it, key=lambda de: de.name)
+        listed = entries_of("sub/", found)
+    assert [e["name"] for e in listed] == ["d", "f.txt", "fifo", "link"]
+    for entry in listed:
+        alone = make_entry(f"sub/{entry['name']}", os.lstat(root / entry["name"]))
+        assert entry == alone
+    assert {e["type"] for e in listed} == {"dir", "file", "other", "symlink"}
