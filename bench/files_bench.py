@@ -168,6 +168,9 @@ class Variant:
     start_cpu_s: float = float("nan")
     rss_idle_kb: int = 0
     latencies: dict[str, list[float]] = field(default_factory=dict)
+    # Server CPU spent in each case's timed slices, and the requests they served: less
+    # sensitive to a busy machine than wall-clock latency.
+    cpu: dict[str, list[int]] = field(default_factory=dict)
     download_s: list[float] = field(default_factory=list)
     upload_s: list[float] = field(default_factory=list)
     transfer_rss_kb: dict[str, int] = field(default_factory=dict)
@@ -189,6 +192,15 @@ class Variant:
 def rss_kb(pid: int) -> int:
     fields = Path(f"/proc/{pid}/statm").read_text().split()
     return int(fields[1]) * _PAGE_KB
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time of all of a process's threads, in ns (schedstat: finer than clock ticks)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            total += int((task / "schedstat").read_text().split()[0])
+    return total
 
 
 def cpu_seconds(pid: int) -> float:
@@ -325,6 +337,7 @@ def latency_cases(variants: list[Variant], slice_n: int, rounds: int) -> None:
                 # Untimed: the other variants' slices may have outlasted the keep-alive.
                 client.reconnect()
                 client.request("GET", target)
+                cpu_before = cpu_ns(v.pid)
                 for _ in range(slice_n):
                     began = time.perf_counter()
                     status, _ = client.request("GET", target)
@@ -332,6 +345,9 @@ def latency_cases(variants: list[Variant], slice_n: int, rounds: int) -> None:
                     if status != 200:
                         raise HTTPError(f"{v.name} {target} answered {status}")
                     times.append(elapsed)
+                spent = v.cpu.setdefault(name, [0, 0])
+                spent[0] += cpu_ns(v.pid) - cpu_before
+                spent[1] += slice_n
     finally:
         for client in clients.values():
             client.close()
@@ -357,6 +373,11 @@ def transfers(variants: list[Variant], size: int, rounds: int) -> None:
             v.transfer_rss_kb["upload"] = max(v.transfer_rss_kb.get("upload", 0), sampler.peak)
         finally:
             client.close()
+
+
+def _cpu_us(spent: list[int]) -> float:
+    ns, requests = spent
+    return round(ns / requests / 1000, 1)
 
 
 def _mb_per_s(seconds: list[float], size: int) -> dict[str, float]:
@@ -416,7 +437,10 @@ def measure(
                 "rss_after_latency_mb": round(rss_after[v.name] / 1024, 1),
                 "rss_peak_download_mb": round(v.transfer_rss_kb.get("download", 0) / 1024, 1),
                 "rss_peak_upload_mb": round(v.transfer_rss_kb.get("upload", 0) / 1024, 1),
-                "latency": {name: summarize(times) for name, times in v.latencies.items()},
+                "latency": {
+                    name: {**summarize(times), "server_cpu_us": _cpu_us(v.cpu[name])}
+                    for name, times in v.latencies.items()
+                },
                 "download": _mb_per_s(v.download_s, big_mb * MB),
                 "upload": _mb_per_s(v.upload_s, big_mb * MB),
             }
@@ -432,7 +456,7 @@ def measure(
 def ratios(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for case in CASES:
-        for q in ("p50_ms", "p99_ms"):
+        for q in ("p50_ms", "p99_ms", "server_cpu_us"):
             out[f"{case}_{q}"] = ratio(new["latency"][case][q], old["latency"][case][q])
     for key in ("download", "upload"):
         out[f"{key}_mb_s"] = ratio(new[key]["median_mb_s"], old[key]["median_mb_s"])
@@ -449,8 +473,12 @@ def markdown(result: dict[str, Any], info: dict[str, Any]) -> str:
     rows: list[list[Any]] = []
     r = result.get("ratios", {})
     for case in CASES:
-        for q in ("p50_ms", "p99_ms"):
-            label = f"{case} {q.removesuffix('_ms')} (ms)"
+        for q in ("p50_ms", "p99_ms", "server_cpu_us"):
+            label = (
+                f"{case} {q.removesuffix('_ms')} (ms)"
+                if q != "server_cpu_us"
+                else (f"{case} server CPU per request (us)")
+            )
             row = [label, *(fmt_ms(f["latency"][case][q], 3) for f in figures)]
             rows.append(row + ([r[f"{case}_{q}"]] if has_ratio else []))
     for key in ("download", "upload"):
