@@ -312,6 +312,10 @@ async def _stream_body(send: Send, conn: Connection, sse: bool) -> None:
             await send({"type": "http.response.body", "body": SSE_HEARTBEAT, "more_body": True})
             continue
         if not data:
+            if conn.ended is not None and not sse:
+                # Cut short (signed out, session stopped): a download must look truncated,
+                # not complete (uvicorn also refuses to end one short of its length).
+                return
             break
         if sse:
             at_boundary = data.endswith((b"\n\n", b"\r\n\r\n"))
