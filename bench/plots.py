@@ -3,6 +3,7 @@ distributions and throughput vs concurrency, Oqto vs direct vs CHP."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 # One colour per way to the service, the same in every plot.
@@ -34,15 +36,19 @@ def _plain(value: float, _position: object = None) -> str:
     return f"{value:,.0f}" if value >= 10 else f"{value:g}"
 
 
-def _plain_minor(value: float, _position: object = None) -> str:
-    """Minor ticks: only the 2s and 5s of each decade are labelled, or they overlap."""
-    return _plain(value) if f"{value:g}"[0] in "25" else ""
-
-
 def _plain_log(ax: Axes, axis: str) -> None:
+    """Plain major labels; the 2s, 3s and 5s of each decade too when the axis spans two
+    decades or less (more would overlap)."""
     target = ax.xaxis if axis == "x" else ax.yaxis
+
+    def minor(value: float, _position: object = None) -> str:
+        lo, hi = target.get_view_interval()
+        if lo <= 0 or math.log10(hi / lo) > 2:
+            return ""
+        return _plain(value) if f"{value:g}".lstrip("0.")[:1] in ("2", "3", "5") else ""
+
     target.set_major_formatter(FuncFormatter(_plain))
-    target.set_minor_formatter(FuncFormatter(_plain_minor))
+    target.set_minor_formatter(FuncFormatter(minor))
 
 
 def _cdf(pairs: list[tuple[int, int]] | list[list[int]]) -> tuple[list[float], list[float]]:
@@ -56,6 +62,23 @@ def _cdf(pairs: list[tuple[int, int]] | list[list[int]]) -> tuple[list[float], l
     return xs, ys
 
 
+def _cdf_axes(ax: Axes, title: str) -> None:
+    ax.set_xscale("log")
+    _plain_log(ax, "x")
+    ax.set_xlabel("latency, ms (log)")
+    ax.set_ylabel("fraction of requests at or below")
+    ax.set_title(title)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="best", fontsize="small")
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def agent_latency(figure: dict[str, Any], path: Path) -> Path:
     """Latency distribution (CDF, log time axis) at the lowest and highest concurrency."""
     points = sorted(figure["histograms"], key=int)
@@ -65,17 +88,8 @@ def agent_latency(figure: dict[str, Any], path: Path) -> Path:
             if pairs:
                 xs, ys = _cdf(pairs)
                 ax.step(xs, ys, where="post", color=COLOURS.get(name), label=LABELS.get(name, name))
-        ax.set_xscale("log")
-        _plain_log(ax, "x")
-        ax.set_xlabel("latency, ms (log)")
-        ax.set_ylabel("fraction of requests at or below")
-        ax.set_title(f"GET /global/health, {c} connection{'s' if int(c) > 1 else ''} (wrk)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(loc="upper left", fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+        _cdf_axes(ax, f"GET /global/health, {c} connection{'s' if int(c) > 1 else ''} (wrk)")
+    return _save(fig, path)
 
 
 def throughput(figure: dict[str, Any], path: Path) -> Path:
@@ -96,10 +110,7 @@ def throughput(figure: dict[str, Any], path: Path) -> Path:
     ax.set_title("GET /global/health: throughput vs concurrency")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def files_latency(figure: dict[str, Any], path: Path) -> Path:
@@ -114,14 +125,5 @@ def files_latency(figure: dict[str, Any], path: Path) -> Path:
                 ys = [(i + 1) / len(samples) for i in range(len(samples))]
                 label = "direct (oqto-files socket)" if name == "direct" else LABELS[name]
                 ax.step(samples, ys, where="post", color=COLOURS.get(name), label=label)
-        ax.set_xscale("log")
-        _plain_log(ax, "x")
-        ax.set_xlabel("latency, ms (log)")
-        ax.set_ylabel("fraction of requests at or below")
-        ax.set_title(f"files: {titles[case]} (c=1)")
-        ax.grid(True, which="both", alpha=0.3)
-        ax.legend(loc="upper left", fontsize="small")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+        _cdf_axes(ax, f"files: {titles[case]} (c=1)")
+    return _save(fig, path)
