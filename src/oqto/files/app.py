@@ -34,6 +34,7 @@ from oqto.files.errors import WorkspaceError, too_large
 from oqto.files.limits import FileLimits
 from oqto.files.mediatypes import OCTET_STREAM, attachment_disposition, safe_content_type
 from oqto.files.paths import normalize_rel, sanitize_filename
+from oqto.files.upload import receive_multipart
 from oqto.files.workspace import OpenedFile, WorkspaceFS
 from oqto.protocol.errors import ErrorCode
 
@@ -123,9 +124,6 @@ class FilesApp:
         await respond.json(entry, 201 if created else 200, _etag(entry))
 
     async def _upload(self, request: Request, respond: Responder) -> None:
-        # Only this route parses multipart bodies: the parser is imported on first use.
-        from oqto.files.upload import receive_multipart
-
         path = request.text("path")
         mkdir = request.flag("mkdir", False)
         overwrite = request.flag("overwrite", False)
