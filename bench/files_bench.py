@@ -8,9 +8,11 @@ minimal blocking HTTP/1.1 keep-alive client (c=1) so the client's own cost stays
   `GET /file?path=one-kb.txt` (1 KB read), `GET /health`;
 - throughput: a 100 MB `GET /download` and a 100 MB `PUT /file` (MB/s), with the
   server's RSS sampled during each transfer (flat memory: peak minus idle);
-- memory and start-up: RSS when idle and after the latency cases, seconds and CPU
-  seconds from spawn to the first answered `/health`, and the `-X importtime` total of
-  `oqto.files.cli`.
+- memory and start-up: RSS when idle and after the latency cases, private memory when
+  idle (what one more session costs: RSS less the pages shared with every other
+  process), seconds and CPU seconds from spawn to the first answered `/health`, and the
+  `-X importtime` total of `oqto.files.cli`;
+- server CPU per request in each latency case (all its threads, from schedstat).
 
 `--baseline REV` also runs the oqto-files of a git revision (its `src/` extracted with
 `git archive` into a temporary directory and put first on PYTHONPATH) side by side:
@@ -167,6 +169,7 @@ class Variant:
     start_s: float = float("nan")
     start_cpu_s: float = float("nan")
     rss_idle_kb: int = 0
+    private_idle_kb: int = 0
     latencies: dict[str, list[float]] = field(default_factory=dict)
     # Server CPU spent in each case's timed slices, and the requests they served: less
     # sensitive to a busy machine than wall-clock latency.
@@ -192,6 +195,16 @@ class Variant:
 def rss_kb(pid: int) -> int:
     fields = Path(f"/proc/{pid}/statm").read_text().split()
     return int(fields[1]) * _PAGE_KB
+
+
+def private_kb(pid: int) -> int:
+    """Memory only this process holds (RSS counts the shared libraries and the
+    interpreter's pages every session's oqto-files shares): what one more session costs."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            total += int(line.split()[1])
+    return total
 
 
 def cpu_ns(pid: int) -> int:
@@ -242,6 +255,7 @@ def start(variant: Variant, max_upload_mb: int) -> None:
     variant.start_s = time.perf_counter() - began
     variant.start_cpu_s = cpu_seconds(variant.pid)
     variant.rss_idle_kb = rss_kb(variant.pid)
+    variant.private_idle_kb = private_kb(variant.pid)
 
 
 def stop(variant: Variant) -> None:
@@ -434,6 +448,7 @@ def measure(
                 "start_cpu_s": round(v.start_cpu_s, 3),
                 "import_ms": round(sorted(imports[v.name])[1], 1),
                 "rss_idle_mb": round(v.rss_idle_kb / 1024, 1),
+                "private_idle_mb": round(v.private_idle_kb / 1024, 1),
                 "rss_after_latency_mb": round(rss_after[v.name] / 1024, 1),
                 "rss_peak_download_mb": round(v.transfer_rss_kb.get("download", 0) / 1024, 1),
                 "rss_peak_upload_mb": round(v.transfer_rss_kb.get("upload", 0) / 1024, 1),
@@ -460,7 +475,14 @@ def ratios(new: dict[str, Any], old: dict[str, Any]) -> dict[str, Any]:
             out[f"{case}_{q}"] = ratio(new["latency"][case][q], old["latency"][case][q])
     for key in ("download", "upload"):
         out[f"{key}_mb_s"] = ratio(new[key]["median_mb_s"], old[key]["median_mb_s"])
-    for key in ("start_s", "start_cpu_s", "import_ms", "rss_idle_mb", "rss_after_latency_mb"):
+    for key in (
+        "start_s",
+        "start_cpu_s",
+        "import_ms",
+        "rss_idle_mb",
+        "private_idle_mb",
+        "rss_after_latency_mb",
+    ):
         out[key] = ratio(new[key], old[key])
     return out
 
@@ -489,6 +511,7 @@ def markdown(result: dict[str, Any], info: dict[str, Any]) -> str:
         ("start_cpu_s", "CPU to first /health (s)"),
         ("import_ms", "import oqto.files.cli (ms)"),
         ("rss_idle_mb", "RSS idle (MB)"),
+        ("private_idle_mb", "private memory idle (MB)"),
         ("rss_after_latency_mb", "RSS after latency cases (MB)"),
         ("rss_peak_download_mb", "RSS peak during download (MB)"),
         ("rss_peak_upload_mb", "RSS peak during upload (MB)"),
