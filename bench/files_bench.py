@@ -30,6 +30,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -166,8 +167,9 @@ class Variant:
     root: Path
     sock: Path
     proc: subprocess.Popen[bytes] | None = None
-    start_s: float = float("nan")
-    start_cpu_s: float = float("nan")
+    start_s: list[float] = field(default_factory=list)
+    start_cpu_s: list[float] = field(default_factory=list)
+    import_ms: list[float] = field(default_factory=list)
     rss_idle_kb: int = 0
     private_idle_kb: int = 0
     latencies: dict[str, list[float]] = field(default_factory=dict)
@@ -252,8 +254,8 @@ def start(variant: Variant, max_upload_mb: int) -> None:
         if time.perf_counter() > deadline:
             raise RuntimeError(f"{variant.name}: oqto-files did not answer in time")
         time.sleep(0.002)  # poll interval of the readiness probe, bounded by the deadline
-    variant.start_s = time.perf_counter() - began
-    variant.start_cpu_s = cpu_seconds(variant.pid)
+    variant.start_s.append(time.perf_counter() - began)
+    variant.start_cpu_s.append(cpu_seconds(variant.pid))
     variant.rss_idle_kb = rss_kb(variant.pid)
     variant.private_idle_kb = private_kb(variant.pid)
 
@@ -412,6 +414,7 @@ def measure(
     slice_n: int = 200,
     rounds: int = 10,
     transfer_rounds: int = 3,
+    start_rounds: int = 3,
 ) -> dict[str, Any]:
     """Run every case; `baseline` is a git revision to compare against (None: only this
     checkout). Returns {"variants": {name: figures}, "ratios": {...}} (ratios new/baseline:
@@ -434,9 +437,12 @@ def measure(
         for name, pythonpath in specs:
             variants.append(Variant(name, pythonpath, tmp / "ws", tmp / f"{name}.sock"))
         # Start-up in alternation too; the last start of each is the one measured on.
-        for v in rotations(variants, 1):
+        # Start-up and imports in alternation too; the last start of each stays up.
+        for i, v in enumerate(rotations(variants, start_rounds)):
             start(v, max_upload_mb=big_mb + 10)
-        imports = {v.name: [import_ms(v.pythonpath) for _ in range(3)] for v in variants}
+            if i < len(variants) * (start_rounds - 1):
+                stop(v)
+            v.import_ms.append(import_ms(v.pythonpath))
         latency_cases(variants, slice_n, rounds)
         rss_after = {v.name: rss_kb(v.pid) for v in variants}
         transfers(variants, big_mb * MB, transfer_rounds)
@@ -444,9 +450,9 @@ def measure(
         for v in variants:
             out["variants"][v.name] = {
                 "pythonpath": v.pythonpath,
-                "start_s": round(v.start_s, 3),
-                "start_cpu_s": round(v.start_cpu_s, 3),
-                "import_ms": round(sorted(imports[v.name])[1], 1),
+                "start_s": round(statistics.median(v.start_s), 3),
+                "start_cpu_s": round(statistics.median(v.start_cpu_s), 3),
+                "import_ms": round(statistics.median(v.import_ms), 1),
                 "rss_idle_mb": round(v.rss_idle_kb / 1024, 1),
                 "private_idle_mb": round(v.private_idle_kb / 1024, 1),
                 "rss_after_latency_mb": round(rss_after[v.name] / 1024, 1),
@@ -539,6 +545,7 @@ def main() -> int:
     parser.add_argument("--slice", type=int, default=200, help="requests per slice")
     parser.add_argument("--rounds", type=int, default=10, help="slices per variant and case")
     parser.add_argument("--transfer-rounds", type=int, default=3)
+    parser.add_argument("--start-rounds", type=int, default=3, help="starts per variant")
     args = parser.parse_args()
     info = machine_info()
     result = measure(
@@ -547,6 +554,7 @@ def main() -> int:
         slice_n=args.slice,
         rounds=args.rounds,
         transfer_rounds=args.transfer_rounds,
+        start_rounds=args.start_rounds,
     )
     report = {"machine": info, "args": vars(args), **result}
     return publish("files_bench", report, markdown(result, info), leftovers=None)
