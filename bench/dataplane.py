@@ -78,8 +78,32 @@ class Settings:
     @classmethod
     def for_mode(cls, short: bool, concurrent: int | None = None) -> Settings:
         if short:
-            return cls(True, (1, 50), (1, 50), 1, 1, 0.5, 20, 1, 0, concurrent or 3, 200)
-        return cls(False, (1, 5, 10, 25, 50), (1, 50), 2, 2, 3.0, 50, 3, 1, concurrent or 10, 2000)
+            return cls(
+                short=True,
+                concurrency=(1, 50),
+                floor_concurrency=(1, 50),
+                wrk_seconds=1,
+                wrk_rounds=1,
+                files_seconds=0.5,
+                files_slice=20,
+                start_runs=1,
+                start_warmup=0,
+                concurrent=concurrent or 3,
+                pings=200,
+            )
+        return cls(
+            short=False,
+            concurrency=(1, 5, 10, 25, 50),
+            floor_concurrency=(1, 50),
+            wrk_seconds=2,
+            wrk_rounds=2,
+            files_seconds=3.0,
+            files_slice=50,
+            start_runs=3,
+            start_warmup=1,
+            concurrent=concurrent or 10,
+            pings=2000,
+        )
 
 
 # The sessions (by admin sandbox profile) each figure measures.
@@ -277,14 +301,8 @@ class UnixHTTPConnection(http.client.HTTPConnection):
         self.sock.connect(str(self.path))
 
 
-def _request(
-    conn: http.client.HTTPConnection,
-    method: str,
-    path: str,
-    headers: dict[str, str],
-    body: bytes | None = None,
-) -> tuple[int, bytes]:
-    conn.request(method, path, body=body, headers=headers)
+def _get(conn: http.client.HTTPConnection, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
+    conn.request("GET", path, headers=headers)
     response = conn.getresponse()
     return response.status, response.read()
 
@@ -318,7 +336,7 @@ def _alternate(ways: list[_Way], seconds: float, per_slice: int) -> dict[str, di
     busy: dict[str, float] = {w.name: 0.0 for w in ways}
     for way in ways:  # warm-up: connection, caches
         for _ in range(5):
-            _request(way.conn, "GET", way.path, way.headers)
+            _get(way.conn, way.path, way.headers)
     turn = 0
     while min(busy.values()) < seconds:
         order = ways if turn % 2 == 0 else ways[::-1]
@@ -327,7 +345,7 @@ def _alternate(ways: list[_Way], seconds: float, per_slice: int) -> dict[str, di
             began_slice = time.perf_counter()
             for _ in range(per_slice):
                 began = time.perf_counter()
-                status, body = _request(way.conn, "GET", way.path, way.headers)
+                status, body = _get(way.conn, way.path, way.headers)
                 if status == 200 and way.check(body):
                     samples[way.name].append(time.perf_counter() - began)
                 else:
@@ -345,9 +363,8 @@ def _alternate(ways: list[_Way], seconds: float, per_slice: int) -> dict[str, di
 
 def _files_figure(session: Session, s: Settings) -> dict[str, Any]:
     _populate(session)
-    port = int(session.server.url.rsplit(":", 1)[1])
     direct = UnixHTTPConnection(session.files_socket)
-    proxied = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    proxied = http.client.HTTPConnection("127.0.0.1", session.server.port, timeout=60)
     bearer = {"Authorization": _bearer(session)}
     base = f"{session.base}/files"
 
@@ -375,20 +392,11 @@ def _files_figure(session: Session, s: Settings) -> dict[str, Any]:
     finally:
         direct.close()
         proxied.close()
+    p50 = {case: (out[case]["oqto"]["p50_ms"], out[case]["direct"]["p50_ms"]) for case in cases}
     out["ratios"] = {
-        **{
-            f"{case}_added_p50_ms": _added(
-                out[case]["oqto"]["p50_ms"], out[case]["direct"]["p50_ms"]
-            )
-            for case in cases
-        },
-        **{
-            f"{case}_p50_oqto_over_direct": ratio(
-                out[case]["oqto"]["p50_ms"], out[case]["direct"]["p50_ms"]
-            )
-            for case in cases
-        },
-        "tree_1000_direct_p50_ms": out["tree_1000"]["direct"]["p50_ms"],
+        **{f"{case}_added_p50_ms": _added(*pair) for case, pair in p50.items()},
+        **{f"{case}_p50_oqto_over_direct": ratio(*pair) for case, pair in p50.items()},
+        "tree_1000_direct_p50_ms": p50["tree_1000"][1],
     }
     return out
 
