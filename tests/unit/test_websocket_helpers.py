@@ -1,7 +1,7 @@
 import pytest
 from starlette.websockets import WebSocket
 
-from oqto.control.proxy.websocket import _sendable, origin_allowed
+from oqto.control.proxy.websocket import origin_allowed
 
 
 def websocket(headers: dict[str, str]) -> WebSocket:
@@ -33,10 +33,3 @@ def websocket(headers: dict[str, str]) -> WebSocket:
 def test_origin_check(headers: dict[str, str], allowed: bool) -> None:
     assert origin_allowed(websocket(headers), {"https://public.example"}) is allowed
 
-
-def test_close_codes_are_sendable() -> None:
-    assert _sendable(4000) == 4000
-    assert _sendable(1001) == 1001
-    assert _sendable(1006) == 1011
-    assert _sendable(1005) == 1000
-    assert _sendable(None) == 1000

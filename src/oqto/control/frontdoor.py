@@ -25,6 +25,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from oqto.config.model import ServerSection
+from oqto.control.proxy.wssplice import SplicingWebSocketProtocol
 from oqto.control.trustedproxies import TrustedProxies
 from oqto.protocol.errors import ErrorCode, error_response
 
@@ -89,30 +90,26 @@ class FrontDoorProtocol(HttpToolsProtocol):
 
     def _release(self) -> None:
         peer, self._counted_as = self._counted_as, None
-        if peer is None:
-            return
-        left = self.open_per_client.get(peer, 1) - 1
-        if left > 0:
-            self.open_per_client[peer] = left
-        else:
-            self.open_per_client.pop(peer, None)
+        _release_slot(self.open_per_client, peer)
 
     def handle_websocket_upgrade(self) -> None:
         self._cancel_header_timer()
         super().handle_websocket_upgrade()
         # From here on the transport talks to the WebSocket protocol, and only its
         # connection_lost runs: hook it so the upgraded connection keeps its slot until
-        # it really closes.
+        # it really closes. The hook holds the slot, not this protocol (and its request),
+        # which an open WebSocket no longer needs.
         ws = self.transport.get_protocol()
         if ws is self:
             return
         inner: Callable[[Exception | None], None] = ws.connection_lost
+        counts, peer, self._counted_as = self.open_per_client, self._counted_as, None
 
         def connection_lost(exc: Exception | None) -> None:
             try:
                 inner(exc)
             finally:
-                self._release()
+                _release_slot(counts, peer)
 
         setattr(ws, "connection_lost", connection_lost)  # noqa: B010 - instance override
 
@@ -243,6 +240,16 @@ class FrontDoorProtocol(HttpToolsProtocol):
         self.transport.write(b"".join([*head, b"\r\n", response.body]))
 
 
+def _release_slot(counts: dict[str, int], peer: str | None) -> None:
+    if peer is None:
+        return
+    left = counts.get(peer, 1) - 1
+    if left > 0:
+        counts[peer] = left
+    else:
+        counts.pop(peer, None)
+
+
 def protocol_class(limits: FrontDoorLimits) -> type[FrontDoorProtocol]:
     """A protocol class for one server: its own limits and its own connection counts."""
 
@@ -259,6 +266,13 @@ def uvicorn_config(app: Any, server: ServerSection) -> uvicorn.Config:
     return uvicorn.Config(
         app,
         http=protocol_class(FrontDoorLimits.of(server)),
+        # uvicorn's own WebSocket protocol, which can also splice a session's WebSocket
+        # through to its service (oqto.control.proxy.wssplice).
+        ws=SplicingWebSocketProtocol,
+        # A spliced WebSocket carries whatever compression the browser and the service
+        # agreed on; uvicorn's own would only allocate zlib streams (~45 KB) per
+        # connection that a splice never uses.
+        ws_per_message_deflate=False,
         # Annotated int in uvicorn, but only ever handed to call_later: a float is honoured.
         timeout_keep_alive=server.keepalive_timeout_seconds,  # type: ignore[arg-type]
         ws_max_size=server.ws_max_message_bytes,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import logging
 from urllib.parse import quote
 
 from fastapi import APIRouter, WebSocket
 
-from oqto.control.auth.deps import Principal, authenticate
+from oqto.control.auth.deps import Principal, authenticate_cached
 from oqto.control.context import context
 from oqto.control.errors import ApiError, response_for
 from oqto.control.proxy.websocket import origin_allowed, relay
@@ -35,7 +34,7 @@ async def _ws_route(websocket: WebSocket, session_id: str) -> tuple[Principal, S
         if not origin_allowed(websocket, allowed):
             log.warning("websocket refused: foreign origin %s", websocket.headers.get("origin"))
             raise ApiError(ErrorCode.ORIGIN_REFUSED, "this Origin may not open WebSockets here")
-        principal = await asyncio.to_thread(authenticate, websocket)
+        principal = await authenticate_cached(websocket)
         return principal, await ctx.sessions.route(principal.user, session_id)
     except OqtoError as exc:
         log.info("websocket refused: %s", exc.code)
@@ -47,24 +46,19 @@ async def _relay(
     websocket: WebSocket,
     found: tuple[Principal, SessionRoute],
     service: ServiceName,
-    url: str,
+    path: str,
     headers: dict[str, str] | None = None,
 ) -> None:
     ctx = context(websocket)
     principal, route = found
-    ended = asyncio.Event()
-    untrack = ctx.live.track(principal, ended.set)
-    try:
-        await relay(
-            websocket,
-            open_upstream=lambda: route.connect(service),
-            url=url,
-            max_message=ctx.config.server.ws_max_message_bytes,
-            ended=ended,
-            headers=headers,
-        )
-    finally:
-        untrack()
+    await relay(
+        websocket,
+        open_upstream=lambda: route.connect(service),
+        host=service.value,
+        path=path,
+        track=lambda end: ctx.live.track(principal, end),
+        headers=headers,
+    )
 
 
 @router.websocket("/{session_id}/terminal")
@@ -72,7 +66,7 @@ async def terminal(websocket: WebSocket, session_id: str) -> None:
     """ttyd's WebSocket (subprotocol `tty`)."""
     found = await _ws_route(websocket, session_id)
     if found is not None:
-        await _relay(websocket, found, ServiceName.TERMINAL, "ws://terminal/ws")
+        await _relay(websocket, found, ServiceName.TERMINAL, "/ws")
 
 
 @router.websocket("/{session_id}/agent/{path:path}")
@@ -84,7 +78,11 @@ async def agent_websocket(websocket: WebSocket, session_id: str, path: str) -> N
     auth = found[1].agent_auth
     credential = base64.b64encode(f"{auth.username}:{auth.password}".encode()).decode()
     query = websocket.scope.get("query_string", b"").decode("latin-1")
-    url = f"ws://agent/{quote(path)}" + (f"?{query}" if query else "")
+    target = f"/{quote(path)}" + (f"?{query}" if query else "")
     await _relay(
-        websocket, found, ServiceName.AGENT, url, headers={"Authorization": f"Basic {credential}"}
+        websocket,
+        found,
+        ServiceName.AGENT,
+        target,
+        headers={"Authorization": f"Basic {credential}"},
     )
