@@ -110,3 +110,30 @@ def test_a_missing_or_stopped_session_is_told_apart_from_a_refusal(
 
     asyncio.run(run())
     assert admin.delete(f"/api/sessions/{stopped['id']}").status_code == 204
+
+
+def test_agent_pty_websocket(
+    server: OqtoServer, admin: Any, running_session: dict[str, Any]
+) -> None:
+    """opencode's own PTY WebSocket, through the same relay (with opencode's credential,
+    which the client never sees)."""
+    base = f"/api/sessions/{running_session['id']}/agent/pty"
+    created = admin.post(base, json={"command": "/bin/sh"})
+    assert created.status_code == 200, created.text
+    pty = created.json()["id"]
+
+    async def run() -> None:
+        url = server.url.replace("http", "ws") + f"{base}/{pty}/connect"
+        headers = {"Authorization": admin.headers["Authorization"]}
+        async with connect(url, additional_headers=headers) as ws:
+            await ws.send("echo pty-$((6*7))\n")
+            out = ""
+            async with asyncio.timeout(30):
+                while "pty-42" not in out:
+                    message = await ws.recv()
+                    out += message if isinstance(message, str) else message.decode(errors="replace")
+
+    try:
+        asyncio.run(run())
+    finally:
+        assert admin.delete(f"{base}/{pty}").status_code == 200
