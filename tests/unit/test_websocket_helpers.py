@@ -32,4 +32,3 @@ def websocket(headers: dict[str, str]) -> WebSocket:
 )
 def test_origin_check(headers: dict[str, str], allowed: bool) -> None:
     assert origin_allowed(websocket(headers), {"https://public.example"}) is allowed
-
