@@ -353,17 +353,22 @@ class UpstreamPool:
         if conn.reusable and not self._closed and len(self._idle) < MAX_IDLE:
             conn.idle_since = time.monotonic()
             self._idle.append(conn)
+            self._wake_one()
         else:
             self._discard(conn)
+
+    def _discard(self, conn: Connection) -> None:
+        """Its place is free (a failed connect's too): a waiting request may take it."""
+        conn.close()
+        self._all.discard(conn)
+        self._wake_one()
+
+    def _wake_one(self) -> None:
         while self._waiters:
             waiter = self._waiters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
                 break
-
-    def _discard(self, conn: Connection) -> None:
-        conn.close()
-        self._all.discard(conn)
 
     def close(self) -> None:
         """Every connection, busy or idle: the session is stopping."""
