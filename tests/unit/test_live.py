@@ -22,7 +22,7 @@ from oqto.control.app import build_context, create_app
 from oqto.control.auth.deps import Principal
 from oqto.control.auth.live import LiveConnections
 from oqto.control.auth.passwords import hash_password
-from oqto.control.auth.tokens import resolve_token
+from oqto.control.auth.tokens import resolve_digest, resolve_token, token_digest
 from oqto.control.context import ControlContext
 from oqto.db.models import AuthToken, Role, Session, SessionStatus, User, utcnow
 
@@ -245,3 +245,56 @@ def test_on_end_runs_at_most_once_and_not_after_untrack(world: World) -> None:
     assert probe.calls == 1
     assert untracked.calls == 0
     assert live.tracked_count() == 0
+
+
+# -- the data plane's sign-in cache ------------------------------------------------------
+
+
+def cache_sign_in(world: World, token: str) -> str:
+    """Put `token`'s sign-in in the cache as a proxied request would; its digest."""
+    digest = token_digest(token)
+    with world.ctx.db() as db:
+        resolved = resolve_digest(db, digest)
+    assert resolved is not None
+    world.ctx.tokens.put(digest, resolved, world.ctx.tokens.begin())
+    return digest
+
+
+@pytest.mark.parametrize(
+    "change", ["logout", "password change", "disable", "password reset", "delete"]
+)
+def test_api_changes_drop_cached_sign_ins_at_once(world: World, change: str) -> None:
+    token = world.login("ann", ANN_PW)
+    ann = cache_sign_in(world, token)
+    boss = cache_sign_in(world, world.login("boss", ADMIN_PW))
+    api_change(world, change, token)
+    assert world.ctx.tokens.get(ann) is None, change  # no check round needed
+    assert world.ctx.tokens.get(boss) is not None
+
+
+def test_revoking_an_api_token_drops_its_cached_sign_in(world: World) -> None:
+    login = world.login("ann", ANN_PW)
+    created = world.client.post(
+        "/api/account/tokens", json={"name": "ci"}, headers=world.as_(login)
+    ).json()
+    api, session = cache_sign_in(world, created["token"]), cache_sign_in(world, login)
+    revoked = world.client.delete(
+        f"/api/account/tokens/{created['info']['id']}", headers=world.as_(login)
+    )
+    assert revoked.status_code == 204
+    assert world.ctx.tokens.get(api) is None
+    assert world.ctx.tokens.get(session) is not None
+
+
+@pytest.mark.parametrize("change", sorted(DB_CHANGES))
+def test_database_changes_drop_cached_sign_ins_within_seconds(world: World, change: str) -> None:
+    """Nothing tracked: the check round re-reads cached tokens on their own account."""
+    ann = cache_sign_in(world, world.login("ann", ANN_PW))
+    boss = cache_sign_in(world, world.login("boss", ADMIN_PW))
+    world.wait_rounds(1)
+    assert world.ctx.tokens.get(ann) is not None
+    assert world.ctx.live.tracked_count() == 0
+    DB_CHANGES[change](world.ctx, world.ann_id)
+    wait_for(lambda: world.ctx.tokens.get(ann) is None, 5, f"ann's sign-in to go ({change})")
+    world.wait_rounds(1)
+    assert world.ctx.tokens.get(boss) is not None
