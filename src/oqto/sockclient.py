@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
 
 import anyio
 import anyio.abc
@@ -132,3 +133,23 @@ async def open_verified(address: str | tuple[str, int], owner_uid: int) -> socke
     if family == socket.AF_INET:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return check_owner(sock, owner_uid, f"the connection to {address}")
+
+
+P = TypeVar("P", bound=asyncio.BaseProtocol)
+
+
+async def adopt(sock: socket.socket, protocol_factory: Callable[[], P]) -> P:
+    """Put a connected socket an opener handed over under an event-loop transport (Unix
+    or TCP, Nagle off), with the protocol `protocol_factory` makes. On failure the socket
+    is closed and the error raised."""
+    loop = asyncio.get_running_loop()
+    try:
+        if sock.family == socket.AF_UNIX:
+            _, protocol = await loop.create_unix_connection(protocol_factory, sock=sock)
+        else:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            _, protocol = await loop.create_connection(protocol_factory, sock=sock)
+    except BaseException:
+        sock.close()
+        raise
+    return protocol

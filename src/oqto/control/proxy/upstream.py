@@ -30,7 +30,7 @@ import httptools
 from oqto.control.sessions import SessionRoute
 from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import ServiceName
-from oqto.sockclient import OpenerError
+from oqto.sockclient import OpenerError, adopt
 
 # Connecting (the user plane's opener included) and waiting for a free connection are
 # bounded; so is each wait for a service to take more of a request body. Reads have no
@@ -335,15 +335,9 @@ class UpstreamPool:
         except OSError as exc:
             self._discard(conn)
             raise UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, f"not reachable: {exc}") from None
-        loop = asyncio.get_running_loop()
         try:
-            if sock.family == socket.AF_UNIX:
-                await loop.create_unix_connection(lambda: conn, sock=sock)
-            else:
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-                await loop.create_connection(lambda: conn, sock=sock)
+            await adopt(sock, lambda: conn)
         except OSError as exc:
-            sock.close()
             self._discard(conn)
             raise UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, f"not reachable: {exc}") from None
         return conn

@@ -40,7 +40,7 @@ from websockets.utils import accept_key, generate_key
 
 from oqto.control.proxy.wssplice import SPLICE, Answer, UpgradeFailed, Upstream
 from oqto.protocol.errors import ErrorCode, error_response
-from oqto.sockclient import OpenerError
+from oqto.sockclient import OpenerError, adopt
 
 log = logging.getLogger(__name__)
 
@@ -146,16 +146,7 @@ async def _open(
     """The service's connection, upgraded: our request on the passed socket, its answer
     checked."""
     sock = await open_upstream()
-    loop = asyncio.get_running_loop()
-    try:
-        if sock.family == socket.AF_UNIX:
-            _, upstream = await loop.create_unix_connection(Upstream, sock=sock)
-        else:
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            _, upstream = await loop.create_connection(Upstream, sock=sock)
-    except BaseException:
-        sock.close()
-        raise
+    upstream = await adopt(sock, Upstream)
     key = generate_key()
     request = Headers(
         Host=host,
