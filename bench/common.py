@@ -82,6 +82,14 @@ __all__ = [
 # -- statistics ------------------------------------------------------------------------
 
 
+_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def rss_kb(pid: int) -> int:
+    """A process's resident memory, KiB (from /proc/<pid>/statm)."""
+    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_KB
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Linear-interpolated percentile, q in [0, 100]."""
     if not values:

@@ -41,7 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import REPO, fmt_ms, machine_info, md_table, publish, ratio, summarize
+from common import REPO, fmt_ms, machine_info, md_table, publish, ratio, rss_kb, summarize
 
 MB = 1024 * 1024
 TREE_BIG = 1000
@@ -54,7 +54,6 @@ CASES = {
     "read_1k": "/file?path=one-kb.txt",
     "health": "/health",
 }
-_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
 # -- a minimal HTTP/1.1 client on a Unix socket -------------------------------------------
@@ -192,11 +191,6 @@ class Variant:
     def pid(self) -> int:
         assert self.proc is not None
         return self.proc.pid
-
-
-def rss_kb(pid: int) -> int:
-    fields = Path(f"/proc/{pid}/statm").read_text().split()
-    return int(fields[1]) * _PAGE_KB
 
 
 def private_kb(pid: int) -> int:

@@ -65,6 +65,7 @@ from common import (
     percentile,
     publish,
     ratio,
+    rss_kb,
     start_session,
     summarize,
 )
@@ -251,7 +252,7 @@ def rss_steady(pid: int, seconds: float) -> dict[str, Any]:
     samples = []
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        samples.append(ws_bench.rss_kb(pid))
+        samples.append(rss_kb(pid))
         time.sleep(0.05)
     return {"rss_mib": round(percentile(samples, 50) / 1024, 1), "n": len(samples)}
 
@@ -269,7 +270,7 @@ class RssSampler:
 
     def _run(self) -> None:
         while True:
-            self.samples.append(ws_bench.rss_kb(self.pid))
+            self.samples.append(rss_kb(self.pid))
             if self._stop.wait(self.interval):
                 return
 
@@ -280,7 +281,7 @@ class RssSampler:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-        self.samples.append(ws_bench.rss_kb(self.pid))
+        self.samples.append(rss_kb(self.pid))
 
     def summary(self) -> dict[str, float]:
         return {

@@ -49,6 +49,7 @@ from common import (
     percentile,
     publish,
     ratio,
+    rss_kb,
     start_session,
     summarize,
 )
@@ -56,7 +57,6 @@ from websockets.asyncio.client import ClientConnection, connect, unix_connect
 
 OUTPUT_FILE = ".ws-bench-output.txt"
 DONE = b"WS-DONE-42"  # printed by `echo WS-DONE-$((6*7))`, so the typed command never matches
-_PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 Opener = Callable[[], Awaitable[ClientConnection]]
 
@@ -98,10 +98,6 @@ class Variant:
 
     def openers(self) -> dict[str, Opener]:
         return {f"{self.name}_proxied": self.proxied, f"{self.name}_direct": self.direct}
-
-
-def rss_kb(pid: int) -> int:
-    return int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * _PAGE_KB
 
 
 # -- a ttyd terminal ------------------------------------------------------------------------
