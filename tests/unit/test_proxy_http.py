@@ -7,6 +7,7 @@ towards a slow browser, and the errors when the service cannot be reached."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import socket
@@ -38,7 +39,7 @@ from tests.unit.session_world import eventually
 from oqto.control.proxy import http as proxy_http
 from oqto.control.proxy import upstream
 from oqto.control.proxy.http import SSE_HEARTBEAT, upstream_target
-from oqto.control.proxy.upstream import READ_HIGH_WATER, UpstreamPool
+from oqto.control.proxy.upstream import MAX_HEAD_BYTES, READ_HIGH_WATER, UpstreamPool
 from oqto.protocol.errors import ErrorCode
 from oqto.sockclient import OpenerError
 
@@ -641,6 +642,32 @@ def test_a_service_that_hangs_up_without_answering_is_a_502(loop: str, tmp_path:
             assert r.raw is not None and r.raw.connections == 1  # a new connection: no retry
         assert browser.status == 502
         assert browser.json()["error"] == ErrorCode.UPSTREAM_UNAVAILABLE.value
+
+    run(loop, scenario)
+
+
+def test_endless_headers_from_a_hostile_service_are_cut_off(loop: str, tmp_path: Path) -> None:
+    """The session's user controls the service: headers without end must not fill our
+    memory. The answer is refused once its head passes MAX_HEAD_BYTES."""
+    sent = 0
+
+    async def service(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, _n: int) -> None:
+        nonlocal sent
+        await read_head(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\n")
+        line = b"x-pad: " + b"a" * 1000 + b"\r\n"
+        with contextlib.suppress(ConnectionError):
+            while sent < 100 * MAX_HEAD_BYTES:
+                writer.write(line * 16)
+                sent += len(line) * 16
+                await writer.drain()
+
+    async def scenario() -> None:
+        async with raw_rig(tmp_path, service) as r:
+            browser = await r.call()
+        assert browser.status == 502
+        assert browser.json()["error"] == ErrorCode.UPSTREAM_UNAVAILABLE.value
+        assert sent < 100 * MAX_HEAD_BYTES, "the proxy read the whole endless head"
 
     run(loop, scenario)
 

@@ -46,6 +46,10 @@ MAX_IDLE = 32
 # connection is rarely closed by the service just as a request goes out.
 IDLE_SECONDS = 4.0
 READ_HIGH_WATER = 512 * 1024
+# A session's service is its user's to control: an answer whose status line and headers
+# go on for longer than this is refused, so endless headers cannot fill our memory
+# (llhttp itself sets no limit).
+MAX_HEAD_BYTES = 64 * 1024
 WRITE_HIGH_WATER = 256 * 1024
 PROXIED = (ServiceName.AGENT, ServiceName.FILES)
 
@@ -92,6 +96,7 @@ class Connection(asyncio.Protocol):
         self._reading_paused = False
         self._framed = False  # content-length or chunked: the end is not the connection's
         self._keep_alive = False
+        self._head_bytes = 0
         self.complete = False
         self._waiter: asyncio.Future[bool] | None = None
         self._ended: str | None = None  # why the consumer stopped waiting (revoked...)
@@ -194,6 +199,12 @@ class Connection(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserError as exc:
             self._fail(UpstreamClosed(f"the service answered with broken HTTP: {exc}", True))
+            return
+        if not self._head.done():
+            # Interim answers and the head so far; bytes of a body never get here.
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._fail(UpstreamClosed("the service's answer head is too large", True))
 
     def eof_received(self) -> bool:
         return False  # close our side too
