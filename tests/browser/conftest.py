@@ -47,6 +47,24 @@ from tests.support.fake_llm import FakeLLM, opencode_config
 from tests.support.procs import tagged_pids
 from tests.support.server import OqtoServer, tool_env
 
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """A failed browser test shows what the servers and the session services logged: the
+    page alone cannot tell a refused request from one that never went out."""
+    report = yield
+    if report.failed:
+        funcargs = getattr(item, "funcargs", {})
+        for name in ("server", "multi_server"):
+            srv = funcargs.get(name)
+            if srv is not None:
+                logs = [srv.log_path, *sorted(srv.root.glob("data/logs/sessions/*/*.log"))]
+                for path in logs:
+                    tail = path.read_text(errors="replace").splitlines()[-40:]
+                    report.sections.append((f"{name}: {path.name}", "\n".join(tail)))
+    return report
+
+
 # The machine is small and shared: allow for slow moments, without ever sleeping.
 expect.set_options(timeout=20_000)
 

@@ -21,7 +21,7 @@ def terminal_pane(page: Page, session: dict[str, Any]) -> Locator:
     open_session(page, session)
     page.get_by_role("button", name="Terminal", exact=True).click()
     pane = page.get_by_role("region", name="Terminal", exact=True)
-    expect(pane.get_by_text("Connected")).to_be_visible()
+    expect(pane.get_by_text("Connected", exact=True)).to_be_visible()
     return pane
 
 
@@ -67,7 +67,7 @@ def test_type_a_command_read_its_output_and_resize(
     overlay = pane.get_by_role("alert")
     expect(overlay).to_contain_text("Disconnected")
     overlay.get_by_role("button", name="Reconnect").click()
-    expect(pane.get_by_text("Connected")).to_be_visible()
+    expect(pane.get_by_text("Connected", exact=True)).to_be_visible()
     run(page, pane, "echo back-$((40+2))")
     expect(pane.locator(".xterm-rows")).to_contain_text("back-42")
 
@@ -90,7 +90,7 @@ def test_split_view_shows_two_panes(page: Page, shared_session: dict[str, Any]) 
     chat = page.get_by_role("region", name="Chat", exact=True)
     terminal = page.get_by_role("region", name="Terminal", exact=True)
     expect(chat).to_be_visible()
-    expect(terminal.get_by_text("Connected")).to_be_visible()
+    expect(terminal.get_by_text("Connected", exact=True)).to_be_visible()
     chat_box, term_box = chat.bounding_box(), terminal.bounding_box()
     assert chat_box and term_box and chat_box["x"] < term_box["x"]
     screenshot(page, "06-split")
