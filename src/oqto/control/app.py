@@ -75,7 +75,7 @@ def build_context(config: OqtoConfig, single_user: bool) -> tuple[ControlContext
     paths = resolve_paths(config)
     paths.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     engine = make_engine(paths.database_url)
-    migrate(engine)
+    migrate(engine, in_child=True)
     db = make_sessionmaker(engine)
     if single_user:
         check_single_user(db)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +19,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision (a test holds it to Alembic's own head). A database
-# already there needs no Alembic at all: `oqto serve` then never imports it, which keeps
-# ~12 MB out of every control plane's memory.
+# already there needs no Alembic at all.
 HEAD_REVISION = "0004"
 _KEY = "[database] url"
 # Named too: without a url, the database is oqto.db in the data directory.
@@ -95,7 +96,11 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, *, in_child: bool = False) -> None:
+    """Bring the database to HEAD_REVISION. `in_child` runs Alembic in a child process
+    (`python -m oqto.db.upgrade`), for a server that runs for months: importing it and
+    running the migrations leaves ~12 MB in a process's memory for good (measured: 105 MB
+    after a first start against 92 MB at head)."""
     # Connecting first separates "this is not a usable database" (a text file, a server
     # that refuses us), which is the configuration's fault, from a failing migration.
     try:
@@ -105,9 +110,27 @@ def migrate(engine: Engine) -> None:
         raise ConfigError(f"{_where(engine.url)}: cannot open the database: {exc.orig}") from None
     if current == HEAD_REVISION:
         return
+    if in_child and engine.url.database not in (None, "", ":memory:"):
+        _upgrade_in_child(engine.url)
+        return
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
+
+
+def _upgrade_in_child(url: URL) -> None:
+    # The URL goes on stdin: a PostgreSQL password in argv would be readable by every
+    # local account through /proc.
+    done = subprocess.run(
+        [sys.executable, "-m", "oqto.db.upgrade"],
+        input=url.render_as_string(hide_password=False),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+        raise ConfigError(f"{_where(url)}: the upgrade to revision {HEAD_REVISION} failed: {why}")
 
 
 def _revision(conn: Any) -> str | None:
