@@ -82,7 +82,8 @@ UPLOAD_DIR = "streams-up"
 FRONT_DOOR_CAP = 1000
 FRONT_DOOR_ENV = {"OQTO_SERVER__MAX_CONNECTIONS_PER_CLIENT": str(FRONT_DOOR_CAP)}
 SSE_STREAMS, TERMINALS = 500, 100
-# Below today's 100-connection upstream pool per session service (oqto.sockclient).
+# Well below the upstream pool's 256 connections per session service
+# (oqto.httpclient.MAX_CONNECTIONS).
 STREAMS_PER_SESSION = 90
 READ_SIZE = 1 << 18
 EVENT_TIMEOUT = 15.0

@@ -1,27 +1,17 @@
-"""An httpx transport whose connections are sockets handed to it by an *opener*.
+"""Connections an *opener* hands over, proven to be served by the right account.
 
 Nothing here resolves a host or a path: the opener decides what a new connection is
 (a socket the user's runner passed over its socket, or one we opened to a loopback port)
-and proves who serves it before returning it. The transport only speaks HTTP over it.
-Used by the proxy (one per session service) and by readiness probes, so a probe never
-sends opencode's password to a listener that is not the session's own.
+and proves who serves it before returning it; `adopt` then puts it under an event-loop
+transport for our HTTP client (`oqto.httpclient`) or the WebSocket splice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
-
-import anyio
-import anyio.abc
-import httpcore
-import httpx
-
-# httpcore's own stream over an anyio socket stream: it already answers the pool's
-# "is this idle connection still readable" question, which a keep-alive pool needs.
-from httpcore._backends.anyio import AnyIOStream
 
 from oqto.osutil.sockowner import SocketOwnerError, peer_uid
 from oqto.protocol.errors import ErrorCode, OqtoError
@@ -31,78 +21,10 @@ Opener = Callable[[], Awaitable[socket.socket]]
 
 class OpenerError(OqtoError):
     """The opener could not provide a verified connection. `code` is what the client
-    should hear (a runner that is away is a 503, a refused peer a 502), so it survives
-    the HTTP client's own exceptions: see `opener_failure`."""
+    should hear (a runner that is away is a 503, a refused peer a 502)."""
 
     def __init__(self, message: str, code: ErrorCode = ErrorCode.UPSTREAM_REFUSED) -> None:
         super().__init__(code, message)
-
-
-def opener_failure(exc: BaseException) -> OpenerError | None:
-    """The OpenerError behind an HTTP client's connect failure, if that was the cause."""
-    # The HTTP client re-raises its own exceptions inside `except` blocks, so the chain is
-    # implicit (__context__) as often as explicit (__cause__).
-    seen: BaseException | None = exc
-    for _ in range(8):
-        if seen is None or isinstance(seen, OpenerError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-class _OpenerBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, opener: Opener) -> None:
-        self._opener = opener
-
-    async def _open(self, limit: float | None) -> httpcore.AsyncNetworkStream:
-        try:
-            with anyio.fail_after(limit):
-                sock = await self._opener()
-        except TimeoutError:
-            raise httpcore.ConnectTimeout("timed out opening a connection") from None
-        except (OSError, OpenerError) as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
-        try:
-            stream = await anyio.abc.SocketStream.from_socket(sock)
-        except BaseException:
-            sock.close()
-            raise
-        return AnyIOStream(stream)
-
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return await self._open(timeout)
-
-    async def connect_unix_socket(
-        self,
-        path: str,
-        timeout: float | None = None,  # noqa: ASYNC109 - httpcore's interface
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        return await self._open(timeout)
-
-    async def sleep(self, seconds: float) -> None:
-        await anyio.sleep(seconds)
-
-
-class OpenerTransport(httpx.AsyncHTTPTransport):
-    """`httpx.AsyncHTTPTransport` (request/response mapping, exception mapping) over a
-    connection pool whose connections come from `opener`."""
-
-    def __init__(self, opener: Opener, limits: httpx.Limits | None = None) -> None:
-        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
-        self._pool = httpcore.AsyncConnectionPool(
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=_OpenerBackend(opener),
-        )
 
 
 def check_owner(sock: socket.socket, owner_uid: int, what: str) -> socket.socket:

@@ -16,10 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import httpx
-
+from oqto.httpclient import UpstreamPool, basic_authorization, fetch
 from oqto.protocol.sessions import ServiceName, SessionSpec
-from oqto.sockclient import OpenerTransport
 from oqto.userplane.confinement import SandboxSettings
 from oqto.userplane.local import LocalSettings, LocalUserPlane
 from oqto.userplane.services import ServiceSettings
@@ -122,12 +120,11 @@ async def main(work: Path) -> dict[str, object]:
 
         auth = runtime.agent_auth
         assert auth is not None
-        async with httpx.AsyncClient(
-            base_url="http://agent",
-            transport=OpenerTransport(opener),
-            auth=(auth.username, auth.password),
-        ) as client:
-            result["agent_status"] = (await client.get("/global/health")).status_code
+        pool = UpstreamPool(opener, b"agent", basic_authorization(auth.username, auth.password))
+        try:
+            result["agent_status"] = await fetch(pool, "/global/health")
+        finally:
+            pool.close()
         result["agent_port"] = ports[0]
         await plane.stop_session(spec.id)
     finally:

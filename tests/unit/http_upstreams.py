@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tests.unit.session_world import eventually
 
 from oqto.control.proxy.http import Watch, forward, upstream_target
-from oqto.control.proxy.upstream import MAX_CONNECTIONS, Connection, UpstreamPool
+from oqto.httpclient import MAX_CONNECTIONS, Connection, UpstreamPool
 from oqto.sockclient import open_verified
 
 LOOPS: dict[str, Callable[[], asyncio.AbstractEventLoop]] = {

@@ -36,10 +36,10 @@ from tests.unit.http_upstreams import (
 )
 from tests.unit.session_world import eventually
 
+from oqto import httpclient
 from oqto.control.proxy import http as proxy_http
-from oqto.control.proxy import upstream
 from oqto.control.proxy.http import SSE_HEARTBEAT, upstream_target
-from oqto.control.proxy.upstream import MAX_HEAD_BYTES, READ_HIGH_WATER, UpstreamPool
+from oqto.httpclient import MAX_HEAD_BYTES, READ_HIGH_WATER, UpstreamPool
 from oqto.protocol.errors import ErrorCode
 from oqto.sockclient import OpenerError
 
@@ -741,7 +741,7 @@ def test_an_opener_error_gives_its_own_status(loop: str) -> None:
 
 
 def test_a_hanging_opener_is_a_504(loop: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(upstream, "CONNECT_TIMEOUT", 0.05)
+    monkeypatch.setattr(httpclient, "CONNECT_TIMEOUT", 0.05)
 
     async def opener() -> socket.socket:
         await asyncio.Event().wait()

@@ -1,4 +1,4 @@
-"""`proxy.upstream.UpstreamPool` against real services, on both event loops: keep-alive
+"""`httpclient.UpstreamPool` against real services, on both event loops: keep-alive
 reuse, a pooled connection the service closed, the connection limit and its wait, the
 idle age, and closing the pool with answers in flight."""
 
@@ -25,8 +25,8 @@ from tests.unit.http_upstreams import (
 )
 from tests.unit.session_world import eventually
 
-from oqto.control.proxy import upstream
-from oqto.control.proxy.upstream import UpstreamError
+from oqto import httpclient
+from oqto.httpclient import UpstreamError
 from oqto.protocol.errors import ErrorCode
 
 
@@ -144,7 +144,7 @@ def test_the_connection_limit_makes_a_request_wait(loop: str, tmp_path: Path) ->
 def test_a_request_waiting_too_long_for_a_connection_is_a_504(
     loop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(upstream, "POOL_TIMEOUT", 0.05)
+    monkeypatch.setattr(httpclient, "POOL_TIMEOUT", 0.05)
     gate = asyncio.Event()
 
     async def scenario() -> None:
@@ -167,7 +167,7 @@ def test_idle_connections_past_their_age_are_not_reused(
     loop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every idle connection is older than no time at all.
-    monkeypatch.setattr(upstream, "IDLE_SECONDS", 0.0)
+    monkeypatch.setattr(httpclient, "IDLE_SECONDS", 0.0)
 
     async def scenario() -> None:
         async with rig(tmp_path) as r:
@@ -220,7 +220,7 @@ def test_closing_the_pool_ends_answers_in_flight(loop: str, tmp_path: Path) -> N
 def test_a_failed_connect_frees_its_place_for_a_waiting_request(
     loop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(upstream, "POOL_TIMEOUT", 3.0)
+    monkeypatch.setattr(httpclient, "POOL_TIMEOUT", 3.0)
     gate = asyncio.Event()
 
     async def scenario() -> None:
@@ -246,7 +246,7 @@ def test_a_failed_connect_frees_its_place_for_a_waiting_request(
             # Served as soon as the place is free, not refused when the wait runs out.
             started = asyncio.get_running_loop().time()
             assert (await asyncio.wait_for(waiting, 10)).status == 200
-            assert asyncio.get_running_loop().time() - started < upstream.POOL_TIMEOUT
+            assert asyncio.get_running_loop().time() - started < httpclient.POOL_TIMEOUT
 
     run(loop, scenario)
 
@@ -254,7 +254,7 @@ def test_a_failed_connect_frees_its_place_for_a_waiting_request(
 def test_closing_the_pool_refuses_the_requests_waiting_for_a_connection(
     loop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(upstream, "POOL_TIMEOUT", 3.0)
+    monkeypatch.setattr(httpclient, "POOL_TIMEOUT", 3.0)
     gate = asyncio.Event()
 
     async def scenario() -> None:
@@ -265,7 +265,7 @@ def test_closing_the_pool_refuses_the_requests_waiting_for_a_connection(
             await eventually(lambda: len(r.pool._waiters) == 1)
             r.pool.close()
             # At once, and saying why: not a 504 once the wait runs out.
-            refused = await asyncio.wait_for(waiting, upstream.POOL_TIMEOUT / 2)
+            refused = await asyncio.wait_for(waiting, httpclient.POOL_TIMEOUT / 2)
             assert refused.json()["error"] == ErrorCode.SESSION_NOT_RUNNING.value
             gate.set()
             await asyncio.wait_for(slow, 10)

@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from oqto.httpclient import UpstreamError, UpstreamPool, basic_authorization, fetch
 from oqto.osutil.sockowner import loopback_listen_ports
 from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import (
@@ -27,7 +26,7 @@ from oqto.protocol.sessions import (
 )
 from oqto.sandbox import limits as cgroup_limits
 from oqto.sandbox.egress import EgressProxy
-from oqto.sockclient import OpenerError, OpenerTransport, open_verified
+from oqto.sockclient import OpenerError, open_verified
 from oqto.userplane.base import EventHandler, SessionStartFailed, UserPlane, UserPlaneError
 from oqto.userplane.confinement import SandboxSettings, SessionSandbox, plan_sandbox
 from oqto.userplane.process import ManagedProcess, ProcessSpec
@@ -214,20 +213,17 @@ class LocalUserPlane(UserPlane):
         live.endpoints = live.endpoints.model_copy(update={"agent_port": ports[0]})
         return ports[0]
 
-    def _client(self, live: _Live, service: ServiceName, timeout: float) -> httpx.AsyncClient:
-        auth = None
+    def _pool(self, live: _Live, service: ServiceName) -> UpstreamPool:
+        """Connections of our own to a service (readiness, warm-up); the caller closes it."""
+        authorization = None
         if service is ServiceName.AGENT:
-            auth = (live.endpoints.agent.username, live.endpoints.agent.password)
+            agent = live.endpoints.agent
+            authorization = basic_authorization(agent.username, agent.password)
 
         async def opener() -> socket.socket:
             return await self._open(live, service)
 
-        return httpx.AsyncClient(
-            base_url=f"http://{service.value}",
-            transport=OpenerTransport(opener),
-            auth=auth,
-            timeout=timeout,
-        )
+        return UpstreamPool(opener, service.value.encode(), authorization)
 
     async def connect_service(self, session_id: str, service: ServiceName) -> socket.socket:
         live = self._sessions.get(session_id)
@@ -250,9 +246,13 @@ class LocalUserPlane(UserPlane):
         pay for that."""
 
         async def warm() -> None:
-            with contextlib.suppress(httpx.HTTPError, OSError):
-                async with self._client(live, ServiceName.AGENT, 60) as client:
-                    await client.get("/session")
+            pool = self._pool(live, ServiceName.AGENT)
+            try:
+                with contextlib.suppress(UpstreamError, TimeoutError, OSError):
+                    async with asyncio.timeout(60):
+                        await fetch(pool, "/session")
+            finally:
+                pool.close()
 
         task = asyncio.create_task(warm())
         self._background.add(task)
@@ -352,11 +352,13 @@ class LocalUserPlane(UserPlane):
         exits = {p.name: asyncio.ensure_future(p.wait()) for p in live.processes}
 
         async def ready(process: ManagedProcess, path: str) -> None:
+            pool = self._pool(live, ServiceName(process.name))
             try:
-                async with self._client(live, ServiceName(process.name), 5) as client:
-                    await wait_until_ready(client, path, exits[process.name])
+                await wait_until_ready(pool, path, exits[process.name])
             except ProcessExited as exc:
                 raise self._failure(process, str(exc)) from None
+            finally:
+                pool.close()
             live.ready_after[process.name] = round(time.perf_counter() - began, 3)
 
         try:

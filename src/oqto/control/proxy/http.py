@@ -5,7 +5,7 @@ never see a silent stream for long.
 
 This is the data plane's hot path (`docs/architecture.md`, "The data plane"): headers are
 handled as the bytes ASGI gives us, the upstream is our own pooled client
-(`proxy.upstream`), and a long answer is watched for revocation, for the client going away
+(`oqto.httpclient`), and a long answer is watched for revocation, for the client going away
 and for quiet spells by callbacks and timers, not by a task per chunk.
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 from starlette.types import Message, Receive, Scope, Send
 
-from oqto.control.proxy.upstream import Connection, UpstreamClosed, UpstreamError, UpstreamPool
+from oqto.httpclient import Connection, UpstreamClosed, UpstreamError, UpstreamPool
 from oqto.httpheaders import HOP_BY_HOP, connection_tokens
 from oqto.protocol.errors import ErrorCode, error_response
 
