@@ -201,3 +201,26 @@ def test_data_dir_and_database_are_private(tmp_path: Path) -> None:
         assert stat.S_IMODE(srv.runtime.stat().st_mode) == 0o700
     finally:
         assert srv.stop() == 0
+
+
+def test_version_and_help_texts() -> None:
+    """`--version` on both tools; help shows config keys as written, and both tools
+    describe the same config lookup."""
+    version = subprocess.run(
+        [str(VENV_BIN / "python"), "-c", "from oqto import package_version as v; print(v())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    for tool in ("oqto", "oqtoctl"):
+        shown = subprocess.run([str(VENV_BIN / tool), "--version"], capture_output=True, text=True)
+        assert (shown.returncode, shown.stdout.strip()) == (0, f"oqto {version}")
+    env = {**tool_env(), "COLUMNS": "200"}
+    serve_help = serve("--help", env=env).stdout
+    assert "overrides [server] listen." in serve_help
+    assert "overrides [backend] mode." in serve_help
+    ctl_help = subprocess.run(
+        [str(VENV_BIN / "oqtoctl"), "--help"], env=env, capture_output=True, text=True
+    ).stdout
+    for both in ("$OQTO_CONFIG", "/etc/oqto/config.toml", "~/.config/oqto/config.toml"):
+        assert both in serve_help and both in ctl_help, both

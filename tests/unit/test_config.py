@@ -31,12 +31,18 @@ def test_unknown_key_names_file_and_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(path, environ={})
     assert str(path) in str(info.value)
-    assert "[server] lisen: unknown key" in str(info.value)
+    assert '[server] lisen: unknown key; did you mean "listen"?' in str(info.value)
 
 
-def test_unknown_section_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="sever"):
+def test_unknown_section_is_refused_with_a_suggestion(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r'\[sever\]: unknown section; did you mean "server"\?'):
         load_config(write(tmp_path, "[sever]\nlisten = 1\n"), environ={})
+
+
+def test_nothing_close_is_not_suggested(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_config(write(tmp_path, "[server]\nzzzz = 1\n"), environ={})
+    assert str(info.value).endswith("[server] zzzz: unknown key")
 
 
 @pytest.mark.parametrize(

@@ -10,13 +10,14 @@ value is read as a TOML value when it parses as one (`true`, `5`, `["a"]`), else
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from oqto.config import paths
 from oqto.config.errors import ConfigError
@@ -82,14 +83,29 @@ def _apply_env(data: dict[str, Any], environ: dict[str, str]) -> dict[str, str]:
     return origins
 
 
+def _suggestion(loc: list[str]) -> str:
+    """`; did you mean "listen"?` for a misspelt key or section, else nothing."""
+    model: type[BaseModel] = OqtoConfig
+    for part in loc[:-1]:
+        field = model.model_fields.get(part)
+        inner = field.annotation if field is not None else None
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return ""
+        model = inner
+    close = difflib.get_close_matches(loc[-1], list(model.model_fields), n=1)
+    return f'; did you mean "{close[0]}"?' if close else ""
+
+
 def _describe(exc: ValidationError, source: str, origins: dict[str, str]) -> str:
     lines = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
         dotted = ".".join(loc[:2])
         where = origins.get(dotted, source)
-        key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else "?"
-        message = "unknown key" if error["type"] == "extra_forbidden" else error["msg"]
+        key = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else f"[{loc[0]}]" if loc else "?"
+        message = error["msg"]
+        if error["type"] == "extra_forbidden":
+            message = "unknown " + ("section" if len(loc) == 1 else "key") + _suggestion(loc)
         lines.append(f"{where}: {key}: {message}")
     return "\n".join(lines)
 

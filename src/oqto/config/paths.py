@@ -38,6 +38,11 @@ def user_config_file() -> Path:
 def default_data_dir() -> Path:
     if running_as_system_service():
         return SYSTEM_DATA_DIR
+    return personal_data_dir()
+
+
+def personal_data_dir() -> Path:
+    """Where `oqto serve` run by an account itself (single-user) keeps its data."""
     return _xdg("XDG_DATA_HOME", ".local/share") / "oqto"
 
 

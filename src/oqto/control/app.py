@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, FastAPI
 
+from oqto import package_version
 from oqto.config.model import OqtoConfig
 from oqto.config.paths import default_data_dir, runtime_dir
 from oqto.control import web
@@ -116,7 +117,7 @@ def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
 
     app = FastAPI(
         title="Oqto",
-        version=_version(),
+        version=package_version(),
         description=contract.DESCRIPTION,
         openapi_tags=contract.TAGS,
         # Served by authenticated routes in api/docs.py: only health and login are public.
@@ -143,9 +144,3 @@ def create_app(ctx: ControlContext, backend: Backend) -> FastAPI:
         TrustedProxyMiddleware, proxies=TrustedProxies(ctx.config.server.trusted_proxies)
     )
     return app
-
-
-def _version() -> str:
-    from importlib.metadata import version
-
-    return version("oqto")

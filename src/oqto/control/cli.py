@@ -12,7 +12,8 @@ import typer
 import uvicorn
 import uvloop
 
-from oqto.cliutil import err, fail
+from oqto import package_version
+from oqto.cliutil import VersionOption, err, fail
 from oqto.config import BackendMode, ConfigError, load_config
 from oqto.config.model import parse_listen
 from oqto.control.app import build_context, create_app
@@ -22,7 +23,11 @@ from oqto.logs import setup_logging
 from oqto.osutil.sdnotify import notify
 
 app = typer.Typer(
-    name="oqto", help="Oqto control plane.", no_args_is_help=True, add_completion=False
+    rich_markup_mode=None,
+    name="oqto",
+    help="Oqto control plane.",
+    no_args_is_help=True,
+    add_completion=False,
 )
 
 
@@ -53,7 +58,13 @@ def browser_url(host: str, port: int) -> str:
 @app.command()
 def serve(
     config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config file (default: see docs).")
+        Path | None,
+        typer.Option(
+            "--config",
+            "-c",
+            help="Config file (default: $OQTO_CONFIG; else /etc/oqto/config.toml under "
+            "systemd, ~/.config/oqto/config.toml otherwise; none: defaults).",
+        ),
     ] = None,
     mode: Annotated[
         BackendMode | None, typer.Option("--mode", help="Backend mode; overrides [backend] mode.")
@@ -146,12 +157,15 @@ async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
         notifier.cancel()
 
 
+@app.callback()
+def _root(version: VersionOption = False) -> None:
+    """Oqto control plane."""
+
+
 @app.command()
 def version() -> None:
     """Print the version."""
-    from importlib.metadata import version as pkg_version
-
-    print(pkg_version("oqto"))
+    print(package_version())
 
 
 def main() -> None:

@@ -7,9 +7,11 @@ from typing import Annotated
 
 import typer
 
+from oqto.cliutil import VersionOption
 from oqto.ctl import configcmd, doctor, install, invites, runners, sandbox, users
 
 app = typer.Typer(
+    rich_markup_mode=None,
     name="oqtoctl",
     help="Administer an Oqto installation: users, runners, invites, units, health.",
     no_args_is_help=True,
@@ -23,9 +25,14 @@ def main(
     config: Annotated[
         Path | None,
         typer.Option(
-            "--config", "-c", help="Config file (default: $OQTO_CONFIG, /etc/oqto/config.toml)."
+            "--config",
+            "-c",
+            help="Config file (default: $OQTO_CONFIG; else /etc/oqto/config.toml if it "
+            "exists: the system's installation; else this account's single-user one, "
+            "~/.config/oqto/config.toml or defaults, as oqto serve finds them).",
         ),
     ] = None,
+    version: VersionOption = False,
 ) -> None:
     """Oqto's administration tool (most commands need root)."""
 

@@ -18,9 +18,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import select
 
-from oqto.config import ConfigError, OqtoConfig, load_config
+from oqto.config import ConfigError, OqtoConfig
 from oqto.config.paths import runner_socket_path
-from oqto.ctl.context import config_file
+from oqto.ctl.context import Ctl, find_install
 from oqto.db.engine import alembic_config
 from oqto.db.models import User
 from oqto.osutil import acl
@@ -61,36 +61,37 @@ def _run(argv: list[str], timeout: float = 30) -> subprocess.CompletedProcess[st
         return None
 
 
-def check_config(explicit: Path | None) -> tuple[Check, OqtoConfig | None, Path | None]:
+def check_config(explicit: Path | None) -> tuple[Check, Ctl | None]:
     try:
-        loaded = load_config(config_file(explicit))
+        install = find_install(explicit)
     except ConfigError as exc:
         return (
             Check("config", FAIL, str(exc), "fix the file named above (oqtoctl config validate)"),
             None,
-            None,
         )
-    where = str(loaded.path) if loaded.path else "no file, defaults"
-    if loaded.path is None:
+    where = str(install.config_path) if install.config_path else "no file, defaults"
+    found = f"{install.mode}; valid ({where}); data in {install.config.server.data_dir}"
+    if install.config_path is None and not install.single_user:
         return (
             Check(
                 "config",
                 WARN,
-                f"valid ({where})",
+                found,
                 "create /etc/oqto/config.toml: oqto.service and the runners read it "
                 "(oqtoctl install-units writes a default one)",
             ),
-            loaded.config,
-            None,
+            install,
         )
-    return Check("config", OK, f"valid ({where})"), loaded.config, loaded.path
+    return Check("config", OK, found), install
 
 
-def check_database(config: OqtoConfig) -> Check:
+def check_database(install: Ctl) -> Check:
+    config = install.config
     try:
         engine, _maker = open_sessionmaker(config, create=False, upgrade=False)
     except DatabaseError as exc:
-        return Check("database", FAIL, str(exc), "start oqto.service once: it creates it")
+        starts = "oqto serve --single-user" if install.single_user else "oqto.service"
+        return Check("database", FAIL, str(exc), f"start {starts} once: it creates it")
     try:
         with engine.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
@@ -104,7 +105,7 @@ def check_database(config: OqtoConfig) -> Check:
             "database",
             FAIL,
             f"schema at {current or 'nothing'}, this version needs {head}",
-            "systemctl restart oqto (it migrates on start), or any oqtoctl user command",
+            "restart Oqto's server (it migrates on start), or run any oqtoctl user command",
         )
     return Check("database", OK, f"reachable, schema at {head}")
 
@@ -319,11 +320,12 @@ def check_service_account(config: OqtoConfig, users: list[User]) -> Iterator[Che
 
 def run_all(explicit_config: Path | None) -> list[Check]:
     checks: list[Check] = []
-    config_check, config, _path = check_config(explicit_config)
+    config_check, install = check_config(explicit_config)
     checks.append(config_check)
-    if config is None:
+    if install is None:
         return checks
-    db_check = check_database(config)
+    config = install.config
+    db_check = check_database(install)
     checks.append(db_check)
     users: list[User] = []
     if db_check.status == OK:
@@ -336,6 +338,9 @@ def run_all(explicit_config: Path | None) -> list[Check]:
     checks.append(check_tool("opencode", config.opencode.binary, "[opencode] binary"))
     checks.append(check_tool("ttyd", config.ttyd.binary, "[ttyd] binary"))
     checks.extend(check_sandbox(config))
+    if install.single_user:
+        # No units, service account or runners: the account's own server runs everything.
+        return checks
     checks.extend(check_systemd(users))
     checks.extend(check_service_account(config, users))
     try:

@@ -12,7 +12,7 @@ from oqto.config import ConfigError, load_config
 from oqto.ctl.context import config_file
 from oqto.ctl.output import emit_json, err, out
 
-app = typer.Typer(help="The config file.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="The config file.", no_args_is_help=True)
 
 
 @app.command()

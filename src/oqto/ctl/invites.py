@@ -17,11 +17,13 @@ from oqto.control.invites import (
     parse_duration,
 )
 from oqto.control.invites import revoke_invite as revoke_row
-from oqto.ctl.context import ctl, require_root
+from oqto.ctl.context import ctl
 from oqto.ctl.output import emit_json, fail, out, table
 from oqto.db.models import Invite, Role
 
-app = typer.Typer(help="Invite codes for self-registration.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Invite codes for self-registration.", no_args_is_help=True
+)
 # `Invite.prefix` holds this many leading characters of the code.
 PREFIX_LENGTH = len(CODE_PREFIX) + 6
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
@@ -63,8 +65,9 @@ def create(
     json: JsonOpt = False,
 ) -> None:
     """Create an invite code (shown once; only its hash is stored)."""
-    require_root("creating invites")
-    if ctl(context).config.local.single_user:
+    c = ctl(context)
+    c.require_root("creating invites")
+    if c.config.local.single_user:
         raise fail(singleuser.explanation("oqtoctl invite create"))
     try:
         lifetime = None if expires == "never" else parse_duration(expires)
@@ -117,8 +120,9 @@ def revoke(
     invite: Annotated[str, typer.Argument(help="Invite id, or the start of its code.")],
 ) -> None:
     """Revoke an invite code: it can no longer be used."""
-    require_root("revoking invites")
-    with ctl(context).db() as db, db.begin() as session:
+    c = ctl(context)
+    c.require_root("revoking invites")
+    with c.db() as db, db.begin() as session:
         condition = Invite.id == invite
         if invite.startswith(CODE_PREFIX) and len(invite) >= PREFIX_LENGTH:
             condition = condition | (Invite.prefix == invite[:PREFIX_LENGTH])

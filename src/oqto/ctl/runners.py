@@ -17,7 +17,7 @@ from oqto.provisioning import runner, systemd, users
 from oqto.provisioning.host import LinuxUser
 from oqto.provisioning.steps import StepFailed, Transaction
 
-app = typer.Typer(help="Per-user runners.", no_args_is_help=True)
+app = typer.Typer(rich_markup_mode=None, help="Per-user runners.", no_args_is_help=True)
 
 
 def user_account(c: Ctl, name: str) -> tuple[User, LinuxAccount]:
@@ -74,11 +74,17 @@ def status(
         raise typer.Exit(1)
 
 
+def _runners_exist(c: Ctl) -> None:
+    if c.single_user:
+        raise fail(f"this is a {c.mode}: it has no runners (its sessions run in oqto serve)")
+
+
 @app.command()
 def restart(context: typer.Context, name: str) -> None:
     """Restart a user's runner. Its sessions keep running and are re-adopted."""
-    require_root("restarting runners")
     c = ctl(context)
+    _runners_exist(c)
+    require_root("restarting runners")
     _row, account = user_account(c, name)
     host = c.host()
     timeout = host.provisioning.runner_start_timeout_seconds
@@ -112,8 +118,9 @@ def start(context: typer.Context, name: str) -> None:
 
     Lingering plus the runner user service (or, without systemd, a runner started
     directly). The deprecated oqto-agent@.service calls this."""
-    require_root("starting runners")
     c = ctl(context)
+    _runners_exist(c)
+    require_root("starting runners")
     _row, account = user_account(c, name)
     host = c.host()
     user = LinuxUser(account.name, account=account)

@@ -22,7 +22,9 @@ from oqto.sandbox.profiles import format_size
 from oqto.sandbox.providers import provider_hosts
 from oqto.userplane.workspaces import workspace_root
 
-app = typer.Typer(help="Session sandboxes: the effective policy.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Session sandboxes: the effective policy.", no_args_is_help=True
+)
 _PATH_RULES = {"deny_read", "allow_write", "deny_write", "extra_ro_bind"}
 
 

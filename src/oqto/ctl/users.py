@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from oqto.control import singleuser
 from oqto.control.auth.passwords import hash_password
-from oqto.ctl.context import Ctl, ctl, require_root
+from oqto.ctl.context import Ctl, ctl
 from oqto.ctl.output import StepPrinter, emit_json, fail, fields, note, out, table
 from oqto.ctl.passwords import obtain
 from oqto.db.models import Role, User
@@ -21,7 +21,9 @@ from oqto.provisioning import runner, users
 from oqto.provisioning.host import ProvisioningError
 from oqto.provisioning.steps import StepFailed
 
-app = typer.Typer(help="Platform users and their Linux accounts.", no_args_is_help=True)
+app = typer.Typer(
+    rich_markup_mode=None, help="Platform users and their Linux accounts.", no_args_is_help=True
+)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 # Deliberately loose: just enough to catch a swapped argument. We never send mail.
@@ -98,8 +100,8 @@ def create(
     In order: the Linux user, its home from the skeleton, lingering, the runner user
     service, the database entry, a check that the runner answers. Each step is idempotent;
     on a failure everything this run did is rolled back."""
-    require_root("creating users")
     c = ctl(context)
+    c.require_root("creating users")
     if c.config.local.single_user:
         raise fail(singleuser.explanation("oqtoctl user create"))
     if adopt and linux_user is None:
@@ -205,8 +207,8 @@ def show(context: typer.Context, name: str, json: JsonOpt = False) -> None:
 
 
 def _set_disabled(context: typer.Context, name: str, disabled: bool) -> None:
-    require_root("changing users")
     c = ctl(context)
+    c.require_root("changing users")
     row = _get(c, name)
     with c.db() as db:
         revoked = users.set_disabled(db, row.id, disabled)
@@ -247,8 +249,10 @@ def delete(
 
     Stops everything the account runs, removes the database user, then the Linux account
     and its home (unless --keep-home)."""
-    require_root("deleting users")
     c = ctl(context)
+    c.require_root("deleting users")
+    if c.config.local.single_user:
+        raise fail(singleuser.explanation("oqtoctl user delete"))
     if not yes and sys.stdin.isatty():
         typer.confirm(f"Delete user {name} and everything it runs?", abort=True)
     try:
@@ -282,8 +286,8 @@ def passwd(
     password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False,
 ) -> None:
     """Set a new password (every existing login of the user is revoked)."""
-    require_root("changing passwords")
     c = ctl(context)
+    c.require_root("changing passwords")
     row = _get(c, name)
     password, generated = obtain(password_stdin)
     with c.db() as db:

@@ -66,7 +66,9 @@ def open_engine(config: OqtoConfig, *, create: bool = True, upgrade: bool = True
     path = sqlite_path(url)
     if path is not None:
         if not path.exists() and not create:
-            raise DatabaseError(f"no database at {path} (has oqto.service ever started?)")
+            raise DatabaseError(
+                f"no database at {path} (has Oqto's server ever started with this data directory?)"
+            )
         _prepare_sqlite_file(path)
     engine = make_engine(url)
     if upgrade:

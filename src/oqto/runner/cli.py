@@ -23,7 +23,7 @@ from oqto.runner.server import RunnerServer
 from oqto.userplane.factory import local_userplane
 from oqto.userplane.local import LocalUserPlane
 
-app = typer.Typer(name="oqto-runner", add_completion=False)
+app = typer.Typer(rich_markup_mode=None, name="oqto-runner", add_completion=False)
 log = logging.getLogger("oqto.runner")
 
 

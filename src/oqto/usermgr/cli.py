@@ -17,7 +17,7 @@ from oqto.logs import setup_logging
 from oqto.usermgr.server import UsermgrServer, service_gid, service_uid
 from oqto.usermgr.service import Provisioner
 
-app = typer.Typer(name="oqto-usermgr", add_completion=False)
+app = typer.Typer(rich_markup_mode=None, name="oqto-usermgr", add_completion=False)
 log = logging.getLogger("oqto.usermgr")
 
 
