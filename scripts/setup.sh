@@ -520,6 +520,9 @@ TEST_PKGS=(
     "systemd-container:systemd-container:systemd-nspawn:required"
     # The cgroup-limits test (tests/vm/) boots a debootstrap image with Debian's kernel.
     "qemu-system-x86:qemu-system-x86:qemu-system-x86_64:required"
+    # opencode's TUI (tests/integration/test_opencode_attach.py) needs a terminal that
+    # answers its queries: it runs in a tmux pane.
+    "tmux:tmux:tmux:required"
 )
 
 step_test_pkgs() {

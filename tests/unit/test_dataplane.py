@@ -7,6 +7,7 @@ unknown method) still apply."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import os
@@ -274,5 +275,53 @@ def test_a_method_no_operation_has_gets_the_apis_405(
                 assert response.json()["error"] == ErrorCode.METHOD_NOT_ALLOWED.value
                 assert set(response.headers["allow"].replace(" ", "").split(",")) == set(METHODS)
             assert it.service.requests == []
+
+    run(loop, scenario)
+
+
+def basic(user: str, password: str) -> dict[str, str]:
+    pair = base64.b64encode(f"{user}:{password}".encode()).decode()
+    return {"Authorization": f"Basic {pair}"}
+
+
+def test_an_oqto_token_as_basic_password_signs_in_on_the_agent_routes_only(
+    loop: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `opencode attach URL -p TOKEN` sends: HTTP Basic with a user name of its own
+    and the token as the password. Accepted on the agent's routes (the service gets the
+    session's own credential, never the token), refused on files, refused when a browser
+    says another site caused the request, and gone with the token."""
+
+    async def scenario() -> None:
+        async with instance(tmp_path, monkeypatch) as it:
+            token = it.tokens["ann"]
+            for user in ("opencode", "anything"):
+                answered = await it.browser.get(it.proxied("agent"), headers=basic(user, token))
+                assert answered.status_code == 200, answered.text
+                seen = it.service.requests[-1]
+                assert seen.values("authorization") == ["Basic b3BlbmNvZGU6cHc="]
+            posted = await it.browser.post(
+                it.proxied("agent", "session"), content=b"{}", headers=basic("opencode", token)
+            )
+            assert posted.status_code == 200  # no CSRF token: Basic is not ambient here
+            before = len(it.service.requests)
+            refusals = [
+                ("files", basic("opencode", token)),
+                ("agent", basic("opencode", "oqto_not-a-token")),
+                ("agent", basic("opencode", it.tokens["bob"])),  # not bob's session
+                ("agent", {"Authorization": "Basic !!!not base64"}),
+                ("agent", {"Authorization": f"Basic {base64.b64encode(token.encode()).decode()}"}),
+                ("agent", {**basic("opencode", token), "Sec-Fetch-Site": "cross-site"}),
+            ]
+            for service, headers in refusals:
+                refused = await it.browser.get(it.proxied(service), headers=headers)
+                assert refused.status_code in (401, 404), (service, headers, refused.text)
+                assert "Basic" not in refused.headers.get("www-authenticate", "")
+            assert len(it.service.requests) == before
+            same_site = {**basic("opencode", token), "Sec-Fetch-Site": "same-origin"}
+            assert (await it.browser.get(it.proxied(), headers=same_site)).status_code == 200
+            assert (await it.browser.post("/api/auth/logout", headers=it.as_("ann"))).is_success
+            gone = await it.browser.get(it.proxied(), headers=basic("opencode", token))
+            assert gone.status_code == 401
 
     run(loop, scenario)

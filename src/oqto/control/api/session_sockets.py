@@ -21,7 +21,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 
 
-async def _ws_route(websocket: WebSocket, session_id: str) -> tuple[Principal, SessionRoute] | None:
+async def _ws_route(
+    websocket: WebSocket, session_id: str, *, basic: bool = False
+) -> tuple[Principal, SessionRoute] | None:
     """Origin, credentials and ownership for a WebSocket upgrade. A refusal is the HTTP
     error any other route would answer, sent instead of accepting the upgrade (403
     origin_refused, 401 unauthorized, 404 not_found, 409 session_not_running, ...), so a
@@ -34,7 +36,7 @@ async def _ws_route(websocket: WebSocket, session_id: str) -> tuple[Principal, S
         if not origin_allowed(websocket, allowed):
             log.warning("websocket refused: foreign origin %s", websocket.headers.get("origin"))
             raise ApiError(ErrorCode.ORIGIN_REFUSED, "this Origin may not open WebSockets here")
-        principal = await authenticate_cached(websocket)
+        principal = await authenticate_cached(websocket, basic=basic)
         return principal, await ctx.sessions.route(principal.user, session_id)
     except OqtoError as exc:
         log.info("websocket refused: %s", exc.code)
@@ -72,7 +74,7 @@ async def terminal(websocket: WebSocket, session_id: str) -> None:
 @router.websocket("/{session_id}/agent/{path:path}")
 async def agent_websocket(websocket: WebSocket, session_id: str, path: str) -> None:
     """opencode's own WebSocket endpoints (its PTY API)."""
-    found = await _ws_route(websocket, session_id)
+    found = await _ws_route(websocket, session_id, basic=True)
     if found is None:
         return
     auth = found[1].agent_auth

@@ -9,6 +9,8 @@ make the browser send the cookie, but cannot read the CSRF cookie to copy it.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import hmac
 from dataclasses import dataclass
 from typing import Annotated
@@ -35,15 +37,37 @@ class Principal:
     via_cookie: bool
 
 
-def _credentials(conn: HTTPConnection) -> tuple[str, bool] | None:
+def _credentials(conn: HTTPConnection, *, basic: bool = False) -> tuple[str, bool] | None:
     header = conn.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip(), False
+    if basic and scheme.lower() == "basic" and _not_cross_site(conn):
+        password = _basic_password(value.strip())
+        if password:
+            return password, False
     cookie = conn.cookies.get(SESSION_COOKIE)
     if cookie:
         return cookie, True
     return None
+
+
+def _basic_password(value: str) -> str | None:
+    """The password of HTTP Basic credentials (opencode's clients send the token there,
+    with a user name of their own choosing, which is ignored)."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    _user, colon, password = decoded.partition(":")
+    return password if colon else None
+
+
+def _not_cross_site(conn: HTTPConnection) -> bool:
+    """A browser may send Basic credentials it once saw on its own, like a cookie; it also
+    marks every request with Sec-Fetch-Site, so one another site caused is refused Basic.
+    opencode's CLI sends no such header."""
+    return conn.headers.get("sec-fetch-site", "none") in ("none", "same-origin")
 
 
 def unauthorized() -> ApiError:
@@ -68,11 +92,13 @@ def authenticate(conn: HTTPConnection) -> Principal:
     return Principal(user=user, token=row, via_cookie=via_cookie)
 
 
-async def authenticate_cached(conn: HTTPConnection) -> Principal:
+async def authenticate_cached(conn: HTTPConnection, *, basic: bool = False) -> Principal:
     """`authenticate` for the data plane's hot path: the sign-in comes from the in-memory
     `TokenCache` (see there for when an entry goes), the database is read only on a miss,
-    and nothing blocks the event loop."""
-    found = _credentials(conn)
+    and nothing blocks the event loop. `basic`: also take a token as the password of HTTP
+    Basic credentials (the agent's routes: `opencode attach` and `opencode run --attach`
+    send nothing else)."""
+    found = _credentials(conn, basic=basic)
     if found is None or not well_formed(found[0]):
         raise unauthorized()
     token, via_cookie = found

@@ -58,7 +58,7 @@ class DataPlane:
         conn = HTTPConnection(scope)
         ctx = context(conn)
         try:
-            principal = await authenticate_cached(conn)
+            principal = await authenticate_cached(conn, basic=service is ServiceName.AGENT)
             check_csrf(conn, principal)
             route = await ctx.sessions.route(principal.user, session_id)
         except OqtoError as exc:
