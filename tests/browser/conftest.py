@@ -37,13 +37,19 @@ from tests.browser.helpers import (
     CHROMIUM_ARGS,
     DESKTOP,
     REPO,
+    SECOND_MODEL_ID,
     WEB_DIST,
     WEB_SOURCES,
     MultiUserServer,
     NewContext,
     sign_in,
 )
-from tests.support.fake_llm import FakeLLM, opencode_config
+from tests.support.fake_llm import (
+    DEFAULT_MODEL_ID,
+    DEFAULT_PROVIDER_ID,
+    FakeLLM,
+    opencode_config,
+)
 from tests.support.procs import tagged_pids
 from tests.support.server import OqtoServer, tool_env
 
@@ -104,6 +110,17 @@ def _prerequisites() -> None:
         pytest.fail(f"{problem}: run scripts/setup.sh (or npm run build in web/)", pytrace=False)
 
 
+def browser_opencode_config(base_url: str) -> dict[str, Any]:
+    """The fake model as the configured one, with a second fake model to switch to, and
+    opencode's own public providers still offered, as on a real install: the chat must
+    start on the configured model, not on whichever provider opencode lists first."""
+    config = opencode_config(base_url)
+    del config["enabled_providers"]
+    models = config["provider"][DEFAULT_PROVIDER_ID]["models"]
+    models[SECOND_MODEL_ID] = {**models[DEFAULT_MODEL_ID], "name": "Fake model two"}
+    return config
+
+
 @pytest.fixture(scope="package")
 def fake_llm() -> Iterator[FakeLLM]:
     with FakeLLM() as llm:
@@ -114,7 +131,7 @@ def fake_llm() -> Iterator[FakeLLM]:
 def server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterator[OqtoServer]:
     root = tmp_path_factory.mktemp("oqto-browser")
     opencode_json = root / "opencode.json"
-    opencode_json.write_text(json.dumps(opencode_config(fake_llm.base_url)))
+    opencode_json.write_text(json.dumps(browser_opencode_config(fake_llm.base_url)))
     srv = OqtoServer(root, opencode_config=opencode_json).start()
     try:
         yield srv

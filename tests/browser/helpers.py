@@ -22,7 +22,9 @@ CHROMIUM_ARGS = [
 WEB_DIST = REPO / "src" / "oqto" / "web_dist"
 WEB_SOURCES = REPO / "web"
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP = {"width": 1440, "height": 900}
+# The second model of the fake provider (conftest.browser_opencode_config).
+SECOND_MODEL_ID = "fake-model-2"
 PHONE = {"width": 390, "height": 844}
 
 # The `new_context` fixture: a fresh browser context (own cookies: another person).

@@ -6,9 +6,20 @@ import threading
 import uuid
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, expect
-from tests.browser.helpers import open_session, screenshot, unnamed_controls, workspace_dir
-from tests.support.fake_llm import FakeLLM, Reply
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    SECOND_MODEL_ID,
+    NewContext,
+    open_session,
+    screenshot,
+    sign_in,
+    unnamed_controls,
+    workspace_dir,
+)
+from tests.support.fake_llm import DEFAULT_MODEL_ID, DEFAULT_PROVIDER_ID, FakeLLM, Reply
 from tests.support.server import OqtoServer
 
 
@@ -93,20 +104,90 @@ def test_abort_a_running_turn(
     expect(page.locator(".message.assistant").last).to_contain_text("FAKE-REPLY: and now quickly")
 
 
-def test_the_chat_survives_a_reload_and_picks_the_model(
-    page: Page, shared_session: dict[str, Any], fake_llm: FakeLLM
+def signed_in(new_context: NewContext, viewport: str) -> Page:
+    page = new_context(PHONE if viewport == "phone" else DESKTOP).new_page()
+    page.goto("/")
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    return page
+
+
+CONFIGURED = f"{DEFAULT_PROVIDER_ID}/{DEFAULT_MODEL_ID}"
+SECOND = f"{DEFAULT_PROVIDER_ID}/{SECOND_MODEL_ID}"
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_chat_starts_on_the_configured_model_and_a_conversation_keeps_its_own(
+    new_context: NewContext, shared_session: dict[str, Any], fake_llm: FakeLLM, viewport: str
 ) -> None:
+    """opencode also offers its public providers (OpenCode Zen first in its defaults): a
+    new conversation still starts on the model the config names, a conversation that
+    used another model reopens on that one after a reload, and the model picked is the
+    one the prompt goes to."""
+    page = signed_in(new_context, viewport)
     fake_llm.clear()
     open_session(page, shared_session)
     new_conversation(page)
-    expect(page.get_by_label("Model")).to_have_value("fakellm/fake-model")
-    send(page, "remember me")
-    expect(page.locator(".message.assistant").last).to_contain_text("FAKE-REPLY: remember me")
+    picker = page.get_by_label("Model")
+    expect(picker).to_have_value(CONFIGURED)
+    assert picker.locator("option", has_text="OpenCode Zen").count() > 0  # offered, not chosen
+    picker.select_option(SECOND)
+    send(page, f"on the second model {viewport}")
+    expect(page.locator(".message.assistant").last).to_contain_text(
+        f"FAKE-REPLY: on the second model {viewport}"
+    )
+    assert fake_llm.agent_requests()[-1]["model"] == SECOND_MODEL_ID
     page.reload()
-    # The most recent conversation is reopened from the server, answer included.
-    expect(page.locator(".message.assistant").last).to_contain_text("FAKE-REPLY: remember me")
-    body = fake_llm.agent_requests()[-1]
-    assert body["model"] == "fake-model"
+    # The most recent conversation is reopened from the server, on the model it used.
+    expect(page.locator(".message.assistant").last).to_contain_text(
+        f"FAKE-REPLY: on the second model {viewport}"
+    )
+    expect(page.get_by_label("Model")).to_have_value(SECOND)
+    composer = page.get_by_role("button", name="Send")
+    composer.scroll_into_view_if_needed()
+    expect(composer).to_be_in_viewport()
+    screenshot(page, f"20-chat-model-{viewport}")
+    new_conversation(page)
+    expect(page.get_by_label("Model")).to_have_value(CONFIGURED)
+    send(page, "back on the configured one")
+    expect(page.locator(".message.assistant").last).to_contain_text("FAKE-REPLY: back on")
+    assert fake_llm.agent_requests()[-1]["model"] == DEFAULT_MODEL_ID
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_retries_are_shown_and_a_prompt_sent_meanwhile_is_not_lost(
+    new_context: NewContext, shared_session: dict[str, Any], fake_llm: FakeLLM, viewport: str
+) -> None:
+    """While the model fails and opencode retries, the chat says so (reason, attempt,
+    countdown); a prompt sent meanwhile is queued, shown, and sent once the turn ends."""
+    page = signed_in(new_context, viewport)
+    fake_llm.clear()
+    fake_llm.enqueue(
+        Reply.fail(500, "the model is down"),
+        Reply.fail(500, "the model is down"),
+        Reply.say("recovered after retries"),
+    )
+    open_session(page, shared_session)
+    new_conversation(page)
+    send(page, f"first while failing {viewport}")
+    notice = page.get_by_role("status", name="The model is not answering")
+    expect(notice).to_contain_text("Attempt")
+    expect(notice).to_contain_text("trying again")
+    send(page, f"second during the retries {viewport}")
+    queued = page.get_by_role("list", name="Queued prompts")
+    expect(queued).to_contain_text(f"second during the retries {viewport}")
+    screenshot(page, f"21-chat-retrying-{viewport}")
+    messages = page.get_by_role("list", name="Messages")
+    expect(messages.locator(".message.assistant").first).to_contain_text("recovered after retries")
+    expect(notice).to_have_count(0)
+    # The queued prompt went out after the turn and got its own answer.
+    expect(messages.locator(".message.user").last).to_contain_text(
+        f"second during the retries {viewport}"
+    )
+    expect(messages.locator(".message.assistant").last).to_contain_text(
+        f"FAKE-REPLY: second during the retries {viewport}"
+    )
+    expect(queued).to_have_count(0)
 
 
 def test_file_edits_show_the_file_and_the_change(

@@ -1,12 +1,13 @@
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { errorMessage } from "../api/http";
 import { ErrorText } from "../components/bits";
 import { isBusy } from "./chatState";
 import { Composer } from "./Composer";
 import { ConversationList } from "./ConversationList";
 import { MessageList } from "./MessageList";
-import { modelChoices, OpencodeClient, type ModelChoice } from "./opencode";
+import { lastModel, modelChoices, OpencodeClient, sameModel, type ModelChoice } from "./opencode";
 import { PermissionPrompt, type PermissionReply } from "./PermissionPrompt";
+import { QueuedPrompts, RetryNotice, type QueuedPrompt } from "./TurnNotices";
 import type { ModelRef, OcSession, PermissionRequest } from "./types";
 import { upsertOcSession, useChat } from "./useChat";
 
@@ -20,19 +21,34 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
   const chat = useChat(client, selected, setConversations);
   const { state } = chat;
   const [models, setModels] = useState<ModelChoice[]>([]);
-  const [model, setModel] = useState<ModelRef | null>(null);
+  const [defaultModel, setDefaultModel] = useState<ModelRef | null>(null);
+  // A model picked by hand holds for the conversation it was picked in.
+  const [pickedModel, setPickedModel] = useState<{ conversation: string | null; model: ModelRef } | null>(
+    null,
+  );
   const [error, setError] = useState<string | null>(null);
+  // Prompts sent while a turn runs: they go out, in order, when the agent is free, so a
+  // prompt typed during a long turn or the model's retries is never lost.
+  const [queued, setQueued] = useState<QueuedPrompt[]>([]);
 
   useEffect(() => {
-    client.providers().then(
-      (list) => {
-        const { choices, preferred } = modelChoices(list);
+    Promise.all([client.providers(), client.configuredModel().catch(() => null)]).then(
+      ([list, configured]) => {
+        const { choices, preferred } = modelChoices(list, configured);
         setModels(choices);
-        setModel((current) => current ?? preferred);
+        setDefaultModel(preferred);
       },
       (e: unknown) => setError(`Could not list models: ${errorMessage(e)}`),
     );
   }, [client]);
+
+  // The conversation's own model (the one it last used) if it is still offered, else the
+  // configured one: never a provider's default that nobody chose.
+  const used = state.sessionId === selected ? lastModel(state.messages) : null;
+  const model =
+    (pickedModel?.conversation === selected ? pickedModel.model : null) ??
+    (used && models.some((m) => sameModel(m, used)) ? used : null) ??
+    defaultModel;
 
   const newChat = async (): Promise<string> => {
     const created = await client.createSession();
@@ -41,18 +57,53 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
     return created.id;
   };
 
+  // A prompt is in flight from when it is sent until opencode has recorded it (its user
+  // message arrives): until then the turn's own busy status may not have come either.
+  const userMessages =
+    state.sessionId === selected ? state.messages.filter((m) => m.info.role === "user").length : 0;
+  const [inFlight, setInFlight] = useState<{ conversation: string; before: number } | null>(null);
+  const pending = inFlight !== null && inFlight.conversation === selected && userMessages <= inFlight.before;
+  const busy = isBusy(state) || pending;
+
   const send = async (text: string): Promise<boolean> => {
     setError(null);
+    if (busy && selected) {
+      setQueued((list) => [...list, { id: Date.now() + Math.random(), conversation: selected, text }]);
+      return true;
+    }
     try {
       // The first prompt of a workspace starts its first conversation.
       const id = selected ?? (await newChat());
+      setInFlight({ conversation: id, before: id === selected ? userMessages : 0 });
       await client.prompt(id, text, model);
       return true;
     } catch (e) {
+      setInFlight(null);
       setError(errorMessage(e));
       return false;
     }
   };
+
+  // The oldest queued prompt goes out once the agent is free; one at a time.
+  const next = queued.find((q) => q.conversation === selected && !q.failed);
+  const ready = !busy && state.loaded && state.sessionId === selected;
+  const sendingQueued = useRef<number | null>(null);
+  useEffect(() => {
+    if (!next || !ready || sendingQueued.current === next.id) return;
+    sendingQueued.current = next.id;
+    const before = userMessages;
+    client.prompt(next.conversation, next.text, model).then(
+      () => {
+        sendingQueued.current = null;
+        setInFlight({ conversation: next.conversation, before });
+        setQueued((list) => list.filter((q) => q.id !== next.id));
+      },
+      (e: unknown) => {
+        sendingQueued.current = null;
+        setQueued((list) => list.map((q) => (q.id === next.id ? { ...q, failed: errorMessage(e) } : q)));
+      },
+    );
+  }, [next, ready, client, model, userMessages]);
 
   const stop = (): void => {
     if (selected) client.abort(selected).catch((e: unknown) => setError(errorMessage(e)));
@@ -64,8 +115,6 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
       (e: unknown) => setError(errorMessage(e)),
     );
   };
-
-  const busy = isBusy(state);
 
   return (
     <div className="chat">
@@ -81,6 +130,14 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
         <span className="visually-hidden" role="status">
           {busy ? "The agent is working" : state.loaded ? "The agent is idle" : ""}
         </span>
+        {state.retry ? <RetryNotice retry={state.retry} /> : null}
+        <QueuedPrompts
+          prompts={queued.filter((q) => q.conversation === selected)}
+          onCancel={(id) => setQueued((list) => list.filter((q) => q.id !== id))}
+          onRetry={(id) =>
+            setQueued((list) => list.map((q) => (q.id === id ? { ...q, failed: undefined } : q)))
+          }
+        />
         {state.permissions.map((request) => (
           <PermissionPrompt key={request.id} request={request} onReply={(answer) => reply(request, answer)} />
         ))}
@@ -93,7 +150,14 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
           </div>
         ) : null}
         <ErrorText error={error ?? chat.loadError} />
-        <Composer busy={busy} onSend={send} onStop={stop} models={models} model={model} onModel={setModel} />
+        <Composer
+          busy={busy}
+          onSend={send}
+          onStop={stop}
+          models={models}
+          model={model}
+          onModel={(picked) => setPickedModel({ conversation: selected, model: picked })}
+        />
       </div>
     </div>
   );

@@ -187,3 +187,32 @@ describe("resync after the stream comes back", () => {
     expect(chatReducer(state, { type: "reset", sessionId: "ses_2" })).toEqual(initialChat("ses_2"));
   });
 });
+
+describe("a model that does not answer", () => {
+  it("shows each retry, then the error, and is busy until the turn ends", () => {
+    let state = run(
+      initialChat(S),
+      ev("session.status", { sessionID: S, status: { type: "busy" } }),
+      ev("session.status", {
+        sessionID: S,
+        status: { type: "retry", attempt: 2, message: "Connection refused", next: 12345 },
+      }),
+    );
+    expect(isBusy(state)).toBe(true);
+    expect(state.retry).toEqual({ attempt: 2, message: "Connection refused", next: 12345 });
+    state = run(
+      state,
+      ev("session.error", { sessionID: S, error: { name: "APIError", data: { message: "gave up" } } }),
+      ev("session.status", { sessionID: S, status: { type: "idle" } }),
+    );
+    expect(state.retry).toBeNull();
+    expect(state.error).toBe("gave up");
+    expect(isBusy(state)).toBe(false);
+  });
+
+  it("a retry status without details still says what is going on", () => {
+    const state = run(initialChat(S), ev("session.status", { sessionID: S, status: { type: "retry" } }));
+    expect(state.retry?.message).toBe("the model did not answer");
+    expect(state.retry?.attempt).toBe(1);
+  });
+});

@@ -11,12 +11,14 @@
  * would duplicate text; a part that missed some is made whole by its final
  * `message.part.updated`, which carries the full text.
  */
-import type { Message, MessageInfo, OcEvent, Part, PermissionRequest, RunStatus } from "./types";
+import type { Message, MessageInfo, OcEvent, Part, PermissionRequest, RetryInfo, RunStatus } from "./types";
 
 export interface ChatState {
   sessionId: string;
   messages: Message[];
   status: RunStatus;
+  /** While opencode retries a model that does not answer: why, and when next. */
+  retry: RetryInfo | null;
   error: string | null;
   permissions: PermissionRequest[];
   syncing: boolean;
@@ -37,6 +39,7 @@ export function initialChat(sessionId: string): ChatState {
     sessionId,
     messages: [],
     status: "idle",
+    retry: null,
     error: null,
     permissions: [],
     syncing: false,
@@ -156,12 +159,21 @@ export function applyEvent(state: ChatState, event: OcEvent): ChatState {
       };
     }
     case "session.status": {
-      const type = str((props.status as { type?: unknown } | undefined)?.type);
+      const status = (props.status ?? {}) as Record<string, unknown>;
+      const type = str(status.type);
       if (type !== "idle" && type !== "busy" && type !== "retry") return state;
-      return { ...state, status: type, error: type === "busy" ? null : state.error };
+      const retry =
+        type === "retry"
+          ? {
+              attempt: typeof status.attempt === "number" ? status.attempt : 1,
+              message: str(status.message) ?? "the model did not answer",
+              next: typeof status.next === "number" ? status.next : Date.now(),
+            }
+          : null;
+      return { ...state, status: type, retry, error: type === "busy" ? null : state.error };
     }
     case "session.idle":
-      return { ...state, status: "idle" };
+      return { ...state, status: "idle", retry: null };
     case "session.error": {
       const message = errorText(props.error);
       return message ? { ...state, error: message } : state;
@@ -207,6 +219,7 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         ...state,
         messages: action.messages.slice().sort(byId),
         status: action.status,
+        retry: action.status === "retry" ? state.retry : null,
         syncing: false,
         replay: [],
         loaded: true,

@@ -70,6 +70,12 @@ export class OpencodeClient {
     return requestJson<unknown>(this.path("/session/{id}/abort", id), { method: "POST" });
   }
 
+  /** The model the workspace's opencode config names (`"model": "provider/model"`). */
+  async configuredModel(): Promise<ModelRef | null> {
+    const config = await requestJson<{ model?: unknown }>(this.path("/config"));
+    return typeof config.model === "string" ? parseModelRef(config.model) : null;
+  }
+
   providers(): Promise<ProviderList> {
     return requestJson<ProviderList>(this.path("/config/providers"));
   }
@@ -84,8 +90,24 @@ export class OpencodeClient {
 
 export type ModelChoice = ModelRef & { label: string };
 
-/** Every model opencode offers, and the one it would pick itself. */
-export function modelChoices(list: ProviderList): { choices: ModelChoice[]; preferred: ModelRef | null } {
+export function parseModelRef(ref: string): ModelRef | null {
+  const slash = ref.indexOf("/");
+  if (slash <= 0 || slash === ref.length - 1) return null;
+  return { providerID: ref.slice(0, slash), modelID: ref.slice(slash + 1) };
+}
+
+export const sameModel = (a: ModelRef, b: ModelRef): boolean =>
+  a.providerID === b.providerID && a.modelID === b.modelID;
+
+/**
+ * Every model opencode offers, and the one a new conversation starts with: the one the
+ * config names, else the first of opencode's per-provider defaults that is offered (that
+ * map is not a preference: a public cloud model may come first).
+ */
+export function modelChoices(
+  list: ProviderList,
+  configured: ModelRef | null = null,
+): { choices: ModelChoice[]; preferred: ModelRef | null } {
   const choices = list.providers.flatMap((provider) =>
     Object.values(provider.models).map((model) => ({
       providerID: provider.id,
@@ -93,16 +115,20 @@ export function modelChoices(list: ProviderList): { choices: ModelChoice[]; pref
       label: `${provider.name} · ${model.name}`,
     })),
   );
-  let preferred: ModelRef | null = null;
-  for (const [providerID, modelID] of Object.entries(list.default)) {
-    if (choices.some((c) => c.providerID === providerID && c.modelID === modelID)) {
-      preferred = { providerID, modelID };
-      break;
-    }
+  const defaults = Object.entries(list.default).map(([providerID, modelID]) => ({ providerID, modelID }));
+  const offered = (m: ModelRef | null | undefined): m is ModelRef =>
+    !!m && choices.some((c) => sameModel(c, m));
+  const found = [configured, ...defaults, choices[0]].find(offered);
+  return { choices, preferred: found ? { providerID: found.providerID, modelID: found.modelID } : null };
+}
+
+/** The model a conversation last used (its newest message that names one). */
+export function lastModel(messages: Message[]): ModelRef | null {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const info = messages[i]?.info;
+    if (!info) continue;
+    if (info.providerID && info.modelID) return { providerID: info.providerID, modelID: info.modelID };
+    if (info.model) return info.model;
   }
-  const first = choices[0];
-  return {
-    choices,
-    preferred: preferred ?? (first ? { providerID: first.providerID, modelID: first.modelID } : null),
-  };
+  return null;
 }

@@ -21,6 +21,8 @@ export interface MessageInfo {
   error?: { name: string; data?: { message?: string } };
   modelID?: string;
   providerID?: string;
+  /** A user message's model (an assistant message names it in modelID/providerID). */
+  model?: ModelRef;
 }
 
 export type ToolStatus = "pending" | "running" | "completed" | "error";
@@ -77,6 +79,14 @@ export interface Message {
 }
 
 export type RunStatus = "idle" | "busy" | "retry";
+
+/** opencode's `session.status` while the model does not answer and it tries again. */
+export interface RetryInfo {
+  attempt: number;
+  message: string;
+  /** When the next attempt starts (epoch ms). */
+  next: number;
+}
 
 export interface PermissionRequest {
   id: string;
