@@ -280,6 +280,9 @@ class BenchEnv:
     ) -> OqtoServer:
         """`sandbox`: the admin sandbox file's text (None: the built-in default profile);
         `env`: extra environment, e.g. `OQTO_<SECTION>__<KEY>` config overrides."""
+        # The terminal figures measure the relay against ttyd itself, one shell per
+        # connection: with tmux, every connection would attach to the session's one shell.
+        env = {"OQTO_TTYD__TMUX": "", **(env or {})}
         server = OqtoServer(
             self.root / name, opencode_config=self.opencode_json, sandbox=sandbox, env=env
         )

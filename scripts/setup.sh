@@ -459,6 +459,19 @@ step_web() {
     record_ok "web ui" "built" "$WEB_INDEX"
 }
 
+# ------------------------------------------------------------------------ tmux
+# The terminal's shell lives in a tmux session, so a reload reattaches to it ([ttyd]
+# tmux). Without tmux a terminal still works, with a new shell per connection.
+step_tmux() {
+    command -v tmux >/dev/null 2>&1 || apt_install tmux || true
+    if ! command -v tmux >/dev/null 2>&1; then
+        record_missing tmux "tmux not found (terminals get a new shell per connection)" \
+            "apt-get install tmux (as root), then re-run"
+        return 1
+    fi
+    record_ok tmux "$(tmux -V | awk '{print $2}')" "$(command -v tmux)"
+}
+
 # --------------------------------------------------------------------- sandbox
 # Every session process runs in bubblewrap; without it (or without working user
 # namespaces) sessions refuse to start, so it is part of the base install.
@@ -521,7 +534,7 @@ TEST_PKGS=(
     # The cgroup-limits test (tests/vm/) boots a debootstrap image with Debian's kernel.
     "qemu-system-x86:qemu-system-x86:qemu-system-x86_64:required"
     # opencode's TUI (tests/integration/test_opencode_attach.py) needs a terminal that
-    # answers its queries: it runs in a tmux pane.
+    # answers its queries: it runs in a tmux pane; the terminal tests need it too.
     "tmux:tmux:tmux:required"
 )
 
@@ -592,6 +605,7 @@ step_venv || true
 step_node || true
 step_opencode || true
 step_ttyd || true
+step_tmux || true
 step_sandbox || true
 step_web || true
 [ "$WITH_TEST" = 1 ] && { step_test_pkgs || true; }

@@ -4,10 +4,13 @@ phone layout."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
+import pytest
 from playwright.sync_api import Locator, Page, expect
 from tests.browser.helpers import (
+    DESKTOP,
     PHONE,
     NewContext,
     open_session,
@@ -119,3 +122,26 @@ def test_phone_layout_collapses_the_sidebar_and_the_terminal_works(
     rows, cols = stty_size(pane, "phone")
     assert 20 <= cols < 60 and rows > 5
     screenshot(page, "07-phone-terminal")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_shell_survives_a_reload_with_its_screen(
+    new_context: NewContext, shared_session: dict[str, Any], viewport: str
+) -> None:
+    """The terminal is the session's one tmux session: a reload (or any dropped
+    connection) reattaches to the same shell, with what it showed and its state."""
+    page = new_context(PHONE if viewport == "phone" else DESKTOP).new_page()
+    page.goto("/")
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    marker = uuid.uuid4().hex[:8]
+    pane = terminal_pane(page, shared_session)
+    run(page, pane, f"export OQTO_KEEP={marker}; echo kept-$OQTO_KEEP")
+    expect(pane.locator(".xterm-rows")).to_contain_text(f"kept-{marker}")
+    page.reload()
+    pane = terminal_pane(page, shared_session)
+    # tmux repaints the screen it kept, and the shell is the same one.
+    expect(pane.locator(".xterm-rows")).to_contain_text(f"kept-{marker}")
+    run(page, pane, 'echo "still-$OQTO_KEEP"')
+    expect(pane.locator(".xterm-rows")).to_contain_text(f"still-{marker}")
+    screenshot(page, f"22-terminal-reattached-{viewport}")

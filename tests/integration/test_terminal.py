@@ -137,3 +137,37 @@ def test_agent_pty_websocket(
         asyncio.run(run())
     finally:
         assert admin.delete(f"{base}/{pty}").status_code == 200
+
+
+def test_a_second_connection_is_the_same_shell_in_a_private_tmux(
+    server: OqtoServer, admin: Any, running_session: dict[str, Any]
+) -> None:
+    """Each connection attaches to the session's one tmux session: what the first set is
+    there for the second. Its server's socket is in ttyd's own 0700 directory."""
+
+    async def attach() -> ClientConnection:
+        ws = await connect(
+            ws_url(server, running_session),
+            subprotocols=["tty"],  # type: ignore[list-item]
+            additional_headers={"Authorization": admin.headers["Authorization"]},
+        )
+        await ws.send(json.dumps({"AuthToken": "", "columns": 100, "rows": 30}).encode())
+        return ws
+
+    async def run() -> None:
+        first = await attach()
+        await first.send(b"0export OQTO_SHARED=same-$((20+22)); echo set-$OQTO_SHARED\r")
+        await read_until(first, b"set-same-42")
+        await first.close()
+        second = await attach()
+        try:
+            await second.send(b'0echo "again-$OQTO_SHARED in $TMUX"\r')
+            out = await read_until(second, b"again-same-42")
+            assert str(server.runtime).encode() in out  # $TMUX names the server's socket
+        finally:
+            await second.close()
+
+    asyncio.run(run())
+    sockets = list(server.runtime.glob(f"{running_session['id']}/terminal/tmux.sock"))
+    assert len(sockets) == 1
+    assert sockets[0].parent.stat().st_mode & 0o777 == 0o700

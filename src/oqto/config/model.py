@@ -145,6 +145,10 @@ class OpencodeSection(_Section):
 class TtydSection(_Section):
     binary: str = "ttyd"
     shell: str | None = None
+    # The shell runs in a tmux session of the session's own, so a browser refresh or a
+    # dropped network reattaches to the same shell with its screen and history; "" for a
+    # new shell per connection. Not found on PATH: a new shell per connection (logged).
+    tmux: str = "tmux"
 
 
 class FilesSection(_Section):

@@ -51,6 +51,7 @@ def local_userplane(
                 opencode_config=resolved_config,
                 ttyd_binary=config.ttyd.binary,
                 shell=config.ttyd.shell,
+                tmux_binary=config.ttyd.tmux or None,
                 files_max_upload_mb=config.files.max_upload_mb,
             ),
             sandbox=SandboxSettings(

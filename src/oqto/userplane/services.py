@@ -18,6 +18,7 @@ holds."""
 
 from __future__ import annotations
 
+import logging
 import os
 import pwd
 import secrets
@@ -36,6 +37,8 @@ from oqto.userplane.confinement import AGENT_PORT_INSIDE, ServiceDirs, SessionSa
 from oqto.userplane.process import ProcessSpec
 from oqto.userplane.proctree import INSTANCE_ENV, SESSION_ENV
 
+log = logging.getLogger(__name__)
+
 AGENT_USER = "opencode"
 LOOPBACK = "127.0.0.1"
 # sockaddr_un.sun_path is 108 bytes including the terminating NUL.
@@ -49,6 +52,7 @@ class ServiceSettings:
     ttyd_binary: str
     shell: str | None
     files_max_upload_mb: int
+    tmux_binary: str | None = None  # terminals that survive a reconnect (`terminal_command`)
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,40 @@ def visible(binary: str) -> tuple[Path, ...]:
     sandbox: it may live where the sandbox shows nothing (a private /tmp)."""
     path = Path(binary)
     return tuple(dict.fromkeys((path, path.resolve())))
+
+
+TMUX_SESSION = "main"
+
+
+def terminal_command(tmux: str | None, socket_dir: Path, shell_argv: list[str]) -> list[str]:
+    """What ttyd runs for each connection. With tmux: attach to the session's one tmux
+    session, creating it (and its server) on first use, so the shell, its screen and its
+    history outlive the connection. The server's socket sits in the terminal's own 0700
+    socket directory, like ttyd's; the status bar is off (the pane is the terminal)."""
+    if tmux is None:
+        return shell_argv
+    return [
+        tmux,
+        "-S",
+        str(socket_dir / "tmux.sock"),
+        "start-server",
+        ";",
+        "set-option",
+        "-g",
+        "history-limit",
+        "20000",
+        ";",
+        "set-option",
+        "-g",
+        "status",
+        "off",
+        ";",
+        "new-session",
+        "-A",
+        "-s",
+        TMUX_SESSION,
+        *shell_argv,
+    ]
 
 
 def login_shell() -> str:
@@ -268,6 +306,12 @@ def build_services(
     terminal_env = dict(base)
     terminal_env.setdefault("TERM", "xterm-256color")
     ttyd_binary = resolve_binary(settings.ttyd_binary, "[ttyd] binary")
+    tmux = shutil.which(settings.tmux_binary) if settings.tmux_binary else None
+    if settings.tmux_binary and tmux is None:
+        log.warning(
+            "tmux not found ([ttyd] tmux = %r): terminals get a new shell per connection",
+            settings.tmux_binary,
+        )
     terminal_argv, terminal_env = confined(
         ServiceName.TERMINAL,
         [
@@ -277,10 +321,10 @@ def build_services(
             "--writable",
             "--cwd",
             str(layout.workspace),
-            *shell_argv,
+            *terminal_command(tmux, layout.service_dir(ServiceName.TERMINAL), shell_argv),
         ],
         terminal_env,
-        visible(ttyd_binary),
+        (*visible(ttyd_binary), *(visible(tmux) if tmux else ())),
     )
     terminal = Service(
         ProcessSpec(
