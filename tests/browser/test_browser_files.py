@@ -7,8 +7,20 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
 from playwright.sync_api import Locator, Page, expect
-from tests.browser.helpers import open_session, screenshot, unnamed_controls, workspace_dir
+from tests.browser.helpers import (
+    DESKTOP,
+    PHONE,
+    NewContext,
+    open_session,
+    screenshot,
+    sign_in,
+    unnamed_controls,
+    workspace_dir,
+)
+from tests.support.fake_llm import FakeLLM, Reply
 from tests.support.server import OqtoServer
 
 
@@ -31,49 +43,51 @@ def test_upload_edit_save_rename_download_delete(
     pane = files_pane(page, shared_session)
 
     # Upload with the file picker.
-    source = tmp_path / "notes.md"
+    source = tmp_path / "notes.txt"
     source.write_text("# Notes\n\nfirst line\n")
     pane.get_by_label("Files to upload").set_input_files(str(source))
-    expect(tree_item(pane, "notes.md")).to_be_visible()
-    assert (root / "notes.md").read_text() == "# Notes\n\nfirst line\n"
+    expect(tree_item(pane, "notes.txt")).to_be_visible()
+    assert (root / "notes.txt").read_text() == "# Notes\n\nfirst line\n"
 
     # Preview, then edit and save.
-    tree_item(pane, "notes.md").click()
+    tree_item(pane, "notes.txt").click()
     viewer = pane.locator(".viewer")
     expect(viewer.get_by_label("File contents")).to_contain_text("first line")
     pane.get_by_role("button", name="Edit").click()
-    editor = pane.get_by_role("textbox", name="Contents of notes.md")
+    editor = pane.get_by_role("textbox", name="Contents of notes.txt")
     editor.fill("# Notes\n\nedited in the browser\n")
     screenshot(page, "04-files-edit")
     pane.get_by_role("button", name="Save").click()
     expect(viewer.get_by_label("File contents")).to_contain_text("edited in the browser")
-    assert (root / "notes.md").read_text() == "# Notes\n\nedited in the browser\n"
+    assert (root / "notes.txt").read_text() == "# Notes\n\nedited in the browser\n"
 
     # Someone else changes the file while it is being edited: a conflict, not a silent loss.
     pane.get_by_role("button", name="Edit").click()
     editor.fill("my version\n")
-    (root / "notes.md").write_text("the agent's version\n")
+    (root / "notes.txt").write_text("the agent's version\n")
     pane.get_by_role("button", name="Save").click()
     conflict = pane.get_by_role("alert").filter(has_text="changed on disk")
     expect(conflict).to_be_visible()
-    assert (root / "notes.md").read_text() == "the agent's version\n"
+    assert (root / "notes.txt").read_text() == "the agent's version\n"
     conflict.get_by_role("button", name="Overwrite").click()
     expect(viewer.get_by_label("File contents")).to_contain_text("my version")
-    assert (root / "notes.md").read_text() == "my version\n"
+    assert (root / "notes.txt").read_text() == "my version\n"
 
     # Rename.
     pane.get_by_role("button", name="Rename").click()
-    dialog = page.get_by_role("dialog", name="Rename notes.md")
-    dialog.get_by_label("New name").fill("renamed.md")
+    dialog = page.get_by_role("dialog", name="Rename notes.txt")
+    dialog.get_by_label("New name").fill("renamed.txt")
     dialog.get_by_role("button", name="Rename").click()
-    expect(tree_item(pane, "renamed.md")).to_be_visible()
-    expect(tree_item(pane, "notes.md")).to_have_count(0)
-    assert (root / "renamed.md").read_text() == "my version\n" and not (root / "notes.md").exists()
+    expect(tree_item(pane, "renamed.txt")).to_be_visible()
+    expect(tree_item(pane, "notes.txt")).to_have_count(0)
+    assert (root / "renamed.txt").read_text() == "my version\n" and not (
+        root / "notes.txt"
+    ).exists()
 
     # Download the file.
     with page.expect_download() as download:
         pane.get_by_role("link", name="Download", exact=True).click()
-    assert download.value.suggested_filename == "renamed.md"
+    assert download.value.suggested_filename == "renamed.txt"
     assert Path(download.value.path()).read_text() == "my version\n"
 
     # A folder, an upload into it by drag and drop, and the folder as a zip.
@@ -104,18 +118,18 @@ def test_upload_edit_save_rename_download_delete(
     assert unnamed_controls(page) == []
 
     # Delete with confirmation (cancel first).
-    tree_item(pane, "renamed.md").click()
+    tree_item(pane, "renamed.txt").click()
     pane.get_by_role("button", name="Delete").click()
-    page.get_by_role("dialog", name="Delete renamed.md").get_by_role(
+    page.get_by_role("dialog", name="Delete renamed.txt").get_by_role(
         "button", name="Cancel"
     ).click()
-    assert (root / "renamed.md").exists()
+    assert (root / "renamed.txt").exists()
     pane.get_by_role("button", name="Delete").click()
-    page.get_by_role("dialog", name="Delete renamed.md").get_by_role(
+    page.get_by_role("dialog", name="Delete renamed.txt").get_by_role(
         "button", name="Delete"
     ).click()
-    expect(tree_item(pane, "renamed.md")).to_have_count(0)
-    assert not (root / "renamed.md").exists()
+    expect(tree_item(pane, "renamed.txt")).to_have_count(0)
+    assert not (root / "renamed.txt").exists()
 
 
 def test_previews_are_safe(page: Page, server: OqtoServer, shared_session: dict[str, Any]) -> None:
@@ -138,3 +152,107 @@ def test_previews_are_safe(page: Page, server: OqtoServer, shared_session: dict[
     assert image.evaluate("(img) => img.complete && img.naturalWidth") == 1
     response = page.request.get(f"/api/sessions/{shared_session['id']}/files/file?path=evil.html")
     assert response.headers["content-type"].startswith("text/plain")
+
+
+def agent_turn(api: httpx.Client, session: dict[str, Any], text: str) -> None:
+    """One turn of the session's agent, driven through the API (the files pane is open)."""
+    agent = f"/api/sessions/{session['id']}/agent"
+    oc = api.post(f"{agent}/session", json={}).json()["id"]
+    answered = api.post(
+        f"{agent}/session/{oc}/message",
+        json={"parts": [{"type": "text", "text": text}]},
+        timeout=120,
+    )
+    assert answered.status_code == 200, answered.text
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_new_file_markdown_preview_line_numbers_and_the_folder_view(
+    new_context: NewContext, server: OqtoServer, shared_session: dict[str, Any], viewport: str
+) -> None:
+    root = workspace_dir(server, shared_session)
+    page = new_context(PHONE if viewport == "phone" else DESKTOP).new_page()
+    page.goto("/")
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    pane = files_pane(page, shared_session)
+    name = f"readme-{viewport}.md"
+    pane.get_by_role("button", name="New file").click()
+    dialog = page.get_by_role("dialog", name="New file")
+    dialog.get_by_label("File name").fill(name)
+    dialog.get_by_role("button", name="Create").click()
+    expect(tree_item(pane, name)).to_be_visible()
+    assert (root / name).read_text() == ""
+    # The same name again is refused before anything is written.
+    pane.locator(".tree-item.root").click()
+    pane.get_by_role("button", name="New file").click()
+    dialog.get_by_label("File name").fill(name)
+    dialog.get_by_role("button", name="Create").click()
+    expect(dialog).to_contain_text("That name is taken here.")
+    dialog.get_by_role("button", name="Cancel").click()
+
+    tree_item(pane, name).click()
+    pane.get_by_role("button", name="Edit").click()
+    pane.get_by_role("textbox", name=f"Contents of {name}").fill(
+        "# Read me\n\nSome *emphasis* and a list:\n\n- one\n- two\n"
+    )
+    pane.get_by_role("button", name="Save").click()
+    preview = pane.get_by_role("document", name="Preview")
+    expect(preview.locator("h1")).to_have_text("Read me")
+    expect(preview.locator("em")).to_have_text("emphasis")
+    screenshot(page, f"23-files-markdown-{viewport}")
+    pane.get_by_role("button", name="Show source").click()
+    expect(pane.get_by_label("File contents")).to_contain_text("# Read me")
+    expect(pane.locator(".line-numbers")).to_have_text("1\n2\n3\n4\n5\n6\n")
+
+    # The workspace folder: its entries with sizes and dates, folders first.
+    pane.locator(".tree-item.root").click()
+    table = pane.get_by_role("table", name="Contents of / (workspace)")
+    row = table.get_by_role("row").filter(has_text=name)
+    expect(row).to_contain_text(f"{(root / name).stat().st_size} B")
+    expect(row.locator("td").nth(2)).not_to_have_text("—")
+    screenshot(page, f"24-files-folder-{viewport}")
+    row.get_by_role("button", name=name).click()
+    expect(pane.get_by_role("document", name="Preview")).to_be_visible()
+
+
+def test_the_tree_and_an_open_file_follow_the_agents_edits(
+    page: Page,
+    server: OqtoServer,
+    api: httpx.Client,
+    shared_session: dict[str, Any],
+    fake_llm: FakeLLM,
+) -> None:
+    root = workspace_dir(server, shared_session)
+    watched = root / "watched.txt"
+    watched.write_text("before\n")
+    pane = files_pane(page, shared_session)
+    tree_item(pane, "watched.txt").click()
+    contents = pane.get_by_label("File contents")
+    expect(contents).to_have_text("before\n")
+
+    # The agent writes a new file and rewrites the open one: no Refresh needed.
+    fake_llm.clear()
+    fake_llm.enqueue(
+        Reply.tool("write", {"filePath": str(root / "made-by-agent.txt"), "content": "new\n"}),
+        Reply.tool("write", {"filePath": str(watched), "content": "after the agent\n"}),
+        Reply.say("Done."),
+    )
+    agent_turn(api, shared_session, "write two files")
+    expect(tree_item(pane, "made-by-agent.txt")).to_be_visible()
+    expect(contents).to_have_text("after the agent\n")
+
+    # While the person edits, a change by the agent is announced, not applied.
+    pane.get_by_role("button", name="Edit").click()
+    pane.get_by_role("textbox", name="Contents of watched.txt").fill("my draft\n")
+    fake_llm.enqueue(
+        Reply.tool("write", {"filePath": str(watched), "content": "the agent again\n"}),
+        Reply.say("Done again."),
+    )
+    agent_turn(api, shared_session, "write it again")
+    warning = pane.get_by_role("alert").filter(has_text="was changed on disk")
+    expect(warning).to_be_visible()
+    expect(pane.get_by_role("textbox", name="Contents of watched.txt")).to_have_value("my draft\n")
+    screenshot(page, "25-files-changed-on-disk")
+    warning.get_by_role("button", name="Discard my edits and reload").click()
+    expect(contents).to_have_text("the agent again\n")

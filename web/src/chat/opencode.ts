@@ -1,6 +1,7 @@
 /** opencode's server API, reached through the control plane's agent proxy. */
 import { requestJson } from "../api/http";
-import type { Message, ModelRef, OcSession, ProviderList, RunStatus } from "./types";
+import type { SseMessage } from "../api/sse";
+import type { Message, ModelRef, OcEvent, OcSession, ProviderList, RunStatus } from "./types";
 
 export function agentBase(sessionId: string): string {
   return `/api/sessions/${encodeURIComponent(sessionId)}/agent`;
@@ -131,4 +132,28 @@ export function lastModel(messages: Message[]): ModelRef | null {
     if (info.model) return info.model;
   }
   return null;
+}
+
+/** One message of opencode's `/event` stream, or null if it is not one. */
+export function parseOcEvent(message: SseMessage): OcEvent | null {
+  try {
+    const event = JSON.parse(message.data) as Partial<OcEvent>;
+    if (typeof event.type !== "string") return null;
+    return { type: event.type, properties: event.properties ?? {} };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The workspace-relative path of a file an event says changed (`file.edited` from the
+ * agent's own edits, `file.watcher.updated` from opencode's watcher), else null.
+ */
+export function changedFile(event: OcEvent, directory: string): string | null {
+  if (event.type !== "file.edited" && event.type !== "file.watcher.updated") return null;
+  const file = event.properties.file;
+  if (typeof file !== "string" || !file) return null;
+  const root = directory.endsWith("/") ? directory : `${directory}/`;
+  if (file.startsWith(root)) return file.slice(root.length);
+  return file.startsWith("/") ? null : file;
 }

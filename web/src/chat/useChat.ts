@@ -8,21 +8,11 @@ import {
   type SetStateAction,
 } from "react";
 import { notifyUnauthorized } from "../api/http";
-import { openEventStream, type SseMessage, type StreamState } from "../api/sse";
+import { openEventStream, type StreamState } from "../api/sse";
 import { usePageVisible } from "../lib/usePageVisible";
 import { chatReducer, initialChat, type ChatState } from "./chatState";
-import type { OpencodeClient } from "./opencode";
-import type { OcEvent, OcSession } from "./types";
-
-function parseEvent(message: SseMessage): OcEvent | null {
-  try {
-    const event = JSON.parse(message.data) as Partial<OcEvent>;
-    if (typeof event.type !== "string") return null;
-    return { type: event.type, properties: event.properties ?? {} };
-  } catch {
-    return null;
-  }
-}
+import { parseOcEvent, type OpencodeClient } from "./opencode";
+import type { OcSession } from "./types";
 
 const newestFirst = (a: OcSession, b: OcSession): number => b.time.updated - a.time.updated;
 
@@ -89,7 +79,7 @@ export function useChat(
       onRefused: showError,
       onOpen: resync,
       onMessage: (message) => {
-        const event = parseEvent(message);
+        const event = parseOcEvent(message);
         if (!event) return;
         if (event.type === "session.updated" || event.type === "session.created") {
           const info = event.properties.info as OcSession | undefined;

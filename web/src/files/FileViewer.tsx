@@ -13,6 +13,7 @@ import { ErrorText } from "../components/bits";
 import { Field } from "../components/Field";
 import { formatBytes } from "../lib/format";
 import { isPreviewableImage, languageFor } from "../lib/paths";
+import { Markdown } from "../chat/Markdown";
 
 const MAX_PREVIEW_BYTES = 2 * 1024 * 1024;
 
@@ -20,10 +21,14 @@ interface ViewerProps {
   sessionId: string;
   entry: Entry;
   onSaved: (entry: Entry) => void;
+  /** Bumped each time the file is reported changed on disk (by the agent, say). */
+  changedOnDisk: number;
 }
 
-/** Preview (highlighted text or image) and editing with a conflict check on save. */
-export function FileViewer({ sessionId, entry, onSaved }: ViewerProps) {
+/** Preview (highlighted text with line numbers, rendered Markdown, or an image) and
+ * editing with a conflict check on save; a change on disk reloads the preview, or warns
+ * while editing. */
+export function FileViewer({ sessionId, entry, onSaved, changedOnDisk }: ViewerProps) {
   const [content, setContent] = useState<FileContent | null>(null);
   const [draft, setDraft] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -31,6 +36,16 @@ export function FileViewer({ sessionId, entry, onSaved }: ViewerProps) {
   const [saving, setSaving] = useState(false);
   const [savedNote, setSavedNote] = useState<string | null>(null);
   const [reloadCount, setReloadCount] = useState(0);
+  const [source, setSource] = useState(false); // Markdown: the text instead of its rendering
+  const markdown = languageFor(entry.path) === "markdown";
+  // A change on disk: reloaded at once when nothing is being edited; while editing, the
+  // person decides (their draft is never thrown away unasked).
+  const [seenChange, setSeenChange] = useState(changedOnDisk);
+  const changedWhileEditing = changedOnDisk !== seenChange && draft !== null;
+  if (changedOnDisk !== seenChange && draft === null) {
+    setSeenChange(changedOnDisk);
+    setReloadCount((n) => n + 1);
+  }
   const image = isPreviewableImage(entry.path);
   const tooBig = entry.size > MAX_PREVIEW_BYTES;
 
@@ -70,6 +85,7 @@ export function FileViewer({ sessionId, entry, onSaved }: ViewerProps) {
     setError(null);
     setDraft(null);
     setConflict(false);
+    setSeenChange(changedOnDisk);
     setReloadCount((n) => n + 1);
   };
 
@@ -126,6 +142,19 @@ export function FileViewer({ sessionId, entry, onSaved }: ViewerProps) {
           </div>
         </div>
       ) : null}
+      {changedWhileEditing && !conflict ? (
+        <div className="banner warning" role="alert">
+          <span>{entry.name} was changed on disk (by the agent?) while you edit it.</span>
+          <div className="actions">
+            <button type="button" onClick={reload}>
+              Discard my edits and reload
+            </button>
+            <button type="button" onClick={() => setSeenChange(changedOnDisk)}>
+              Keep editing
+            </button>
+          </div>
+        </div>
+      ) : null}
       {content === null && !error ? <p role="status">Loading…</p> : null}
       {content?.text != null ? (
         draft === null ? (
@@ -140,8 +169,19 @@ export function FileViewer({ sessionId, entry, onSaved }: ViewerProps) {
               >
                 Edit
               </button>
+              {markdown ? (
+                <button type="button" aria-pressed={!source} onClick={() => setSource((v) => !v)}>
+                  {source ? "Show preview" : "Show source"}
+                </button>
+              ) : null}
             </div>
-            <CodeView text={content.text} language={languageFor(entry.path)} />
+            {markdown && !source ? (
+              <div className="markdown-preview" aria-label="Preview" role="document">
+                <Markdown text={content.text} streaming={false} />
+              </div>
+            ) : (
+              <CodeView text={content.text} language={languageFor(entry.path)} />
+            )}
           </>
         ) : (
           <>
@@ -188,14 +228,20 @@ function CodeView({ text, language }: { text: string; language: string | null })
   }, [text, language]);
   // Highlighting of an older text (before an edit was saved) is never shown.
   const html = highlighted?.text === text ? highlighted.html : null;
+  const lines = text.endsWith("\n") ? text.split("\n").length - 1 : text.split("\n").length;
   return (
-    <pre className="code-view" tabIndex={0} aria-label="File contents">
-      {html !== null ? (
-        // highlight.js output: the file's text, escaped, wrapped in spans.
-        <code className="hljs" dangerouslySetInnerHTML={{ __html: html }} />
-      ) : (
-        <code>{text}</code>
-      )}
-    </pre>
+    <div className="code-frame">
+      <pre className="line-numbers" aria-hidden="true">
+        {Array.from({ length: Math.max(1, lines) }, (_, i) => `${i + 1}\n`).join("")}
+      </pre>
+      <pre className="code-view" tabIndex={0} aria-label="File contents">
+        {html !== null ? (
+          // highlight.js output: the file's text, escaped, wrapped in spans.
+          <code className="hljs" dangerouslySetInnerHTML={{ __html: html }} />
+        ) : (
+          <code>{text}</code>
+        )}
+      </pre>
+    </div>
   );
 }

@@ -6,6 +6,7 @@ import {
   makeDir,
   renamePath,
   uploadFiles,
+  writeFile,
   zipUrl,
   type Entry,
 } from "../api/files";
@@ -15,6 +16,8 @@ import { useDialogs } from "../components/useDialogs";
 import { baseName, joinPath, nameProblem, parentPath } from "../lib/paths";
 import { FileTree } from "./FileTree";
 import { FileViewer } from "./FileViewer";
+import { FolderView } from "./FolderView";
+import { useWorkspaceChanges } from "./useWorkspaceChanges";
 
 interface Upload {
   id: number;
@@ -56,9 +59,25 @@ export function FilesPane({ sessionId }: { sessionId: string }) {
     );
   }, [sessionId]);
 
-  const refresh = (): void => {
+  const refresh = useCallback((): void => {
     for (const dir of ["", ...expanded]) void load(dir);
-  };
+  }, [expanded, load]);
+
+  // The agent (or anything else) changed files: the tree follows, and an open file
+  // that changed says so (bumping its counter).
+  const [diskChanges, setDiskChanges] = useState<Record<string, number>>({});
+  const onWorkspaceChange = useCallback(
+    (paths: string[]): void => {
+      refresh();
+      setDiskChanges((all) => {
+        const next = { ...all };
+        for (const path of paths) next[path] = (next[path] ?? 0) + 1;
+        return next;
+      });
+    },
+    [refresh],
+  );
+  useWorkspaceChanges(sessionId, onWorkspaceChange);
 
   // Where new folders and uploads go: the selected folder, or the selected file's folder.
   const currentDir = selected ? (selected.type === "dir" ? selected.path : parentPath(selected.path)) : "";
@@ -100,6 +119,25 @@ export function FilesPane({ sessionId }: { sessionId: string }) {
       if (currentDir) setExpanded((set) => new Set(set).add(currentDir));
       await load(currentDir);
     }, `Created folder ${name.trim()}`);
+  };
+
+  const newFile = async (): Promise<void> => {
+    const dir = currentDir;
+    const taken = new Set((listings[dir] ?? []).map((e) => e.name));
+    const name = await prompt({
+      title: "New file",
+      label: "File name",
+      confirmLabel: "Create",
+      validate: (value) =>
+        nameProblem(value) ?? (taken.has(value.trim()) ? "That name is taken here." : null),
+    });
+    if (name === null) return;
+    await act(async () => {
+      const entry = await writeFile(sessionId, joinPath(dir, name.trim()), "", null);
+      if (dir) setExpanded((set) => new Set(set).add(dir));
+      await load(dir);
+      setSelected(entry);
+    }, `Created file ${name.trim()}`);
   };
 
   const rename = async (): Promise<void> => {
@@ -186,6 +224,9 @@ export function FilesPane({ sessionId }: { sessionId: string }) {
       onDrop={onDrop}
     >
       <div className="files-toolbar" role="toolbar" aria-label="File actions">
+        <button type="button" onClick={() => void newFile()}>
+          New file
+        </button>
         <button type="button" onClick={() => void newFolder()}>
           New folder
         </button>
@@ -280,11 +321,19 @@ export function FilesPane({ sessionId }: { sessionId: string }) {
         </nav>
         <div className="files-view">
           {selected?.type === "file" ? (
-            <FileViewer key={selected.path} sessionId={sessionId} entry={selected} onSaved={onSaved} />
+            <FileViewer
+              key={selected.path}
+              sessionId={sessionId}
+              entry={selected}
+              onSaved={onSaved}
+              changedOnDisk={diskChanges[selected.path] ?? 0}
+            />
           ) : (
-            <p className="muted">
-              {selected ? `Folder ${baseName(selected.path)}` : "Select a file to preview or edit it."}
-            </p>
+            <FolderView
+              title={selected ? baseName(selected.path) : "/ (workspace)"}
+              entries={listings[currentDir]}
+              onOpen={(entry) => (entry.type === "dir" ? toggle(entry) : setSelected(entry))}
+            />
           )}
         </div>
       </div>
