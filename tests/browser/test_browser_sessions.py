@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 import httpx
 from playwright.sync_api import Page, expect
-from tests.browser.helpers import screenshot, unnamed_controls
+from tests.browser.helpers import PHONE, NewContext, screenshot, sign_in, unnamed_controls
 from tests.support.server import OqtoServer
 
 
 def test_create_a_session_and_follow_its_status_live(
-    page: Page, server: OqtoServer, api: httpx.Client
+    page: Page, server: OqtoServer, api: httpx.Client, new_context: NewContext
 ) -> None:
     screenshot(page, "02-sessions-empty")
     page.get_by_label("Workspace").fill("live-status")
@@ -19,6 +21,10 @@ def test_create_a_session_and_follow_its_status_live(
     badge = page.locator(".session-head [data-status]")
     expect(badge).to_have_text("Running", timeout=240_000)
     session_id = page.url.rsplit("/", 1)[1]
+    # How long each service took to answer, as the server measured it.
+    ready = page.get_by_label("Start-up times")
+    expect(ready).to_contain_text(re.compile(r"ready in \d+\.\d s \(agent \d+\.\d s · files"))
+    expect(ready).to_contain_text("terminal")
 
     page.get_by_role("link", name="Sessions", exact=True).click()
     item = page.locator(f"[data-session-id='{session_id}']")
@@ -27,10 +33,20 @@ def test_create_a_session_and_follow_its_status_live(
     screenshot(page, "02-sessions")
     assert unnamed_controls(page) == []
 
-    # Someone else (here: the API) stops it; this page follows without a reload.
+    # Someone else (here: the API) stops it; this page follows without a reload, and says
+    # why it stopped and when it was last used (the chat pane's requests).
     stopped = api.post(f"/api/sessions/{session_id}/stop")
     assert stopped.status_code == 200
+    assert stopped.json()["error"] == "stopped by its owner"
     expect(item.locator("[data-status]")).to_have_text("Stopped")
+    expect(item).to_contain_text("stopped by its owner")
+    expect(item).to_contain_text("last active just now")
+    phone = new_context(PHONE).new_page()
+    phone.goto("/")
+    sign_in(phone)
+    phone_item = phone.locator(f"[data-session-id='{session_id}']")
+    expect(phone_item).to_contain_text("stopped by its owner")
+    screenshot(phone, "26-sessions-stopped-phone")
 
     item.get_by_role("button", name="Resume live-status").click()
     expect(item.locator("[data-status]")).to_have_text("Running", timeout=240_000)

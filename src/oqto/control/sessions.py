@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
@@ -41,6 +43,17 @@ MAX_ERROR_CHARS = 8000
 # and a few database writes, so this many keep a pass over thousands of users short while
 # bounding open connections and worker threads.
 RECONCILE_CONCURRENCY = 16
+# Why a session stopped, kept with the row (its `error`) and shown where it is listed.
+STOPPED_BY_OWNER = "stopped by its owner"
+STOPPED_BY_ADMIN = "stopped by an administrator"
+STOPPED_USER_DISABLED = "its user was disabled"
+STOPPED_USER_DELETED = "its user was deleted"
+
+
+@dataclass(frozen=True)
+class SessionFacts:
+    ready_after: dict[str, float] | None  # seconds from spawn to answering, per service
+    last_active_at: dt.datetime | None
 
 
 class SessionError(OqtoError):
@@ -81,6 +94,8 @@ class SessionService:
         self._reconciling: asyncio.Task[None] | None = None
         # Running sessions only: session id -> (owner's user id, route).
         self._routes: dict[str, tuple[str, SessionRoute]] = {}
+        self._ready_after: dict[str, dict[str, float]] = {}
+        self._active_at: dict[str, float] = {}  # session id -> epoch seconds
         # Run before a session's services stop (e.g. drop pooled proxy connections).
         self.on_stop: list[Callable[[str], Awaitable[None]]] = []
         # Told of every change (user id, session id, row or None when deleted), e.g. to push
@@ -238,6 +253,8 @@ class SessionService:
         self._cache_route(user, session_id, userplane, runtime)
         # An answer about another session says nothing about how this one is confined.
         report = runtime.sandbox if runtime.id == session_id else None
+        if runtime.id == session_id and runtime.ready_after:
+            self._ready_after[session_id] = dict(runtime.ready_after)
         await self._transition(session_id, SessionStatus.RUNNING, sandbox=report)
 
     def _cache_route(
@@ -251,7 +268,9 @@ class SessionService:
         self._routes[session_id] = (user.id, route)
         return route
 
-    async def stop(self, user: User, session_id: str) -> Session:
+    async def stop(self, user: User, session_id: str, reason: str = STOPPED_BY_OWNER) -> Session:
+        """Stop the session's services; `reason` is kept with the stopped row (`error`,
+        which says why a session is not running) and shown where it is listed."""
         row = await asyncio.to_thread(self.get, user, session_id)
         if row.status in (SessionStatus.STOPPED, SessionStatus.FAILED):
             return row
@@ -262,11 +281,28 @@ class SessionService:
             # Nothing is known to have stopped: say what the session was, not "stopping".
             await self._transition(session_id, row.status, row.error, sandbox=row.sandbox)
             raise
-        await self._transition(session_id, SessionStatus.STOPPED)
+        await self._transition(session_id, SessionStatus.STOPPED, reason)
         return await asyncio.to_thread(self.get, user, session_id)
+
+    # -- what the rows do not hold ------------------------------------------------------
+
+    def touch(self, session_id: str) -> None:
+        """A request reached the session's services (called per proxied request: a dict
+        write, nothing more)."""
+        self._active_at[session_id] = time.time()
+
+    def facts(self, session_id: str) -> SessionFacts:
+        """This process's own knowledge of a session: how fast its run became ready and
+        when it was last used through us (neither survives a restart of the server)."""
+        active = self._active_at.get(session_id)
+        return SessionFacts(
+            ready_after=self._ready_after.get(session_id),
+            last_active_at=dt.datetime.fromtimestamp(active, dt.UTC) if active else None,
+        )
 
     async def _forget(self, session_id: str) -> None:
         self._routes.pop(session_id, None)
+        self._ready_after.pop(session_id, None)
         await asyncio.gather(*(callback(session_id) for callback in self.on_stop))
 
     async def _stop_services(self, user: User, session_id: str) -> None:
@@ -291,6 +327,8 @@ class SessionService:
         # A failed session was already torn down by its user plane.
         if row.status not in (SessionStatus.STOPPED, SessionStatus.FAILED):
             await self._stop_services(user, session_id)
+
+        self._active_at.pop(session_id, None)
 
         def remove() -> None:
             with self._db.begin() as db:
@@ -457,7 +495,7 @@ class SessionService:
                 row.error = reason
                 row.updated_at = utcnow()
 
-    async def stop_all_for(self, user: User) -> int:
+    async def stop_all_for(self, user: User, reason: str) -> int:
         """Stop every active session of `user` through the ordinary stop path (a disabled
         account keeps nothing running); returns how many stopped. One that cannot be
         stopped now (runner unreachable) is logged and left for the next call."""
@@ -475,7 +513,7 @@ class SessionService:
         stopped = 0
         for session_id in await asyncio.to_thread(active):
             try:
-                await self.stop(user, session_id)
+                await self.stop(user, session_id, reason)
             except OqtoError as exc:
                 log.warning(
                     "could not stop session %s of %s: %s", session_id, user.username, exc.message

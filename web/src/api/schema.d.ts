@@ -537,10 +537,25 @@ export interface components {
        * Format: date-time
        */
       created_at: string;
-      /** Error */
+      /**
+       * Error
+       * @description Why the session is not running: what failed, or why it was stopped (`stopped by its owner`, `stopped by an administrator`, `its user was disabled`, `stopped with the server`...). Null while it starts or runs.
+       */
       error: string | null;
       /** Id */
       id: string;
+      /**
+       * Last Active At
+       * @description The last request to the session's services through this server; null if none since it last started.
+       */
+      last_active_at?: string | null;
+      /**
+       * Ready After
+       * @description Seconds from start to answering, per service (agent, files, terminal), for the current run; null when unknown (not running, or started before the server last restarted).
+       */
+      ready_after?: {
+        [key: string]: number;
+      } | null;
       /** @description How the session's latest run is (or was) confined, as its user plane enforces it: `enabled` false means unsandboxed. Null until it first runs, while it starts again, and when its user plane does not report a sandbox. */
       sandbox: components["schemas"]["SandboxReport"] | null;
       status: components["schemas"]["SessionStatus"];
@@ -839,10 +854,25 @@ export interface components {
        * Format: date-time
        */
       created_at: string;
-      /** Error */
+      /**
+       * Error
+       * @description Why the session is not running: what failed, or why it was stopped (`stopped by its owner`, `stopped by an administrator`, `its user was disabled`, `stopped with the server`...). Null while it starts or runs.
+       */
       error: string | null;
       /** Id */
       id: string;
+      /**
+       * Last Active At
+       * @description The last request to the session's services through this server; null if none since it last started.
+       */
+      last_active_at?: string | null;
+      /**
+       * Ready After
+       * @description Seconds from start to answering, per service (agent, files, terminal), for the current run; null when unknown (not running, or started before the server last restarted).
+       */
+      ready_after?: {
+        [key: string]: number;
+      } | null;
       /** @description How the session's latest run is (or was) confined, as its user plane enforces it: `enabled` false means unsandboxed. Null until it first runs, while it starts again, and when its user plane does not report a sandbox. */
       sandbox: components["schemas"]["SandboxReport"] | null;
       status: components["schemas"]["SessionStatus"];

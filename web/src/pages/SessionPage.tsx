@@ -8,6 +8,7 @@ import { ChatPane } from "../chat/ChatPane";
 import { ErrorText, StatusBadge } from "../components/bits";
 import { Field } from "../components/Field";
 import { SandboxBadge } from "../components/SandboxBadge";
+import { ReadyTimes, StartingFor } from "../components/SessionFacts";
 import { FilesPane } from "../files/FilesPane";
 import { useTitle } from "../lib/useTitle";
 import { TerminalPane } from "../terminal/TerminalPane";
@@ -81,6 +82,7 @@ function SessionView({ session }: { session: Session }) {
           <h1 id="session-title">{session.workspace}</h1>
           <StatusBadge status={session.status} />
           <SandboxBadge session={session} />
+          <ReadyTimes session={session} />
         </div>
         <div className="actions">
           {session.status === "running" || session.status === "starting" ? (
@@ -156,7 +158,7 @@ function NotRunning({ session }: { session: Session }) {
   if (session.status === "starting") {
     return (
       <p className="notice" role="status">
-        Starting the session’s agent, file server and terminal…
+        Starting the session’s agent, file server and terminal… <StartingFor since={session.updated_at} />
       </p>
     );
   }
@@ -169,7 +171,11 @@ function NotRunning({ session }: { session: Session }) {
   }
   return (
     <div className="notice">
-      <p>This session is {session.status}. Resume it to use the chat, files and terminal.</p>
+      <p>
+        This session is {session.status}
+        {session.status === "stopped" && session.error ? ` (${session.error})` : ""}. Resume it to use the
+        chat, files and terminal.
+      </p>
       {session.status === "failed" && session.error ? (
         <pre className="failure-log">{session.error}</pre>
       ) : null}

@@ -10,6 +10,7 @@ import { InputField } from "../components/Field";
 import { LiveIndicator } from "../components/LiveIndicator";
 import { SandboxBadge } from "../components/SandboxBadge";
 import { useDialogs } from "../components/useDialogs";
+import { ReadyTimes, SessionStateNote } from "../components/SessionFacts";
 import { formatDate } from "../lib/format";
 import { useTitle } from "../lib/useTitle";
 
@@ -114,6 +115,8 @@ export function SessionsPage() {
                   <StatusBadge status={session.status} />
                   <SandboxBadge session={session} />
                   <span className="muted">started {formatDate(session.created_at)}</span>
+                  <SessionStateNote session={session} />
+                  <ReadyTimes session={session} />
                 </div>
                 {session.status === "failed" && session.error ? (
                   <details className="failure">

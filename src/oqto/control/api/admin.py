@@ -25,6 +25,7 @@ from oqto.control.backends import RunnerBackend
 from oqto.control.context import context
 from oqto.control.errors import ApiError
 from oqto.control.invites import create_invite, list_invites, revoke_invite
+from oqto.control.sessions import STOPPED_BY_ADMIN, STOPPED_USER_DELETED, STOPPED_USER_DISABLED
 from oqto.db.models import Invite, Role, Session, User
 from oqto.protocol.errors import ErrorCode
 from oqto.protocol.runner import Empty, Method
@@ -144,7 +145,7 @@ async def disable_user(user_id: str, admin: CurrentAdmin, request: Request) -> A
 
     user = await asyncio.to_thread(disable)
     ctx.live.end_user(user.id)
-    await ctx.sessions.stop_all_for(user)
+    await ctx.sessions.stop_all_for(user, STOPPED_USER_DISABLED)
     return AdminUserOut.of_admin(user)
 
 
@@ -206,7 +207,7 @@ async def delete_user(user_id: str, admin: CurrentAdmin, request: Request) -> No
             f"{user.username}` on the server (add --keep-home to keep the home), or disable "
             "the user here instead",
         )
-    await ctx.sessions.stop_all_for(user)
+    await ctx.sessions.stop_all_for(user, STOPPED_USER_DELETED)
 
     def remove() -> None:
         with ctx.db.begin() as db:
@@ -295,14 +296,15 @@ def delete_invite(invite_id: str, _admin: CurrentAdmin, request: Request) -> Non
 
 @router.get("/sessions", response_model=list[AdminSessionOut])
 def all_sessions(_admin: CurrentAdmin, request: Request) -> list[AdminSessionOut]:
-    with context(request).db() as db:
+    ctx = context(request)
+    with ctx.db() as db:
         rows = db.execute(
             select(Session, User.username)
             .join(User, User.id == Session.user_id)
             .order_by(Session.created_at.desc())
         )
         return [
-            AdminSessionOut(**SessionOut.of(row).model_dump(), username=username)
+            AdminSessionOut(**SessionOut.of(row, ctx.sessions).model_dump(), username=username)
             for row, username in rows
         ]
 
@@ -324,5 +326,5 @@ async def force_stop(session_id: str, _admin: CurrentAdmin, request: Request) ->
             return _user(db, row.user_id)
 
     user = await asyncio.to_thread(owner)
-    row = await ctx.sessions.stop(user, session_id)
-    return AdminSessionOut(**SessionOut.of(row).model_dump(), username=user.username)
+    row = await ctx.sessions.stop(user, session_id, STOPPED_BY_ADMIN)
+    return AdminSessionOut(**SessionOut.of(row, ctx.sessions).model_dump(), username=user.username)

@@ -53,10 +53,12 @@ def sse_event(name: str, data: object) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
 
 
-def encode_change(session_id: str, row: Session | None) -> bytes:
+def encode_change(
+    session_id: str, row: Session | None, sessions: SessionService | None = None
+) -> bytes:
     if row is None:
         return sse_event("session.deleted", {"id": session_id})
-    return sse_event("session", SessionOut.of(row).model_dump(mode="json"))
+    return sse_event("session", SessionOut.of(row, sessions).model_dump(mode="json"))
 
 
 @dataclass(eq=False)
@@ -92,8 +94,10 @@ class Subscription:
 class SessionEventHub:
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
+        self._sessions: SessionService | None = None
 
     def attach(self, sessions: SessionService) -> None:
+        self._sessions = sessions
         sessions.on_change.append(self.publish)
 
     def subscribe(self, user_id: str) -> Subscription:
@@ -109,7 +113,7 @@ class SessionEventHub:
         targets = [s for s in self._subscriptions if s.user_id == user_id]
         if not targets:
             return
-        payload = encode_change(session_id, row)
+        payload = encode_change(session_id, row, self._sessions)
         for sub in targets:
             sub.offer(payload)
 

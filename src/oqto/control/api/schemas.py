@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -11,6 +11,9 @@ from pydantic_core import PydanticCustomError
 from oqto.control.auth.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from oqto.db.models import Role, SessionStatus
 from oqto.protocol.names import PLATFORM_NAME_PATTERN
+
+if TYPE_CHECKING:
+    from oqto.control.sessions import SessionService
 from oqto.protocol.sessions import (
     MAX_WORKSPACE_DEPTH,
     SandboxReport,
@@ -119,7 +122,11 @@ class SessionOut(RowOut):
     id: str
     workspace: str
     status: SessionStatus
-    error: str | None
+    error: str | None = Field(
+        description="Why the session is not running: what failed, or why it was stopped "
+        "(`stopped by its owner`, `stopped by an administrator`, `its user was disabled`, "
+        "`stopped with the server`...). Null while it starts or runs."
+    )
     sandbox: SandboxReport | None = Field(
         description="How the session's latest run is (or was) confined, as its user plane "
         "enforces it: `enabled` false means unsandboxed. Null until it first runs, while it "
@@ -127,6 +134,27 @@ class SessionOut(RowOut):
     )
     created_at: dt.datetime
     updated_at: dt.datetime
+    ready_after: dict[str, float] | None = Field(
+        default=None,
+        description="Seconds from start to answering, per service (agent, files, terminal), "
+        "for the current run; null when unknown (not running, or started before the server "
+        "last restarted).",
+    )
+    last_active_at: dt.datetime | None = Field(
+        default=None,
+        description="The last request to the session's services through this server; null "
+        "if none since it last started.",
+    )
+
+    @classmethod
+    def of(cls, row: object, sessions: SessionService | None = None) -> Self:
+        out = cls.model_validate(row)
+        if sessions is None:
+            return out
+        facts = sessions.facts(out.id)
+        return out.model_copy(
+            update={"ready_after": facts.ready_after, "last_active_at": facts.last_active_at}
+        )
 
 
 class HealthOut(BaseModel):

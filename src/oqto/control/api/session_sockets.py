@@ -37,7 +37,9 @@ async def _ws_route(
             log.warning("websocket refused: foreign origin %s", websocket.headers.get("origin"))
             raise ApiError(ErrorCode.ORIGIN_REFUSED, "this Origin may not open WebSockets here")
         principal = await authenticate_cached(websocket, basic=basic)
-        return principal, await ctx.sessions.route(principal.user, session_id)
+        route = await ctx.sessions.route(principal.user, session_id)
+        ctx.sessions.touch(session_id)
+        return principal, route
     except OqtoError as exc:
         log.info("websocket refused: %s", exc.code)
         await websocket.send_denial_response(response_for(exc))

@@ -37,7 +37,8 @@ PASSED_THROUGH: Responses = {
 
 @router.get("", response_model=list[SessionOut])
 def list_sessions(user: CurrentUser, request: Request) -> list[SessionOut]:
-    return [SessionOut.of(row) for row in context(request).sessions.list_for(user)]
+    sessions = context(request).sessions
+    return [SessionOut.of(row, sessions) for row in sessions.list_for(user)]
 
 
 @router.post(
@@ -47,12 +48,14 @@ def list_sessions(user: CurrentUser, request: Request) -> list[SessionOut]:
     responses=errors(ErrorCode.INVALID_WORKSPACE, ErrorCode.TOO_MANY_SESSIONS),
 )
 async def create_session(body: SessionCreateIn, user: CurrentUser, request: Request) -> SessionOut:
-    return SessionOut.of(await context(request).sessions.create(user, body.workspace))
+    sessions = context(request).sessions
+    return SessionOut.of(await sessions.create(user, body.workspace), sessions)
 
 
 @router.get("/{session_id}", response_model=SessionOut, responses=errors(ErrorCode.NOT_FOUND))
 def get_session(session_id: str, user: CurrentUser, request: Request) -> SessionOut:
-    return SessionOut.of(context(request).sessions.get(user, session_id))
+    sessions = context(request).sessions
+    return SessionOut.of(sessions.get(user, session_id), sessions)
 
 
 @router.delete("/{session_id}", status_code=204, responses=errors(ErrorCode.NOT_FOUND, *USER_PLANE))
@@ -66,7 +69,8 @@ async def delete_session(session_id: str, user: CurrentUser, request: Request) -
     responses=errors(ErrorCode.NOT_FOUND, *USER_PLANE),
 )
 async def stop_session(session_id: str, user: CurrentUser, request: Request) -> SessionOut:
-    return SessionOut.of(await context(request).sessions.stop(user, session_id))
+    sessions = context(request).sessions
+    return SessionOut.of(await sessions.stop(user, session_id), sessions)
 
 
 @router.post(
@@ -75,7 +79,8 @@ async def stop_session(session_id: str, user: CurrentUser, request: Request) -> 
     responses=errors(ErrorCode.NOT_FOUND, ErrorCode.SESSION_STOPPING),
 )
 async def resume_session(session_id: str, user: CurrentUser, request: Request) -> SessionOut:
-    return SessionOut.of(await context(request).sessions.resume(user, session_id))
+    sessions = context(request).sessions
+    return SessionOut.of(await sessions.resume(user, session_id), sessions)
 
 
 # The proxy operations, declared for the OpenAPI document (FastAPI reads the parameters

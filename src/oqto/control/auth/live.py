@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
 from oqto.control.auth.cache import TokenCache
-from oqto.control.sessions import ACTIVE, SessionService
+from oqto.control.sessions import ACTIVE, STOPPED_USER_DISABLED, SessionService
 from oqto.db.models import AuthToken, Role, Session, User, utcnow
 
 if TYPE_CHECKING:
@@ -190,7 +190,7 @@ class LiveConnections:
             if self._stop_retry_at.get(user.id, 0.0) > time.monotonic():
                 continue
             log.info("stopping the sessions of disabled user %s", user.username)
-            await self._sessions.stop_all_for(user)
+            await self._sessions.stop_all_for(user, STOPPED_USER_DISABLED)
             # Stopped sessions drop out of the query; one left over is retried later.
             self._stop_retry_at[user.id] = time.monotonic() + STOP_RETRY_SECONDS
         self.rounds += 1

@@ -64,6 +64,7 @@ class DataPlane:
         except OqtoError as exc:
             await response_for(exc)(scope, receive, send)
             return
+        ctx.sessions.touch(session_id)
         # A declared oversize upload is refused before any of it is streamed upstream.
         limit = ctx.config.files.max_upload_mb * MiB if service is ServiceName.FILES else None
         await forward(
