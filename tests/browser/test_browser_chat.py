@@ -215,3 +215,23 @@ def test_file_edits_show_the_file_and_the_change(
     expect(edit.locator(".tool-diff .diff-add")).to_contain_text("+gamma")
     assert target.read_text() == "alpha\ngamma\n"
     screenshot(page, "03-chat-edits")
+
+
+def test_on_a_phone_nothing_overflows_and_the_composer_is_reachable(
+    new_context: NewContext, shared_session: dict[str, Any]
+) -> None:
+    page = signed_in(new_context, "phone")
+    open_session(page, shared_session)
+    expect(page.get_by_role("list", name="Messages")).to_be_visible()
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('body *')]
+            .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1
+                && getComputedStyle(e).position !== 'fixed'
+                && !e.closest('.xterm, .messages, pre, .code-frame, .table-wrap'))
+            .map((e) => e.tagName.toLowerCase() + '.' + [...e.classList].join('.'))"""
+    )
+    assert overflowing == [], overflowing
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    # The composer is on the screen without scrolling the page.
+    expect(page.get_by_role("textbox", name="Message")).to_be_in_viewport()
+    screenshot(page, "27-chat-phone")
