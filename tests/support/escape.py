@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -196,10 +197,26 @@ def install_probe(workspace: Path, targets: dict[str, Any], owner: Owner) -> str
     return f"{PYTHON} {directory / 'probe.py'} {directory / 'targets.json'}"
 
 
+# The terminal is a tmux pane: what reaches the browser is a repainted screen, with
+# cursor moves between rows and control sequences (cursor visibility, erase, colours)
+# inside them. A move to another row counts as a line break; the rest is dropped.
+_CURSOR_TO = re.compile(r"\x1b\[\d*(?:;\d*)?[Hf]")
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC
+    r"|\x1b[()][0-9A-Za-z]|\x1b[=>78MDEc]"
+)
+
+
+def plain(output: str) -> str:
+    """Terminal output as the lines a person would read."""
+    return _CONTROL.sub("", _CURSOR_TO.sub("\n", output)).replace("\r", "")
+
+
 def parse(output: str, run: str) -> Results:
     """The probe's verdicts, up to its end marker."""
     results: Results = {}
-    for line in output.replace("\r", "").splitlines():
+    for line in plain(output).splitlines():
         if f"ESC-END {run}" in line:
             return results
         # An injected keystroke that the terminal echoed may precede a verdict.
