@@ -42,7 +42,7 @@ from tests.browser.helpers import (
     WEB_SOURCES,
     MultiUserServer,
     NewContext,
-    sign_in,
+    signed_in,
 )
 from tests.support.fake_llm import (
     DEFAULT_MODEL_ID,
@@ -233,11 +233,7 @@ def _contexts(browser: Browser, base_url: str) -> Iterator[NewContext]:
 
 
 def _signed_in_admin(new_context: NewContext) -> Page:
-    tab = new_context().new_page()
-    tab.goto("/")
-    sign_in(tab)
-    expect(tab.get_by_role("heading", name="Sessions")).to_be_visible()
-    return tab
+    return signed_in(new_context)
 
 
 @pytest.fixture

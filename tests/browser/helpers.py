@@ -89,6 +89,16 @@ def unnamed_controls(page: Page) -> list[str]:
     ]
 
 
+def signed_in(new_context: NewContext, viewport: str = "desktop") -> Page:
+    """The administrator, signed in on the sessions page, in a new context at `viewport`
+    ("desktop" or "phone")."""
+    page = new_context(PHONE if viewport == "phone" else DESKTOP).new_page()
+    page.goto("/")
+    sign_in(page)
+    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    return page
+
+
 def open_session(page: Page, session: dict[str, Any]) -> None:
     page.goto(f"/sessions/{session['id']}")
     expect(page.get_by_role("heading", name=str(session["workspace"]))).to_be_visible()

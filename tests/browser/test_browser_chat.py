@@ -9,13 +9,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 from tests.browser.helpers import (
-    DESKTOP,
-    PHONE,
     SECOND_MODEL_ID,
     NewContext,
     open_session,
     screenshot,
-    sign_in,
+    signed_in,
     unnamed_controls,
     workspace_dir,
 )
@@ -102,14 +100,6 @@ def test_abort_a_running_turn(
     # The conversation goes on afterwards.
     send(page, "and now quickly")
     expect(page.locator(".message.assistant").last).to_contain_text("FAKE-REPLY: and now quickly")
-
-
-def signed_in(new_context: NewContext, viewport: str) -> Page:
-    page = new_context(PHONE if viewport == "phone" else DESKTOP).new_page()
-    page.goto("/")
-    sign_in(page)
-    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
-    return page
 
 
 CONFIGURED = f"{DEFAULT_PROVIDER_ID}/{DEFAULT_MODEL_ID}"

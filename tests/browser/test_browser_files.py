@@ -11,12 +11,10 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from tests.browser.helpers import (
-    DESKTOP,
-    PHONE,
     NewContext,
     open_session,
     screenshot,
-    sign_in,
+    signed_in,
     unnamed_controls,
     workspace_dir,
 )
@@ -171,10 +169,7 @@ def test_new_file_markdown_preview_line_numbers_and_the_folder_view(
     new_context: NewContext, server: OqtoServer, shared_session: dict[str, Any], viewport: str
 ) -> None:
     root = workspace_dir(server, shared_session)
-    page = new_context(PHONE if viewport == "phone" else DESKTOP).new_page()
-    page.goto("/")
-    sign_in(page)
-    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    page = signed_in(new_context, viewport)
     pane = files_pane(page, shared_session)
     name = f"readme-{viewport}.md"
     pane.get_by_role("button", name="New file").click()

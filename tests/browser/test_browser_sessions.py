@@ -6,7 +6,7 @@ import re
 
 import httpx
 from playwright.sync_api import Page, expect
-from tests.browser.helpers import PHONE, NewContext, screenshot, sign_in, unnamed_controls
+from tests.browser.helpers import NewContext, screenshot, signed_in, unnamed_controls
 from tests.support.server import OqtoServer
 
 
@@ -41,9 +41,7 @@ def test_create_a_session_and_follow_its_status_live(
     expect(item.locator("[data-status]")).to_have_text("Stopped")
     expect(item).to_contain_text("stopped by its owner")
     expect(item).to_contain_text("last active just now")
-    phone = new_context(PHONE).new_page()
-    phone.goto("/")
-    sign_in(phone)
+    phone = signed_in(new_context, "phone")
     phone_item = phone.locator(f"[data-session-id='{session_id}']")
     expect(phone_item).to_contain_text("stopped by its owner")
     screenshot(phone, "26-sessions-stopped-phone")

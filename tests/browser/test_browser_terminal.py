@@ -10,12 +10,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from tests.browser.helpers import (
-    DESKTOP,
-    PHONE,
     NewContext,
     open_session,
     screenshot,
-    sign_in,
+    signed_in,
     unnamed_controls,
 )
 
@@ -102,10 +100,7 @@ def test_split_view_shows_two_panes(page: Page, shared_session: dict[str, Any]) 
 def test_phone_layout_collapses_the_sidebar_and_the_terminal_works(
     new_context: NewContext, shared_session: dict[str, Any]
 ) -> None:
-    page = new_context(PHONE).new_page()
-    page.goto("/")
-    sign_in(page)
-    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    page = signed_in(new_context, "phone")
     nav = page.get_by_role("navigation", name="Main")
     menu = page.get_by_role("button", name="Menu")
     expect(menu).to_have_attribute("aria-expanded", "false")
@@ -130,10 +125,7 @@ def test_the_shell_survives_a_reload_with_its_screen(
 ) -> None:
     """The terminal is the session's one tmux session: a reload (or any dropped
     connection) reattaches to the same shell, with what it showed and its state."""
-    page = new_context(PHONE if viewport == "phone" else DESKTOP).new_page()
-    page.goto("/")
-    sign_in(page)
-    expect(page.get_by_role("heading", name="Sessions")).to_be_visible()
+    page = signed_in(new_context, viewport)
     marker = uuid.uuid4().hex[:8]
     pane = terminal_pane(page, shared_session)
     run(page, pane, f"export OQTO_KEEP={marker}; echo kept-$OQTO_KEEP")

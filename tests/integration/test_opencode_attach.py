@@ -47,6 +47,19 @@ def asked(fake_llm: FakeLLM, marker: str) -> bool:
     return any(marker in json.dumps(r.body) for r in fake_llm.requests)
 
 
+def run_attached(
+    tmp_path: Path, url: str, password: str, prompt: str
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["opencode", "run", "--attach", url, "--password", password, prompt],
+        env=client_env(tmp_path),
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
 def test_opencode_run_attach_through_oqto(
     server: OqtoServer,
     admin: httpx.Client,
@@ -56,14 +69,7 @@ def test_opencode_run_attach_through_oqto(
 ) -> None:
     url = f"{server.url}/api/sessions/{running_session['id']}/agent"
     marker = f"attached-run-{time.time_ns()}"
-    done = subprocess.run(
-        ["opencode", "run", "--attach", url, "--password", api_token(admin), marker],
-        env=client_env(tmp_path),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    done = run_attached(tmp_path, url, api_token(admin), marker)
     assert done.returncode == 0, done.stdout + done.stderr
     assert asked(fake_llm, marker)
     # The turn is in the session's own opencode, with the model's answer (opencode run
@@ -73,14 +79,7 @@ def test_opencode_run_attach_through_oqto(
         for role, text in conversation_of(admin, running_session, marker)
     )
 
-    refused = subprocess.run(
-        ["opencode", "run", "--attach", url, "--password", "oqto_wrong", "never sent"],
-        env=client_env(tmp_path),
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    refused = run_attached(tmp_path, url, "oqto_wrong", "never sent")
     assert refused.returncode != 0 or "never sent" not in refused.stdout
     assert not asked(fake_llm, "never sent")
 
