@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from typing import Any
@@ -225,3 +226,25 @@ def test_on_a_phone_nothing_overflows_and_the_composer_is_reachable(
     # The composer is on the screen without scrolling the page.
     expect(page.get_by_role("textbox", name="Message")).to_be_in_viewport()
     screenshot(page, "27-chat-phone")
+
+
+def test_an_answer_says_when_how_long_and_how_much_and_can_be_copied(
+    page: Page, shared_session: dict[str, Any], fake_llm: FakeLLM
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    fake_llm.clear()
+    fake_llm.enqueue(Reply.say("The answer to copy.", first_delay=1.2))
+    open_session(page, shared_session)
+    new_conversation(page)
+    send(page, "answer me slowly")
+    answer = page.locator(".message.assistant").last
+    about = answer.get_by_label("About this answer")
+    expect(about).to_contain_text(
+        re.compile(rf"\d+:\d+.* · \d+\.\d s · {DEFAULT_MODEL_ID} · [\d,]+ in · [\d,]+ out tokens")
+    )
+    took = float(re.findall(r"(\d+\.\d) s", about.inner_text())[0])
+    assert took >= 1.2, about.inner_text()  # the model's delay is in the turn's duration
+    answer.get_by_role("button", name="Copy the answer").click()
+    expect(answer.get_by_role("status")).to_have_text("Copied the answer.")
+    assert page.evaluate("navigator.clipboard.readText()") == "The answer to copy."
+    screenshot(page, "28-chat-answer-footer")

@@ -1,4 +1,4 @@
-import { memo } from "react";
+import { memo, useState } from "react";
 import { Markdown } from "./Markdown";
 import { ToolCall } from "./ToolCall";
 import type { Message, Part, TextPart } from "./types";
@@ -35,6 +35,56 @@ function errorLine(message: Message): string | null {
   return error.data?.message ?? error.name;
 }
 
+function answerText(message: Message): string {
+  return message.parts
+    .filter((p): p is TextPart => p.type === "text" && !p.synthetic)
+    .map((p) => p.text)
+    .join("\n\n");
+}
+
+const clock = (ms: number): string => new Date(ms).toLocaleTimeString(undefined, { timeStyle: "short" });
+
+/** When the answer came, how long it took, what it cost, and a way to copy it. */
+function AnswerFooter({ message }: { message: Message }) {
+  const { info } = message;
+  const [copied, setCopied] = useState<string | null>(null);
+  if (info.time.completed === undefined) return null;
+  const seconds = (info.time.completed - info.time.created) / 1000;
+  const tokens = info.tokens;
+  const text = answerText(message);
+  const facts = [
+    clock(info.time.created),
+    `${seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`,
+    info.modelID ?? null,
+    tokens ? `${tokens.input.toLocaleString()} in · ${tokens.output.toLocaleString()} out tokens` : null,
+    info.cost ? `$${info.cost.toFixed(4)}` : null,
+  ].filter((f): f is string => f !== null);
+  return (
+    <div className="answer-footer">
+      <span className="muted" aria-label="About this answer">
+        {facts.join(" · ")}
+      </span>
+      {text ? (
+        <button
+          type="button"
+          aria-label="Copy the answer"
+          onClick={() => {
+            navigator.clipboard.writeText(text).then(
+              () => setCopied("Copied the answer."),
+              () => setCopied("The browser refused access to the clipboard."),
+            );
+          }}
+        >
+          Copy
+        </button>
+      ) : null}
+      <span className="visually-hidden" role="status">
+        {copied ?? ""}
+      </span>
+    </div>
+  );
+}
+
 export const MessageView = memo(function MessageView({ message }: { message: Message }) {
   const { info } = message;
   if (info.role === "user") {
@@ -58,6 +108,7 @@ export const MessageView = memo(function MessageView({ message }: { message: Mes
         <PartView key={part.id} part={part} streaming={streaming} />
       ))}
       {error ? <p className={error === "Stopped." ? "stopped" : "form-error"}>{error}</p> : null}
+      <AnswerFooter message={message} />
     </li>
   );
 });

@@ -23,6 +23,9 @@ export interface MessageInfo {
   providerID?: string;
   /** A user message's model (an assistant message names it in modelID/providerID). */
   model?: ModelRef;
+  /** An assistant message's usage, as the provider reported it. */
+  tokens?: { input: number; output: number; reasoning?: number; cache?: { read: number; write: number } };
+  cost?: number;
 }
 
 export type ToolStatus = "pending" | "running" | "completed" | "error";
