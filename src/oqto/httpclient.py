@@ -357,6 +357,36 @@ class UpstreamPool:
             raise UpstreamError(ErrorCode.UPSTREAM_UNAVAILABLE, f"not reachable: {exc}") from None
         return conn
 
+    async def request(
+        self,
+        head: bytes,
+        *,
+        head_only: bool = False,
+        body: Callable[[Connection], Awaitable[None]] | None = None,
+    ) -> Connection:
+        """Send a request (`body` writes its body, if it has one) and wait for the
+        answer's head; the connection is then the caller's to read and `release`. A
+        request without a body that meets a pooled connection the service has just
+        closed is sent once more on a new one."""
+        fresh = False
+        while True:
+            conn, reused = await self.acquire(fresh=fresh)
+            try:
+                conn.begin(head, head_only=head_only)
+                if body is not None:
+                    await body(conn)
+                await conn.answer()
+                return conn
+            except UpstreamClosed as exc:
+                self.release(conn)
+                if reused and body is None and not exc.answered:
+                    fresh = True
+                    continue
+                raise
+            except BaseException:
+                self.release(conn)
+                raise
+
     def release(self, conn: Connection) -> None:
         """Done with `conn`: back to the pool if it can carry another request."""
         if conn.reusable and not self._closed and len(self._idle) < MAX_IDLE:
@@ -400,25 +430,10 @@ async def fetch(pool: UpstreamPool, path: str) -> int:
     head = b"GET %s HTTP/1.1\r\nhost: %s\r\n" % (path.encode(), pool.host)
     if pool.authorization is not None:
         head += b"authorization: %s\r\n" % pool.authorization
-    head += b"\r\n"
-    fresh = False
-    while True:
-        conn, reused = await pool.acquire(fresh=fresh)
-        try:
-            conn.begin(head, head_only=False)
-            await conn.answer()
-            while await conn.read():
-                pass
-        except UpstreamClosed as exc:
-            conn.end("closed")
-            pool.release(conn)
-            if reused and not exc.answered:
-                fresh = True  # the service had just closed the pooled connection: once more
-                continue
-            raise
-        except BaseException:
-            conn.end("abandoned")
-            pool.release(conn)
-            raise
+    conn = await pool.request(head + b"\r\n")
+    try:
+        while await conn.read():
+            pass
+    finally:
         pool.release(conn)
-        return conn.status
+    return conn.status

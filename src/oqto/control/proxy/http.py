@@ -226,31 +226,20 @@ async def forward(
 async def _send_request(
     pool: UpstreamPool, head: bytes, head_only: bool, receive: Receive | None, declared: int | None
 ) -> Connection:
-    """Send the request and wait for the answer's head. A request without a body that
-    meets a pooled connection the service has just closed is sent once more on a new one."""
-    fresh = False
-    while True:
-        conn, reused = await pool.acquire(fresh=fresh)
+    """Send the request, its body streamed from `receive`, and wait for the answer's head."""
+    if receive is None:
+        return await pool.request(head, head_only=head_only)
+    body_from = receive
+
+    async def body(conn: Connection) -> None:
         try:
-            conn.begin(head, head_only=head_only)
-            if receive is not None:
-                try:
-                    await _send_body(conn, receive, chunked=declared is None)
-                except UpstreamClosed:
-                    if not conn.answered:
-                        raise
-                    # It answered (a 413, say) and hung up before taking the whole body.
-            await conn.answer()
-            return conn
-        except UpstreamClosed as exc:
-            pool.release(conn)
-            if reused and receive is None and not exc.answered:
-                fresh = True
-                continue
-            raise
-        except BaseException:
-            pool.release(conn)
-            raise
+            await _send_body(conn, body_from, chunked=declared is None)
+        except UpstreamClosed:
+            if not conn.answered:
+                raise
+            # It answered (a 413, say) and hung up before taking the whole body.
+
+    return await pool.request(head, head_only=head_only, body=body)
 
 
 async def _send_body(conn: Connection, receive: Receive, *, chunked: bool) -> None:
