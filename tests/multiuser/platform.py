@@ -34,20 +34,16 @@ PREFIX = "oqtotest_"
 PASSWORD = "multi-user-pass-1"
 
 
+def python_as(account: LinuxAccount, code: str, *args: str) -> list[str]:
+    """The command line that runs Python `code` as another account."""
+    setpriv = ["setpriv", f"--reuid={account.uid}", f"--regid={account.gid}", "--init-groups"]
+    return [*setpriv, "--", "/usr/bin/python3", "-c", code, *args]
+
+
 def run_as(account: LinuxAccount, code: str, *args: str) -> subprocess.CompletedProcess[str]:
     """Run Python `code` as another account, with nothing of ours in its environment."""
     return subprocess.run(
-        [
-            "setpriv",
-            f"--reuid={account.uid}",
-            f"--regid={account.gid}",
-            "--init-groups",
-            "--",
-            "/usr/bin/python3",
-            "-c",
-            code,
-            *args,
-        ],
+        python_as(account, code, *args),
         env={"PATH": "/usr/bin:/bin", "HOME": str(account.home)},
         capture_output=True,
         text=True,

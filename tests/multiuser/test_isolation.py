@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from tests.multiuser.platform import (
     MultiUserPlatform,
     PlatformUser,
     proc_stat,
+    python_as,
     run_as,
 )
 from websockets.asyncio.client import connect
@@ -110,6 +112,18 @@ def test_peer_credentials_refuse_a_foreign_uid_that_gets_through(
     assert "refused runner connection from uid=" + str(bob.account.uid) in alice.log.read_text()
 
 
+# A listener where the terminal's tmux server puts its socket, held by alice until its
+# stdin closes (a real tmux server would daemonize, and nothing here would reap it).
+LISTEN_UNTIL_EOF = """
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen()
+print("LISTENING", flush=True)
+sys.stdin.read()
+"""
+
+
 def test_other_user_cannot_reach_session_services(
     platform: MultiUserPlatform,
     alice: PlatformUser,
@@ -120,11 +134,32 @@ def test_other_user_cannot_reach_session_services(
     endpoints = record["endpoints"]
     # Neither another user nor the control plane's own account can connect: the control
     # plane gets its connections from alice's runner (passed over the runner socket).
-    sockets = (endpoints["agent_socket"], endpoints["files_socket"], endpoints["terminal_socket"])
-    for account in (bob.account, platform.service):
-        for socket_path in sockets:
-            result = run_as(account, CONNECT_UNIX, socket_path)
-            assert result.stdout.startswith("PermissionError"), (socket_path, result.stdout)
+    # The terminal's tmux server (started by the first terminal connection) listens beside
+    # ttyd, in the same 0700 directory: a listener of alice's there is attacked too.
+    tmux_socket = str(Path(endpoints["terminal_socket"]).with_name("tmux.sock"))
+    holder = subprocess.Popen(
+        python_as(alice.account, LISTEN_UNTIL_EOF, tmux_socket),
+        env={"PATH": "/usr/bin:/bin"},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "LISTENING\n"
+        assert run_as(alice.account, CONNECT_UNIX, tmux_socket).stdout.startswith("CONNECTED")
+        sockets = (
+            endpoints["agent_socket"],
+            endpoints["files_socket"],
+            endpoints["terminal_socket"],
+            tmux_socket,
+        )
+        for account in (bob.account, platform.service):
+            for socket_path in sockets:
+                result = run_as(account, CONNECT_UNIX, socket_path)
+                assert result.stdout.startswith("PermissionError"), (socket_path, result.stdout)
+    finally:
+        holder.communicate(timeout=30)
+        Path(tmux_socket).unlink(missing_ok=True)
     # Sandboxed with a network of its own, opencode listens inside it: alice has no
     # listening TCP port on the host at all for bob to try.
     assert endpoints["agent_port"] is None
