@@ -70,7 +70,9 @@ TARGETS: list[tuple[str, str, str, str, float]] = [
     ("terminal", "keystroke echo added p50, ms", "ratios.current.echo_p50_added_ms", "<=", 0.2),
     ("terminal", "10 MB output Oqto / direct", "ratios.current.output_throughput", ">=", 0.8),
     ("sse", "first event added p50, ms", "first_event_ratio.added_p50_ms", "<=", 1.0),
-    ("sse", "per event added p50, ms", "per_event_ratio.added_p50_ms", "<=", 1.0),
+    # The same event timed on both streams: the paired difference is what the proxy adds;
+    # the gap between the two p50s mixes in opencode's own 20-250 ms spread per event.
+    ("sse", "per event added p50 (paired), ms", "per_event_added.p50_ms", "<=", 1.0),
     ("rss", "control plane RSS idle, MiB", "idle_with_sessions_mib", "<=", 100),
     ("rss", "RSS, 500 SSE + 100 terminals open, MiB", "loaded_mib", "<=", 150),
 ]
