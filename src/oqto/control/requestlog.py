@@ -1,4 +1,10 @@
-"""One log line per HTTP request or WebSocket: user, method, path, status, duration."""
+"""One log line per HTTP request or WebSocket: user, method, path, status, duration.
+
+A proxied HTTP request to a session's service that succeeds is logged at debug, as
+configurable-http-proxy and Traefik log what they relay: a browser sends dozens of them
+per page and turn, and writing each line was a tenth of the data plane's CPU. Its
+failures, the API's requests and every WebSocket stay at info.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import logging
 import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from oqto.control.proxy.dataplane import proxied_service
 
 log = logging.getLogger("oqto.request")
 
@@ -35,13 +43,17 @@ class RequestLogMiddleware:
         try:
             await self.app(scope, receive, capture)
         finally:
-            log.info(
-                "request",
-                extra={
-                    "user": scope.get("state", {}).get("username", "-"),
-                    "method": scope.get("method", "WS"),
-                    "path": scope["path"],
-                    "status": status or 500,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
+            relayed = 0 < status < 400 and proxied_service(scope) is not None
+            level = logging.DEBUG if relayed else logging.INFO
+            if log.isEnabledFor(level):
+                log.log(
+                    level,
+                    "request",
+                    extra={
+                        "user": scope.get("state", {}).get("username", "-"),
+                        "method": scope.get("method", "WS"),
+                        "path": scope["path"],
+                        "status": status or 500,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    },
+                )
