@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import socket
 import subprocess
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from common import REPO
+from common import REPO, wait_listening
 from tests.support.server import free_port
 
 BINARY = REPO / ".tools" / "chp" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -27,12 +25,6 @@ def installed_version() -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None
-
-
-def _accepts(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 @contextlib.contextmanager
@@ -64,13 +56,7 @@ def running(upstream: str, log: Path, env: Mapping[str, str]) -> Iterator[str]:
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while not _accepts(port):
-            if proc.poll() is not None:
-                raise RuntimeError(f"configurable-http-proxy exited:\n{log.read_text()[-2000:]}")
-            if time.monotonic() > deadline:
-                raise RuntimeError("configurable-http-proxy did not listen within 30 s")
-            time.sleep(0.05)
+        wait_listening(port, proc, log, "configurable-http-proxy")
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()

@@ -11,6 +11,7 @@ import os
 import platform
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -83,6 +84,22 @@ __all__ = [
 
 
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
+
+
+def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
+    """Until something accepts on loopback `port`; raises if `proc` exits first (with the
+    end of its `log`) or after 30 s."""
+    deadline = time.monotonic() + 30
+    while True:
+        with socket.socket() as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited:\n{log.read_text()[-2000:]}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not listen within 30 s")
+        time.sleep(0.05)
 
 
 def rss_kb(pid: int) -> int:

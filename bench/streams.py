@@ -39,6 +39,7 @@ import contextlib
 import math
 import os
 import resource
+import subprocess
 import sys
 import threading
 import time
@@ -48,6 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import chp
 import httptools
 import httpx
 import uvloop
@@ -68,7 +70,9 @@ from common import (
     rss_kb,
     start_session,
     summarize,
+    wait_listening,
 )
+from tests.support.server import free_port
 from websockets.asyncio.client import ClientConnection
 
 MB = 1_000_000  # transfer sizes and rates; memory is in MiB, as ps and ws_bench count it
@@ -101,6 +105,7 @@ class StreamsContext:
     sessions: list[Session]
     short: bool = False
     rss_after_start: dict[str, Any] = field(default_factory=dict)
+    bench: BenchEnv | None = None  # for the peer the transfers compare with
 
     @property
     def server(self) -> OqtoServer:
@@ -142,7 +147,7 @@ async def prepare(
             for i in range(sessions_needed(short))
         )
     )
-    return StreamsContext(list(sessions), short, after_start)
+    return StreamsContext(list(sessions), short, after_start, bench)
 
 
 # -- a small HTTP/1.1 client ---------------------------------------------------------------
@@ -550,47 +555,105 @@ async def _put_file(target: Target, path: str, size: int) -> None:
         raise RuntimeError(f"PUT {path}: HTTP {conn.status} {body[:300]!r}")
 
 
+@contextlib.contextmanager
+def _peer_ways(ctx: StreamsContext) -> Iterator[list[Target]]:
+    """CHP in front of a second oqto-files over the same workspace on a loopback port
+    (CHP cannot reach a Unix socket), and that oqto-files directly: the peer's own ratio.
+    None without CHP installed."""
+    if ctx.bench is None or chp.installed_version() is None:
+        yield []
+        return
+    port = free_port()
+    session = ctx.sessions[0]
+    env = ctx.bench.helper_env()
+    log = ctx.bench.root / "transfers-files.log"
+    files = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "oqto.files",
+            "--root",
+            str(session.workspace_dir),
+            "--port",
+            str(port),
+            "--max-upload-mb",
+            str(2 * TRANSFER_BYTES // MB),
+        ],
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        wait_listening(port, files, log, "oqto-files on a loopback port")
+        upstream = f"http://127.0.0.1:{port}"
+        with chp.running(upstream, ctx.bench.root / "chp-transfers.log", env) as url:
+            yield [Target("chp", port=int(url.rsplit(":", 1)[1])), Target("tcp", port=port)]
+    finally:
+        files.terminate()
+        try:
+            files.wait(10)
+        except subprocess.TimeoutExpired:
+            files.kill()
+
+
 async def transfers(ctx: StreamsContext) -> dict[str, Any]:
-    """Download and upload of a large file, Oqto vs oqto-files directly, alternating, with
-    the control plane's RSS sampled during each transfer."""
+    """Download and upload of a large file, Oqto vs oqto-files directly (and CHP vs its own
+    oqto-files on a loopback port), alternating, with the control plane's RSS sampled
+    during each transfer."""
     session = ctx.sessions[0]
     size = SHORT_TRANSFER_BYTES if ctx.short else TRANSFER_BYTES
     # A 100 MB transfer takes about 0.1 s here and varies by 2x under load: many rounds.
     rounds = 1 if ctx.short else 12
-    targets = [Target.oqto(session, "files"), Target.files(session)]
-    await _put_file(targets[1], BIG_FILE, size)
-    out: dict[str, Any] = {"bytes": size, "rounds": rounds}
-    kinds: dict[str, Callable[[Target, int], Awaitable[float]]] = {
-        "download": _download,
-        "upload": _upload,
-    }
-    for kind, transfer in kinds.items():
-        times: dict[str, list[float]] = {t.name: [] for t in targets}
-        growth: dict[str, list[float]] = {t.name: [] for t in targets}
-        peak: dict[str, float] = {t.name: 0.0 for t in targets}
-        for target in targets:  # warm-up
-            await transfer(target, size)
-        for i in range(rounds):
-            for target in targets if i % 2 == 0 else targets[::-1]:
-                with RssSampler(ctx.pid) as rss:
-                    times[target.name].append(await transfer(target, size))
-                s = rss.summary()
-                growth[target.name].append(s["growth_mib"])
-                peak[target.name] = max(peak[target.name], s["max_mib"])
-        result: dict[str, Any] = {}
-        for name, values in times.items():
-            result[name] = {
-                **summarize(values),
-                "mb_per_s_p50": round(size / MB / percentile(values, 50), 1),
-                "rss_growth_mib_max": max(growth[name]),
-                "rss_growth_mib": growth[name],
-                "rss_peak_mib": peak[name],
-            }
-        result["throughput_ratio"] = ratio(
-            result["oqto"]["mb_per_s_p50"], result["direct"]["mb_per_s_p50"]
-        )
-        out[kind] = result
+    with _peer_ways(ctx) as peers:
+        targets = [Target.oqto(session, "files"), Target.files(session), *peers]
+        await _put_file(targets[1], BIG_FILE, size)
+        out: dict[str, Any] = {"bytes": size, "rounds": rounds, "ways": [t.name for t in targets]}
+        kinds: dict[str, Callable[[Target, int], Awaitable[float]]] = {
+            "download": _download,
+            "upload": _upload,
+        }
+        for kind, transfer in kinds.items():
+            out[kind] = await _transfer_rounds(ctx, targets, transfer, size, rounds)
     return out
+
+
+async def _transfer_rounds(
+    ctx: StreamsContext,
+    targets: list[Target],
+    transfer: Callable[[Target, int], Awaitable[float]],
+    size: int,
+    rounds: int,
+) -> dict[str, Any]:
+    times: dict[str, list[float]] = {t.name: [] for t in targets}
+    growth: dict[str, list[float]] = {t.name: [] for t in targets}
+    peak: dict[str, float] = {t.name: 0.0 for t in targets}
+    for target in targets:  # warm-up
+        await transfer(target, size)
+    for i in range(rounds):
+        for target in targets if i % 2 == 0 else targets[::-1]:
+            with RssSampler(ctx.pid) as rss:
+                times[target.name].append(await transfer(target, size))
+            s = rss.summary()
+            growth[target.name].append(s["growth_mib"])
+            peak[target.name] = max(peak[target.name], s["max_mib"])
+    result: dict[str, Any] = {}
+    for name, values in times.items():
+        result[name] = {
+            **summarize(values),
+            "mb_per_s_p50": round(size / MB / percentile(values, 50), 1),
+            "rss_growth_mib_max": max(growth[name]),
+            "rss_growth_mib": growth[name],
+            "rss_peak_mib": peak[name],
+        }
+
+    def rate(name: str) -> float | None:
+        return result[name]["mb_per_s_p50"] if name in result else None
+
+    result["throughput_ratio"] = ratio(rate("oqto"), rate("direct"))
+    result["chp_throughput_ratio"] = ratio(rate("chp"), rate("tcp"))
+    result["oqto_over_chp"] = ratio(rate("oqto"), rate("chp"))
+    return result
 
 
 # -- control-plane RSS idle and under load -------------------------------------------------
@@ -771,15 +834,23 @@ def _transfers_md(r: dict[str, Any]) -> list[str]:
             r[kind]["throughput_ratio"] if name == "oqto" else "",
         ]
         for kind in ("download", "upload")
-        for name in ("oqto", "direct")
+        for name in r.get("ways", ("oqto", "direct"))
     ]
     headers = ["what", "path", "n", "MB/s p50", "RSS max-min MiB", "RSS peak MiB", "oqto/direct"]
+    peers = [
+        [kind, r[kind].get("chp_throughput_ratio"), r[kind].get("oqto_over_chp")]
+        for kind in ("download", "upload")
+    ]
     return [
         f"## Large transfers ({r['bytes'] / MB:g} MB through `/files` vs oqto-files' socket)",
         "",
-        "RSS: the control plane's, sampled every 10 ms during each transfer.",
+        "RSS: the control plane's, sampled every 10 ms during each transfer. `chp`: CHP in "
+        "front of a second oqto-files over the same workspace on a loopback port (`tcp`: that "
+        "oqto-files directly), since CHP cannot reach a Unix socket.",
         "",
         md_table(headers, rows),
+        "",
+        md_table(["what", "CHP / its direct (tcp)", "Oqto / CHP"], peers),
         "",
     ]
 

@@ -67,6 +67,9 @@ TARGETS: list[tuple[str, str, str, str, float]] = [
     ("files", "oqto-files tree (1,000) p50, ms", "ratios.tree_1000_direct_p50_ms", "<=", 2.0),
     ("transfers", "download throughput Oqto / direct", "download.throughput_ratio", ">=", 0.8),
     ("transfers", "upload throughput Oqto / direct", "upload.throughput_ratio", ">=", 0.8),
+    # The title's "at CHP speed or better", for the transfers CHP can carry.
+    ("transfers", "download throughput Oqto / CHP", "download.oqto_over_chp", ">=", 1.0),
+    ("transfers", "upload throughput Oqto / CHP", "upload.oqto_over_chp", ">=", 1.0),
     ("terminal", "keystroke echo added p50, ms", "ratios.current.echo_p50_added_ms", "<=", 0.2),
     ("terminal", "10 MB output Oqto / direct", "ratios.current.output_throughput", ">=", 0.8),
     ("sse", "first event added p50, ms", "first_event_ratio.added_p50_ms", "<=", 1.0),
