@@ -11,7 +11,7 @@ import subprocess
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from common import REPO, wait_listening
+from common import REPO, stop_process, wait_listening
 from tests.support.server import free_port
 
 BINARY = REPO / ".tools" / "chp" / "node_modules" / ".bin" / "configurable-http-proxy"
@@ -59,9 +59,4 @@ def running(upstream: str, log: Path, env: Mapping[str, str]) -> Iterator[str]:
         wait_listening(port, proc, log, "configurable-http-proxy")
         yield f"http://127.0.0.1:{port}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

@@ -86,6 +86,18 @@ __all__ = [
 _PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 
 
+def stop_process(proc: subprocess.Popen[bytes], grace: float = 10) -> None:
+    """SIGTERM, then SIGKILL if it has not exited after `grace` seconds."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def wait_listening(port: int, proc: subprocess.Popen[bytes], log: Path, what: str) -> None:
     """Until something accepts on loopback `port`; raises if `proc` exits first (with the
     end of its `log`) or after 30 s."""

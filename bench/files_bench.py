@@ -41,7 +41,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import REPO, fmt_ms, machine_info, md_table, publish, ratio, rss_kb, summarize
+from common import (
+    REPO,
+    fmt_ms,
+    machine_info,
+    md_table,
+    publish,
+    ratio,
+    rss_kb,
+    stop_process,
+    summarize,
+)
 
 MB = 1024 * 1024
 TREE_BIG = 1000
@@ -255,14 +265,8 @@ def start(variant: Variant, max_upload_mb: int) -> None:
 
 
 def stop(variant: Variant) -> None:
-    if variant.proc is None or variant.proc.poll() is not None:
-        return
-    variant.proc.terminate()
-    try:
-        variant.proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        variant.proc.kill()
-        variant.proc.wait()
+    if variant.proc is not None:
+        stop_process(variant.proc)
 
 
 def import_ms(pythonpath: str | None) -> float:

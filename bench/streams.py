@@ -69,6 +69,7 @@ from common import (
     ratio,
     rss_kb,
     start_session,
+    stop_process,
     summarize,
     wait_listening,
 )
@@ -590,11 +591,7 @@ def _peer_ways(ctx: StreamsContext) -> Iterator[list[Target]]:
         with chp.running(upstream, ctx.bench.root / "chp-transfers.log", env) as url:
             yield [Target("chp", port=int(url.rsplit(":", 1)[1])), Target("tcp", port=port)]
     finally:
-        files.terminate()
-        try:
-            files.wait(10)
-        except subprocess.TimeoutExpired:
-            files.kill()
+        stop_process(files)
 
 
 async def transfers(ctx: StreamsContext) -> dict[str, Any]:
