@@ -1,7 +1,7 @@
 """The admin pages: users, invites, everyone's sessions.
 
 Users and invites need more than one platform user, so those tests run against the
-multi-user server; single-user mode's admin page offers neither, and says why."""
+multi-user server; single-user mode's admin page has only the sessions, and says why."""
 
 from __future__ import annotations
 
@@ -9,8 +9,15 @@ import re
 import uuid
 
 import httpx
+import pytest
 from playwright.sync_api import Page, expect
-from tests.browser.helpers import MultiUserServer, screenshot, unnamed_controls
+from tests.browser.helpers import (
+    MultiUserServer,
+    NewContext,
+    screenshot,
+    signed_in,
+    unnamed_controls,
+)
 from tests.support.server import OqtoServer
 
 
@@ -122,25 +129,41 @@ def test_force_stop_anyones_session(page: Page, server: OqtoServer, api: httpx.C
     assert api.delete(f"/api/sessions/{session.json()['id']}").status_code == 204
 
 
-def test_single_user_admin_offers_no_new_users_and_says_why(page: Page, api: httpx.Client) -> None:
-    page.goto("/admin/users")
-    expect(page.get_by_role("rowheader", name="admin", exact=True)).to_be_visible()
-    note = page.get_by_role("note", name="Creating users is not available")
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_single_user_admin_shows_only_what_means_something(
+    new_context: NewContext, api: httpx.Client, viewport: str
+) -> None:
+    """One user, so no users or invites pages: the admin page is everyone's (the one
+    user's) sessions, and says why the rest is not there."""
+    page = signed_in(new_context, viewport)
+    if viewport == "phone":
+        page.get_by_role("button", name="Menu").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Admin").click()
+    expect(page).to_have_url(re.compile(r"/admin/sessions$"))
+    sub = page.get_by_role("navigation", name="Administration")
+    expect(sub.get_by_role("link", name="All sessions")).to_be_visible()
+    expect(sub.get_by_role("link")).to_have_count(1)
+    note = page.get_by_role("note", name="Managing users and invites is not available")
     expect(note).to_contain_text("single-user mode")
     expect(note).to_contain_text("server's own Linux account")
-    expect(page.get_by_role("form", name="Create user")).to_have_count(0)
-    expect(page.get_by_role("button", name="Create user")).to_have_count(0)
-    screenshot(page, "13-admin-users-single-user")
+    expect(page.get_by_role("table", name="All sessions")).to_be_visible()
+    screenshot(page, f"13-admin-single-user-{viewport}")
     assert unnamed_controls(page) == []
-
-    page.get_by_role("navigation", name="Administration").get_by_role(
-        "link", name="Invites"
-    ).click()
-    note = page.get_by_role("note", name="Creating invites is not available")
-    expect(note).to_contain_text("single-user mode")
-    expect(page.get_by_role("form", name="Create invite")).to_have_count(0)
-    expect(page.get_by_role("button", name="Create invite")).to_have_count(0)
-    expect(page.get_by_role("table", name="Invites")).to_be_visible()
+    # Old links to the hidden pages land on the sessions, not on an empty form.
+    for hidden in ("users", "invites"):
+        page.goto(f"/admin/{hidden}")
+        expect(page).to_have_url(re.compile(r"/admin/sessions$"))
+        expect(page.get_by_role("form")).to_have_count(0)
     # Not only hidden: the server refuses, with the same explanation.
     refused = api.post("/api/admin/invites", json={"max_uses": 1})
     assert refused.status_code == 409 and refused.json()["error"] == "single_user"
+    refused = api.post("/api/admin/users", json={"username": "second", "password": "x" * 12})
+    assert refused.status_code == 409 and refused.json()["error"] == "single_user"
+
+
+def test_multi_user_admin_keeps_users_and_invites(multi_page: Page) -> None:
+    multi_page.get_by_role("link", name="Admin").click()
+    sub = multi_page.get_by_role("navigation", name="Administration")
+    for name in ("Users", "Invites", "All sessions"):
+        expect(sub.get_by_role("link", name=name)).to_be_visible()
+    expect(multi_page.get_by_role("note")).to_have_count(0)

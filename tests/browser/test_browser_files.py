@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,22 @@ def tree_item(pane: Locator, path: str) -> Locator:
     return pane.locator(f".tree-item[data-path='{path}']")
 
 
+def editor(pane: Locator, name: str) -> Locator:
+    """The open file's text in the editor (CodeMirror's content element)."""
+    return pane.get_by_role("textbox", name=f"Contents of {name}")
+
+
+def saved(pane: Locator) -> None:
+    """Wait until nothing is unsaved: Save is disabled again once the write succeeded."""
+    expect(pane.get_by_role("button", name="Save", exact=True)).to_be_disabled()
+    expect(pane.locator(".dirty-marker")).to_have_count(0)
+
+
+def line_numbers(pane: Locator) -> Locator:
+    # CodeMirror keeps an invisible spacer number for the gutter's width: not a line.
+    return pane.locator(".cm-lineNumbers .cm-gutterElement:visible")
+
+
 def test_upload_edit_save_rename_download_delete(
     page: Page, server: OqtoServer, shared_session: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -47,28 +64,29 @@ def test_upload_edit_save_rename_download_delete(
     expect(tree_item(pane, "notes.txt")).to_be_visible()
     assert (root / "notes.txt").read_text() == "# Notes\n\nfirst line\n"
 
-    # Preview, then edit and save.
+    # Open in the editor, edit and save.
     tree_item(pane, "notes.txt").click()
-    viewer = pane.locator(".viewer")
-    expect(viewer.get_by_label("File contents")).to_contain_text("first line")
-    pane.get_by_role("button", name="Edit").click()
-    editor = pane.get_by_role("textbox", name="Contents of notes.txt")
-    editor.fill("# Notes\n\nedited in the browser\n")
+    text = editor(pane, "notes.txt")
+    expect(text).to_contain_text("first line")
+    expect(pane.get_by_role("button", name="Save")).to_be_disabled()  # nothing to save yet
+    text.fill("# Notes\n\nedited in the browser\n")
+    expect(pane.locator(".dirty-marker")).to_have_text("● Unsaved changes")
     screenshot(page, "04-files-edit")
     pane.get_by_role("button", name="Save").click()
-    expect(viewer.get_by_label("File contents")).to_contain_text("edited in the browser")
+    saved(pane)
+    expect(text).to_contain_text("edited in the browser")
     assert (root / "notes.txt").read_text() == "# Notes\n\nedited in the browser\n"
 
     # Someone else changes the file while it is being edited: a conflict, not a silent loss.
-    pane.get_by_role("button", name="Edit").click()
-    editor.fill("my version\n")
+    text.fill("my version\n")
     (root / "notes.txt").write_text("the agent's version\n")
     pane.get_by_role("button", name="Save").click()
     conflict = pane.get_by_role("alert").filter(has_text="changed on disk")
     expect(conflict).to_be_visible()
     assert (root / "notes.txt").read_text() == "the agent's version\n"
     conflict.get_by_role("button", name="Overwrite").click()
-    expect(viewer.get_by_label("File contents")).to_contain_text("my version")
+    saved(pane)
+    expect(text).to_contain_text("my version")
     assert (root / "notes.txt").read_text() == "my version\n"
 
     # Rename.
@@ -142,7 +160,7 @@ def test_previews_are_safe(page: Page, server: OqtoServer, shared_session: dict[
     pane = files_pane(page, shared_session)
     pane.get_by_role("button", name="Refresh").click()
     tree_item(pane, "evil.html").click()
-    expect(pane.get_by_label("File contents")).to_contain_text("<script>document.title")
+    expect(editor(pane, "evil.html")).to_contain_text("<script>document.title")
     assert page.title() != "pwned"
     tree_item(pane, "pixel.png").click()
     image = pane.get_by_role("img", name="Preview of pixel.png")
@@ -186,19 +204,23 @@ def test_new_file_markdown_preview_line_numbers_and_the_folder_view(
     expect(dialog).to_contain_text("That name is taken here.")
     dialog.get_by_role("button", name="Cancel").click()
 
+    # An empty Markdown file opens in the editor (there is nothing to render yet).
     tree_item(pane, name).click()
-    pane.get_by_role("button", name="Edit").click()
-    pane.get_by_role("textbox", name=f"Contents of {name}").fill(
-        "# Read me\n\nSome *emphasis* and a list:\n\n- one\n- two\n"
-    )
+    editor(pane, name).fill("# Read me\n\nSome *emphasis* and a list:\n\n- one\n- two\n")
     pane.get_by_role("button", name="Save").click()
+    saved(pane)
+    assert (root / name).read_text() == "# Read me\n\nSome *emphasis* and a list:\n\n- one\n- two\n"
+    pane.get_by_role("button", name="Show preview").click()
     preview = pane.get_by_role("document", name="Preview")
     expect(preview.locator("h1")).to_have_text("Read me")
     expect(preview.locator("em")).to_have_text("emphasis")
     screenshot(page, f"23-files-markdown-{viewport}")
     pane.get_by_role("button", name="Show source").click()
-    expect(pane.get_by_label("File contents")).to_contain_text("# Read me")
-    expect(pane.locator(".line-numbers")).to_have_text("1\n2\n3\n4\n5\n6\n")
+    expect(editor(pane, name)).to_contain_text("# Read me")
+    # Highlighted as Markdown: the heading's text (its "#" is marked up apart).
+    expect(editor(pane, name).locator(".tok-heading:not(.tok-meta)")).to_have_text(" Read me")
+    # Six lines and the empty one after the last newline, as editors show it.
+    expect(line_numbers(pane)).to_have_text([str(n) for n in range(1, 8)])
 
     # The workspace folder: its entries with sizes and dates, folders first.
     pane.locator(".tree-item.root").click()
@@ -223,8 +245,9 @@ def test_the_tree_and_an_open_file_follow_the_agents_edits(
     watched.write_text("before\n")
     pane = files_pane(page, shared_session)
     tree_item(pane, "watched.txt").click()
-    contents = pane.get_by_label("File contents")
-    expect(contents).to_have_text("before\n")
+    contents = editor(pane, "watched.txt")
+    lines = contents.locator(".cm-line")  # the exact text, line by line
+    expect(lines).to_have_text(["before", ""])
 
     # The agent writes a new file and rewrites the open one: no Refresh needed.
     fake_llm.clear()
@@ -235,11 +258,11 @@ def test_the_tree_and_an_open_file_follow_the_agents_edits(
     )
     agent_turn(api, shared_session, "write two files")
     expect(tree_item(pane, "made-by-agent.txt")).to_be_visible()
-    expect(contents).to_have_text("after the agent\n")
+    expect(lines).to_have_text(["after the agent", ""])
 
-    # While the person edits, a change by the agent is announced, not applied.
-    pane.get_by_role("button", name="Edit").click()
-    pane.get_by_role("textbox", name="Contents of watched.txt").fill("my draft\n")
+    # While the person has unsaved edits, a change by the agent is announced, not applied.
+    contents.fill("my draft\n")
+    expect(pane.locator(".dirty-marker")).to_be_visible()
     fake_llm.enqueue(
         Reply.tool("write", {"filePath": str(watched), "content": "the agent again\n"}),
         Reply.say("Done again."),
@@ -247,7 +270,147 @@ def test_the_tree_and_an_open_file_follow_the_agents_edits(
     agent_turn(api, shared_session, "write it again")
     warning = pane.get_by_role("alert").filter(has_text="was changed on disk")
     expect(warning).to_be_visible()
-    expect(pane.get_by_role("textbox", name="Contents of watched.txt")).to_have_value("my draft\n")
+    expect(lines).to_have_text(["my draft", ""])
     screenshot(page, "25-files-changed-on-disk")
     warning.get_by_role("button", name="Discard my edits and reload").click()
-    expect(contents).to_have_text("the agent again\n")
+    expect(lines).to_have_text(["the agent again", ""])
+    expect(pane.locator(".dirty-marker")).to_have_count(0)
+
+
+def choose_theme(page: Page, viewport: str, theme: str) -> None:
+    """Pick the app's theme in the sidebar (behind the Menu button on a phone)."""
+    menu = page.get_by_role("button", name="Menu")
+    if viewport == "phone":
+        menu.click()
+    page.get_by_label("Theme").select_option(theme)
+    if viewport == "phone":
+        menu.click()
+
+
+def colours(text: Locator) -> dict[str, str]:
+    """The editor's background and a keyword's colour, as the browser computed them."""
+    return text.evaluate(
+        """(content) => ({
+            background: getComputedStyle(content.closest('.cm-editor')).backgroundColor,
+            keyword: getComputedStyle(content.querySelector('.tok-keyword')).color,
+            text: getComputedStyle(content).color,
+        })"""
+    )
+
+
+def brightness(rgb: str) -> int:
+    return sum(int(part) for part in rgb.removeprefix("rgb(").rstrip(")").split(",")[:3])
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_editor_highlights_searches_saves_with_the_keyboard_and_follows_the_theme(
+    new_context: NewContext, server: OqtoServer, shared_session: dict[str, Any], viewport: str
+) -> None:
+    root = workspace_dir(server, shared_session)
+    name = f"greet_{viewport}.py"
+    original = 'def greet(name):\n    # say hello\n    return "hello " + name\n'
+    (root / name).write_text(original)
+    page = signed_in(new_context, viewport)
+    choose_theme(page, viewport, "light")
+    pane = files_pane(page, shared_session)
+    pane.get_by_role("button", name="Refresh").click()
+    tree_item(pane, name).click()
+    text = editor(pane, name)
+
+    # Python, highlighted by CodeMirror's token classes; a number for every line.
+    expect(text.locator(".tok-keyword")).to_have_text(["def", "return"])
+    expect(text.locator(".tok-comment")).to_have_text("# say hello")
+    expect(text.locator(".tok-string")).to_have_text('"hello "')
+    expect(text.locator(".tok-definition")).to_have_text("greet")
+    expect(line_numbers(pane)).to_have_text(["1", "2", "3", "4"])
+    light = colours(text)
+    assert light["keyword"] != light["text"]  # the classes are styled, not just present
+
+    # Ctrl/Cmd-F: CodeMirror's search, finding both occurrences.
+    text.click()
+    page.keyboard.press("ControlOrMeta+f")
+    find = pane.get_by_role("textbox", name="Find")
+    expect(find).to_be_focused()
+    find.press_sequentially("hello")  # typed: the panel takes the query on each key
+    find.press("Enter")
+    expect(text.locator(".cm-searchMatch")).to_have_count(2)
+    expect(text.locator(".cm-searchMatch-selected")).to_have_text("hello")
+    expect(pane.locator(".cm-line.cm-activeLine")).to_contain_text("# say hello")  # moved there
+    screenshot(page, f"26-files-editor-search-{viewport}")
+    find.press("Escape")
+    expect(find).to_have_count(0)
+    expect(text).to_be_focused()
+
+    # Typing makes it dirty; Ctrl/Cmd-S saves it to disk.
+    page.keyboard.press("ControlOrMeta+End")
+    page.keyboard.type("print(greet('you'))")
+    expect(pane.locator(".dirty-marker")).to_be_visible()
+    page.keyboard.press("ControlOrMeta+s")
+    saved(pane)
+    assert (root / name).read_text() == original + "print(greet('you'))"
+
+    # Undo and redo: the unsaved state follows the text, not the keystrokes.
+    page.keyboard.press("ControlOrMeta+z")
+    expect(pane.locator(".dirty-marker")).to_be_visible()
+    expect(text).not_to_contain_text("print(greet")
+    page.keyboard.press("ControlOrMeta+Shift+z")
+    expect(text).to_contain_text("print(greet('you'))")
+    expect(pane.locator(".dirty-marker")).to_have_count(0)
+
+    # Revert drops unsaved edits and touches nothing on disk.
+    page.keyboard.type("  # scratch")
+    pane.get_by_role("button", name="Revert").click()
+    expect(text).not_to_contain_text("scratch")
+    expect(pane.locator(".dirty-marker")).to_have_count(0)
+    assert (root / name).read_text() == original + "print(greet('you'))"
+
+    # The app's theme switch recolours the editor: background and tokens.
+    choose_theme(page, viewport, "dark")
+    expect(text.locator(".tok-keyword").first).not_to_have_css("color", light["keyword"])
+    dark = colours(text)
+    assert brightness(dark["background"]) < 200 < 500 < brightness(light["background"])
+    assert dark["keyword"] != light["keyword"] and dark["keyword"] != dark["text"]
+    screenshot(page, f"27-files-editor-dark-{viewport}")
+    choose_theme(page, viewport, "system")
+
+
+def test_names_that_are_not_utf8_are_counted_not_fatal(
+    page: Page, server: OqtoServer, shared_session: dict[str, Any]
+) -> None:
+    root = workspace_dir(server, shared_session)
+    bad = os.path.join(os.fsencode(root), b"latin-1 caf\xe9.txt")
+    with open(bad, "wb") as f:
+        f.write(b"from an old tarball\n")
+    try:
+        (root / "listed-beside-it.txt").write_text("fine\n")
+        pane = files_pane(page, shared_session)
+        expect(tree_item(pane, "listed-beside-it.txt")).to_be_visible()
+        expect(pane.locator(".tree-unlisted")).to_have_text(
+            "1 entry not shown: names that are not valid UTF-8 (rename them in the terminal)"
+        )
+    finally:
+        os.unlink(bad)
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_text_too_long_to_edit_is_shown_read_only(
+    new_context: NewContext, server: OqtoServer, shared_session: dict[str, Any], viewport: str
+) -> None:
+    root = workspace_dir(server, shared_session)
+    name = f"big-{viewport}.log"
+    (root / name).write_text("a line of a long log\n" * 10_000)  # 210,000 characters
+    page = signed_in(new_context, viewport)
+    pane = files_pane(page, shared_session)
+    pane.get_by_role("button", name="Refresh").click()
+    tree_item(pane, name).click()
+    text = editor(pane, name)
+    expect(text).to_have_attribute("aria-readonly", "true")
+    expect(pane.get_by_text("Read only: files over 200,000 characters")).to_be_visible()
+    expect(line_numbers(pane).first).to_have_text("1")
+    text.click()
+    page.keyboard.type("typed")
+    expect(pane.locator(".dirty-marker")).to_have_count(0)
+    expect(text).not_to_contain_text("typed")
+    expect(pane.get_by_role("button", name="Save")).to_be_disabled()
+    screenshot(page, f"28-files-read-only-{viewport}")
+    (root / name).unlink()

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 from tests.browser.helpers import (
@@ -16,6 +18,7 @@ from tests.browser.helpers import (
     signed_in,
     unnamed_controls,
 )
+from tests.support.server import OqtoServer
 
 
 def terminal_pane(page: Page, session: dict[str, Any]) -> Locator:
@@ -137,3 +140,108 @@ def test_the_shell_survives_a_reload_with_its_screen(
     run(page, pane, 'echo "still-$OQTO_KEEP"')
     expect(pane.locator(".xterm-rows")).to_contain_text(f"still-{marker}")
     screenshot(page, f"22-terminal-reattached-{viewport}")
+
+
+@pytest.fixture(scope="module")
+def tabs_session(server: OqtoServer, api: httpx.Client) -> Iterator[dict[str, Any]]:
+    """A session of its own for the tabs tests, which fill its terminal slots."""
+    created = api.post("/api/sessions", json={"workspace": "terminal-tabs-proj"})
+    assert created.status_code == 201, created.text
+    session = server.wait_status(api, created.json()["id"], "running")
+    yield session
+    api.post(f"/api/sessions/{session['id']}/stop")
+
+
+def terminal_tab(page: Page, name: str) -> Locator:
+    """The connected panel of terminal `name`."""
+    panel = page.get_by_role("tabpanel", name=f"Terminal {name}", exact=True)
+    expect(panel.get_by_text("Connected", exact=True)).to_be_visible()
+    return panel
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_several_terminals_each_its_own_shell_across_a_reload(
+    new_context: NewContext, tabs_session: dict[str, Any], viewport: str
+) -> None:
+    page = signed_in(new_context, viewport)
+    marker = uuid.uuid4().hex[:8]
+    terminal_pane(page, tabs_session)
+    tabs = page.get_by_role("tab")
+    expect(tabs).to_have_count(1)
+    one = terminal_tab(page, "1")
+    run(page, one, f"export OQTO_TAB=one; echo one-{marker}-$((0+1))")
+    expect(one.locator(".xterm-rows")).to_contain_text(f"one-{marker}-1")
+
+    page.get_by_role("button", name="New terminal").click()
+    expect(page.get_by_role("tab", name="Terminal 2")).to_have_attribute("aria-selected", "true")
+    two = terminal_tab(page, "2")
+    run(page, two, f'echo "two-{marker}-$((1+1)) [$OQTO_TAB]"')
+    expect(two.locator(".xterm-rows")).to_contain_text(f"two-{marker}-2 []")  # its own shell
+    expect(two.locator(".xterm-rows")).not_to_contain_text(f"one-{marker}-1")
+
+    page.reload()
+    terminal_pane(page, tabs_session)
+    expect(tabs).to_have_count(2)
+    two = terminal_tab(page, "2")  # the tab shown before the reload
+    expect(two.locator(".xterm-rows")).to_contain_text(f"two-{marker}-2 []")
+    page.get_by_role("tab", name="Terminal 1").click()
+    one = terminal_tab(page, "1")
+    expect(one.locator(".xterm-rows")).to_contain_text(f"one-{marker}-1")
+    run(page, one, 'echo "still-$OQTO_TAB"')
+    expect(one.locator(".xterm-rows")).to_contain_text("still-one")
+    screenshot(page, f"23-terminal-tabs-{viewport}")
+
+    # Up to eight; the ninth is refused with the reason.
+    for name in range(3, 9):
+        page.get_by_role("button", name="New terminal").click()
+        terminal_tab(page, str(name))
+    expect(tabs).to_have_count(8)
+    page.get_by_role("button", name="New terminal").click()
+    expect(page.get_by_role("status").filter(has_text="At most 8 terminals")).to_be_visible()
+    expect(tabs).to_have_count(8)
+    assert page.evaluate("document.scrollingElement.scrollWidth <= innerWidth")
+    screenshot(page, f"23-terminal-tabs-full-{viewport}")
+
+    # Closing a tab ends its shell: the name comes back with a fresh one.
+    two_tab = page.get_by_role("tab", name="Terminal 2")
+    two_tab.click()
+    run(page, terminal_tab(page, "2"), "export OQTO_TAB=two")
+    for name in range(2, 9):
+        page.get_by_role("button", name=f"Close terminal {name}").click()
+    expect(tabs).to_have_count(1)
+    page.get_by_role("button", name="New terminal").click()
+    again = terminal_tab(page, "2")
+    run(page, again, 'echo "again-[$OQTO_TAB]"')
+    expect(again.locator(".xterm-rows")).to_contain_text("again-[]")
+    page.get_by_role("button", name="Close terminal 2").click()
+    expect(tabs).to_have_count(1)
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_the_terminal_repaints_when_the_theme_changes(
+    new_context: NewContext, shared_session: dict[str, Any], viewport: str
+) -> None:
+    page = signed_in(new_context, viewport)
+
+    def choose(theme: str) -> None:
+        menu = page.get_by_role("button", name="Menu")
+        if viewport == "phone":
+            menu.click()
+        page.get_by_label("Theme").select_option(theme)
+        if viewport == "phone":
+            menu.click()
+
+    choose("dark")
+    terminal_pane(page, shared_session)
+    expect(page.locator("[role=tabpanel]:not([hidden]) .xterm-scrollable-element")).to_have_css(
+        "background-color", "rgb(21, 22, 30)"
+    )
+    choose("light")
+    expect(page.locator("[role=tabpanel]:not([hidden]) .xterm-scrollable-element")).to_have_css(
+        "background-color", "rgb(251, 251, 253)"
+    )
+    screenshot(page, f"24-terminal-light-{viewport}")
+    choose("dark")
+    expect(page.locator("[role=tabpanel]:not([hidden]) .xterm-scrollable-element")).to_have_css(
+        "background-color", "rgb(21, 22, 30)"
+    )

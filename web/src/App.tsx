@@ -4,6 +4,7 @@ import { AuthProvider } from "./auth/AuthContext";
 import { RequireAuth } from "./auth/RequireAuth";
 import { SessionsProvider } from "./auth/SessionsContext";
 import { Layout } from "./components/Layout";
+import { InboxPage } from "./inbox/InboxPage";
 import { AccountPage } from "./pages/AccountPage";
 import { AdminPage } from "./pages/AdminPage";
 import { LoginPage } from "./pages/LoginPage";
@@ -46,6 +47,7 @@ export function App() {
             <Route index element={<SessionsPage />} />
             <Route path="/sessions/:sessionId" element={<SessionPage />} />
             <Route path="/admin/*" element={<AdminPage />} />
+            <Route path="/inbox" element={<InboxPage />} />
             <Route path="/account" element={<AccountPage />} />
             <Route path="*" element={<NotFoundPage />} />
           </Route>

@@ -158,6 +158,9 @@ class FilesSection(_Section):
 class SessionsSection(_Section):
     stop_grace_seconds: Annotated[float, Field(gt=0, le=120)] = 5.0
     max_running_per_user: Annotated[int, Field(ge=1, le=1000)] = 20
+    # Single-user mode: start again what was running when the server stopped (sessions
+    # stop with it there; multi-user sessions outlive the control plane anyway).
+    restore_on_start: bool = True
 
 
 class SandboxSection(_Section):

@@ -8,12 +8,13 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import math
 import socket
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session as DBSession
 from sqlalchemy.orm import sessionmaker
 
@@ -22,10 +23,13 @@ from oqto.db.locks import lock_user_row
 from oqto.db.models import Session, SessionStatus, User, utcnow
 from oqto.protocol.errors import ErrorCode, OqtoError
 from oqto.protocol.sessions import (
+    MAX_READY_AFTER,
     AgentAuth,
     RuntimeState,
     SandboxReport,
     ServiceName,
+    ServicePhase,
+    ServiceProgress,
     SessionEvent,
     SessionRuntime,
     SessionSpec,
@@ -48,12 +52,68 @@ STOPPED_BY_OWNER = "stopped by its owner"
 STOPPED_BY_ADMIN = "stopped by an administrator"
 STOPPED_USER_DISABLED = "its user was disabled"
 STOPPED_USER_DELETED = "its user was deleted"
+# Single-user mode: sessions stop with the server. Both say the session was running when
+# it stopped, so a restore starts it again (unlike one a person stopped).
+STOPPED_WITH_SERVER = "stopped with the server"
+SERVER_RESTARTED = "the server restarted"
+# How often the last activity of used sessions is written to their rows: at most one
+# write per session per interval, and none on the proxy's path.
+ACTIVITY_FLUSH_SECONDS = 60.0
+# A start's steps in the order they happen (failing ends it); a report may only move a
+# service forward.
+_PHASE_ORDER = (
+    ServicePhase.WAITING,
+    ServicePhase.STARTED,
+    ServicePhase.READY,
+    ServicePhase.FAILED,
+)
 
 
 @dataclass(frozen=True)
 class SessionFacts:
     ready_after: dict[str, float] | None  # seconds from spawn to answering, per service
     last_active_at: dt.datetime | None
+    # Per service while it starts (and how far a failed start got); None otherwise.
+    progress: list[ServiceProgress] | None = None
+
+
+@dataclass
+class _StartProgress:
+    """How far the start in flight of one session got, as its owner's user plane said."""
+
+    owner_id: str
+    services: dict[ServiceName, ServiceProgress]
+
+    def listed(self) -> list[ServiceProgress]:
+        waiting = ServicePhase.WAITING
+        return [
+            self.services.get(name) or ServiceProgress(service=name, phase=waiting)
+            for name in ServiceName
+        ]
+
+    def advance(self, report: ServiceProgress) -> bool:
+        """Take a report that moves its service forward (or fails it); False for a repeat
+        or a step back, so a chatty runner costs one announcement per step at most."""
+        current = self.services.get(report.service)
+        if current is not None and (
+            _PHASE_ORDER.index(report.phase) <= _PHASE_ORDER.index(current.phase)
+        ):
+            return False
+        if report.phase is not ServicePhase.READY and report.ready_after is not None:
+            report = report.model_copy(update={"ready_after": None})
+        self.services[report.service] = report
+        return True
+
+
+def checked_ready_after(reported: dict[str, float]) -> dict[str, float]:
+    """A user plane's start-up times, as far as they can be true: one per known service,
+    a finite number of seconds no longer than any start may take."""
+    known = {name.value for name in ServiceName}
+    return {
+        name: seconds
+        for name, seconds in reported.items()
+        if name in known and math.isfinite(seconds) and 0 <= seconds <= MAX_READY_AFTER
+    }
 
 
 class SessionError(OqtoError):
@@ -84,18 +144,28 @@ class SessionRoute:
 
 class SessionService:
     def __init__(
-        self, db: sessionmaker[DBSession], backend: Backend, max_running_per_user: int
+        self,
+        db: sessionmaker[DBSession],
+        backend: Backend,
+        max_running_per_user: int,
+        restore_on_start: bool = False,
     ) -> None:
         self._db = db
         self._backend = backend
         self._userplane_for = backend.userplane_for
         self._max_running = max_running_per_user
+        # Only where sessions stop with the server (single-user): elsewhere they outlive it.
+        self._restore_on_start = restore_on_start
         self._starting: dict[str, asyncio.Task[None]] = {}
+        self._progress: dict[str, _StartProgress] = {}
         self._reconciling: asyncio.Task[None] | None = None
+        self._flush_interval = ACTIVITY_FLUSH_SECONDS
+        self._flushing: asyncio.Task[None] | None = None
         # Running sessions only: session id -> (owner's user id, route).
         self._routes: dict[str, tuple[str, SessionRoute]] = {}
         self._ready_after: dict[str, dict[str, float]] = {}
         self._active_at: dict[str, float] = {}  # session id -> epoch seconds
+        self._active_written: dict[str, float] = {}  # what the rows hold of _active_at
         # Run before a session's services stop (e.g. drop pooled proxy connections).
         self.on_stop: list[Callable[[str], Awaitable[None]]] = []
         # Told of every change (user id, session id, row or None when deleted), e.g. to push
@@ -192,6 +262,7 @@ class SessionService:
             listener(user_id, session_id, row)
 
     def _begin_start(self, user: User, session_id: str, workspace: str) -> None:
+        self._progress[session_id] = _StartProgress(user.id, {})
         task = asyncio.create_task(self._start(user, session_id, workspace))
         self._starting[session_id] = task
         task.add_done_callback(lambda _t: self._starting.pop(session_id, None))
@@ -253,8 +324,12 @@ class SessionService:
         self._cache_route(user, session_id, userplane, runtime)
         # An answer about another session says nothing about how this one is confined.
         report = runtime.sandbox if runtime.id == session_id else None
-        if runtime.id == session_id and runtime.ready_after:
-            self._ready_after[session_id] = dict(runtime.ready_after)
+        ready_after = checked_ready_after(runtime.ready_after) if runtime.id == session_id else {}
+        if ready_after:
+            self._ready_after[session_id] = ready_after
+        # Running: its start-up times say the rest. A failed start keeps its progress, which
+        # shows how far it got.
+        self._progress.pop(session_id, None)
         await self._transition(session_id, SessionStatus.RUNNING, sandbox=report)
 
     def _cache_route(
@@ -288,21 +363,74 @@ class SessionService:
 
     def touch(self, session_id: str) -> None:
         """A request reached the session's services (called per proxied request: a dict
-        write, nothing more)."""
+        write, nothing more; `flush_activity` takes it to the row later)."""
         self._active_at[session_id] = time.time()
 
     def facts(self, session_id: str) -> SessionFacts:
-        """This process's own knowledge of a session: how fast its run became ready and
-        when it was last used through us (neither survives a restart of the server)."""
+        """This process's own knowledge of a session: how fast its run became ready, when
+        it was last used through us (newer than the row's until the next flush) and how
+        far a start got. Only the last is written to the row."""
         active = self._active_at.get(session_id)
+        progress = self._progress.get(session_id)
         return SessionFacts(
             ready_after=self._ready_after.get(session_id),
             last_active_at=dt.datetime.fromtimestamp(active, dt.UTC) if active else None,
+            progress=progress.listed() if progress is not None else None,
         )
+
+    def flush_activity(self) -> int:
+        """In a worker thread: write each session's last activity that changed since the
+        last flush to its row (not a state change: `updated_at` stays); returns how many
+        rows were written."""
+        pending = {
+            sid: at
+            for sid, at in list(self._active_at.items())
+            if self._active_written.get(sid) != at
+        }
+        if not pending:
+            return 0
+        with self._db.begin() as db:
+            for sid, at in pending.items():
+                db.execute(
+                    update(Session)
+                    .where(Session.id == sid)
+                    .values(
+                        last_active_at=dt.datetime.fromtimestamp(at, dt.UTC),
+                        updated_at=Session.updated_at,
+                    )
+                )
+        self._active_written.update(pending)
+        return len(pending)
+
+    async def _flush_activity_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._flush_interval)
+            try:
+                await asyncio.to_thread(self.flush_activity)
+            except Exception:
+                # A database hiccup must not end the flushing for good; the next one retries.
+                log.exception("writing the sessions' last activity failed")
+
+    def _take_progress(self, owner_id: str | None, event: SessionEvent) -> bool:
+        """Take one step of a start, if it can be true: a start this server has in flight,
+        reported by its owner's user plane, moving a known service forward (the schema
+        already refused unknown services, any text, numbers out of range). Memory only,
+        bounded by the starts in flight; True when something changed."""
+        progress = self._progress.get(event.session_id)
+        if (
+            event.progress is None
+            or progress is None
+            or event.session_id not in self._starting
+            or (owner_id is not None and owner_id != progress.owner_id)
+        ):
+            log.debug("ignoring start progress for session %s", event.session_id[:64])
+            return False
+        return progress.advance(event.progress)
 
     async def _forget(self, session_id: str) -> None:
         self._routes.pop(session_id, None)
         self._ready_after.pop(session_id, None)
+        self._progress.pop(session_id, None)
         await asyncio.gather(*(callback(session_id) for callback in self.on_stop))
 
     async def _stop_services(self, user: User, session_id: str) -> None:
@@ -329,6 +457,8 @@ class SessionService:
             await self._stop_services(user, session_id)
 
         self._active_at.pop(session_id, None)
+        self._active_written.pop(session_id, None)
+        self._progress.pop(session_id, None)
 
         def remove() -> None:
             with self._db.begin() as db:
@@ -342,7 +472,14 @@ class SessionService:
     async def on_userplane_event(self, owner_id: str | None, event: SessionEvent) -> None:
         """A session changed on its own (a service died). `owner_id` is the platform user
         whose user plane said so (None: the single in-process one): a runner's events
-        count for its own user's sessions only, so one user cannot fail another's."""
+        count for its own user's sessions only, so one user cannot fail another's. A
+        `starting` event reports a step of a start in flight (`_take_progress`)."""
+        if event.state is RuntimeState.STARTING:
+            if self._take_progress(owner_id, event):
+                row = await asyncio.to_thread(self._row, event.session_id)
+                if row is not None and row.status is SessionStatus.STARTING:
+                    self._changed(row.user_id, row.id, row)
+            return
         if event.state not in (RuntimeState.FAILED, RuntimeState.STOPPED):
             return
         if owner_id is not None:
@@ -372,22 +509,45 @@ class SessionService:
         not hold up serving); sessions that stopped with it are marked stopped."""
         interval = self._backend.reconcile_interval
         if interval is None:
-            await asyncio.to_thread(self._mark_orphaned, "the server restarted")
+            restore = await asyncio.to_thread(self._mark_orphaned, SERVER_RESTARTED)
+            if self._restore_on_start:
+                await self._restore(restore)
         else:
             self._reconciling = asyncio.create_task(self._reconcile_forever(interval))
+        self._flushing = asyncio.create_task(self._flush_activity_forever())
+
+    async def _restore(self, session_ids: list[str]) -> None:
+        """Start again the sessions that were running when the server stopped, as their
+        owners would by resuming them (a disabled owner's stay stopped)."""
+        for session_id in session_ids:
+            row = await asyncio.to_thread(self._row, session_id)
+            owner = await asyncio.to_thread(self._user, row.user_id) if row else None
+            if row is None or owner is None or owner.disabled:
+                continue
+            if await self._transition(
+                session_id, SessionStatus.STARTING, expected=SessionStatus.STOPPED
+            ):
+                log.info("restoring session %s (%s)", session_id, row.workspace)
+                self._begin_start(owner, session_id, row.workspace)
+
+    def _user(self, user_id: str) -> User | None:
+        with self._db() as db:
+            return db.get(User, user_id)
 
     async def shutdown(self) -> None:
         """Stop reconciling, cancel starts in flight and let go of the user planes; sessions
         that do not outlive the control plane are marked stopped with it."""
-        if self._reconciling is not None:
-            self._reconciling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconciling
-            self._reconciling = None
+        for loop in (self._reconciling, self._flushing):
+            if loop is not None:
+                loop.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await loop
+        self._reconciling = self._flushing = None
+        await asyncio.to_thread(self.flush_activity)
         await asyncio.gather(*(self._cancel_start(sid) for sid in list(self._starting)))
         await self._backend.close()
         if self._backend.reconcile_interval is None:
-            await asyncio.to_thread(self._mark_orphaned, "stopped with the server")
+            await asyncio.to_thread(self._mark_orphaned, STOPPED_WITH_SERVER)
 
     async def _reconcile_forever(self, interval: float) -> None:
         while True:
@@ -486,14 +646,24 @@ class SessionService:
                 )
             )
 
-    def _mark_orphaned(self, reason: str) -> None:
+    def _mark_orphaned(self, reason: str) -> list[str]:
         """Sessions that stop with the control plane: rows that still say
-        starting/running/stopping after a restart or at shutdown are stopped."""
+        starting/running/stopping after a restart or at shutdown are stopped. Returns the
+        ids of those that were running when the server stopped (these, and those stopped
+        with the server), oldest first: what a restore starts again."""
         with self._db.begin() as db:
             for row in db.scalars(select(Session).where(Session.status.in_(ACTIVE))):
                 row.status = SessionStatus.STOPPED
                 row.error = reason
                 row.updated_at = utcnow()
+            stopped_by_us = Session.error.in_((STOPPED_WITH_SERVER, SERVER_RESTARTED))
+            return list(
+                db.scalars(
+                    select(Session.id)
+                    .where(Session.status == SessionStatus.STOPPED, stopped_by_us)
+                    .order_by(Session.created_at)
+                )
+            )
 
     async def stop_all_for(self, user: User, reason: str) -> int:
         """Stop every active session of `user` through the ordinary stop path (a disabled

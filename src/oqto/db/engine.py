@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).with_name("migrations")
 # The newest migration's revision (a test holds it to Alembic's own head). A database
 # already there needs no Alembic at all.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 _KEY = "[database] url"
 # Named too: without a url, the database is oqto.db in the data directory.
 _SOURCE = "[database] url, or oqto.db in [server] data_dir when unset"

@@ -141,6 +141,9 @@ class Session(Base):
     # How the latest run was confined, as its user plane reported it: set when the session
     # runs, kept once it stops or fails (what its limits were), cleared when it starts again.
     sandbox: Mapped[SandboxReport | None] = mapped_column(SandboxReportJSON, nullable=True)
+    # The last request to its services through the control plane, as of its latest write
+    # (at most once a minute: the proxy itself only touches memory).
+    last_active_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

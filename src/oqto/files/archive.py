@@ -19,6 +19,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from oqto.files.beneath import EscapesRoot, RootDir
+from oqto.files.entries import nameable
 from oqto.files.errors import WorkspaceError
 from oqto.files.limits import FileLimits
 from oqto.protocol.errors import ErrorCode
@@ -110,6 +111,11 @@ class ZipPlan:
             listed: list[tuple[str, os.stat_result]] = []
             with os.scandir(fd) as it:
                 for de in sorted(it, key=lambda de: de.name):
+                    if not nameable(de.name):
+                        # As in tree listings: left out, since no client path names it
+                        # and zipfile cannot store it as UTF-8.
+                        log.info("zip: skipping a name that is not UTF-8: %r", de.name)
+                        continue
                     try:
                         listed.append((de.name, de.stat(follow_symlinks=False)))
                     except FileNotFoundError:

@@ -23,6 +23,25 @@ class TreeListing(TypedDict):
     path: str
     entries: list[Entry]
     truncated: bool
+    # Entries left out because their names are not valid UTF-8 (see `nameable`).
+    invalid_names: int
+
+
+def nameable(name: str) -> bool:
+    """Whether a name from the filesystem can be named by a client: valid UTF-8.
+
+    os.scandir decodes other bytes to lone surrogates (surrogateescape), which JSON
+    cannot carry and no client path (UTF-8 percent-escapes) can spell, so such entries
+    are left out and counted instead; escaping them into some other spelling would make
+    that spelling ambiguous with a real name.
+    """
+    if name.isascii():
+        return True  # nearly every name: no encode needed
+    try:
+        name.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # Anything else (sockets, FIFOs, devices, e.g. git's fsmonitor socket) is "other":

@@ -33,6 +33,7 @@ from oqto.files.entries import (
     etag_for,
     etag_matches,
     make_entry,
+    nameable,
 )
 from oqto.files.errors import WorkspaceError, os_errors_as
 from oqto.files.limits import FileLimits
@@ -121,13 +122,14 @@ class WorkspaceFS:
     def tree(self, rel: str = "", depth: int = 1, *, show_hidden: bool = True) -> TreeListing:
         """List a directory breadth-first, so a truncated listing is complete near the top.
 
-        Symlinks are reported as such and never descended into.
+        Symlinks are reported as such and never descended into; names that are not
+        valid UTF-8 are left out and counted in `invalid_names`.
         """
         depth = max(1, min(depth, self.limits.max_depth))
         base_rel = normalize_rel(rel)
         budget = self.limits.max_tree_entries
         with os_errors_as(rel), _closing(self._open_directory(rel)) as base:
-            entries, more = self._list_dir(base, base_rel, show_hidden, budget)
+            entries, more, invalid = self._list_dir(base, base_rel, show_hidden, budget)
         budget -= len(entries)
         # Directories are listed when dequeued, so ones never reached after truncation
         # stay without a "children" key instead of looking empty. Each item is a
@@ -139,21 +141,29 @@ class WorkspaceFS:
             if level < depth:
                 pending.extend((entry, level + 1) for entry in children if entry["type"] == "dir")
             if not pending:
-                return {"path": base_rel, "entries": entries, "truncated": False}
+                return {
+                    "path": base_rel,
+                    "entries": entries,
+                    "truncated": False,
+                    "invalid_names": invalid,
+                }
             parent, level = pending.popleft()
             try:
                 # Holding a descriptor per queued directory could run out of them, so
                 # each is reopened beneath the root; O_NOFOLLOW keeps it the listed one.
                 fd = self._dir.open(parent["path"], _LIST_FLAGS | os.O_NOFOLLOW)
                 with _closing(fd):
-                    children, more = self._list_dir(fd, parent["path"], show_hidden, budget)
+                    children, more, skipped = self._list_dir(
+                        fd, parent["path"], show_hidden, budget
+                    )
             except OSError:
                 children = []  # unreadable or gone: leave it unexpanded, not fail the tree
                 continue
+            invalid += skipped
             if children or not more:
                 parent["children"] = children
             budget -= len(children)
-        return {"path": base_rel, "entries": entries, "truncated": True}
+        return {"path": base_rel, "entries": entries, "truncated": True, "invalid_names": invalid}
 
     def open_file(self, rel: str) -> OpenedFile:
         with os_errors_as(rel):
@@ -347,15 +357,18 @@ class WorkspaceFS:
     # -- helpers -----------------------------------------------------------------------
 
     @staticmethod
-    def _list_dir(fd: int, rel: str, show_hidden: bool, limit: int) -> tuple[list[Entry], bool]:
-        """The first `limit` entries of a directory (folders first, then by name), and
-        whether there were more.
+    def _list_dir(
+        fd: int, rel: str, show_hidden: bool, limit: int
+    ) -> tuple[list[Entry], bool, int]:
+        """The first `limit` entries of a directory (folders first, then by name), whether
+        there were more, and how many were left out for names that are not UTF-8.
 
         Names are ordered by the type readdir reports, so only the entries kept are
         stat()ed: one fstatat(fd, name) each, no path lookups. A directory far larger
         than the limit costs a readdir, not a stat per name.
         """
         readable = os.open(".", _LIST_FLAGS | os.O_CLOEXEC, dir_fd=fd)
+        invalid = 0
         # The entries stat() through `readable`: they must be done before it is closed.
         with _closing(readable), os.scandir(readable) as it:
             dirs: list[os.DirEntry[str]] = []
@@ -363,12 +376,15 @@ class WorkspaceFS:
             for de in it:
                 if not show_hidden and de.name.startswith("."):
                     continue
+                if not nameable(de.name):
+                    invalid += 1
+                    continue
                 (dirs if de.is_dir(follow_symlinks=False) else others).append(de)
             dirs.sort(key=_by_name)
             others.sort(key=_by_name)
             dirs += others
             listed = entries_of(f"{rel}/" if rel else "", dirs[:limit])
-        return listed, len(dirs) > limit
+        return listed, len(dirs) > limit, invalid
 
     def _rename_at(
         self, src: int, src_name: str, dst: int, dst_name: str, new: str, *, overwrite: bool

@@ -75,12 +75,37 @@ class SessionRuntime(_Model):
     sandbox: SandboxReport | None = None  # None: a user plane that predates sandboxing
 
 
+class ServicePhase(enum.StrEnum):
+    """How far one service of a starting session got."""
+
+    WAITING = "waiting"  # not spawned yet
+    STARTED = "started"  # its process runs; it does not answer yet
+    READY = "ready"  # it answers
+    FAILED = "failed"  # it exited or did not answer in time: the start fails
+
+
+# Longer than any start timeout a config allows: a report past it is not a start time.
+MAX_READY_AFTER = 3600.0
+
+
+class ServiceProgress(_Model):
+    """One service's step in a start, pushed while the session is `starting`. No free
+    text: a runner is its user's, and this is kept and shown by the control plane."""
+
+    service: ServiceName
+    phase: ServicePhase
+    # Seconds from the start to answering; set with `ready` only.
+    ready_after: float | None = Field(default=None, ge=0, le=MAX_READY_AFTER, allow_inf_nan=False)
+
+
 class SessionEvent(_Model):
-    """Pushed by the user plane when a session changes state on its own (a service died)."""
+    """Pushed by the user plane when a session changes state on its own (a service died),
+    or, with `state` starting and `progress`, when one service of a start gets further."""
 
     session_id: str
     state: RuntimeState
     error: str | None = None
+    progress: ServiceProgress | None = None
 
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._ -]{0,63}$")

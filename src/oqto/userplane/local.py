@@ -20,6 +20,8 @@ from oqto.protocol.sessions import (
     RuntimeState,
     SandboxReport,
     ServiceName,
+    ServicePhase,
+    ServiceProgress,
     SessionEvent,
     SessionRuntime,
     SessionSpec,
@@ -348,7 +350,12 @@ class LocalUserPlane(UserPlane):
         if live.plan is not None:
             await live.plan.apply_limits()
         await self._open_egress(live)
-        await asyncio.gather(*(p.start() for p in live.processes))
+
+        async def spawn(process: ManagedProcess) -> None:
+            await process.start()
+            await self._progress(live, process, ServicePhase.STARTED)
+
+        await asyncio.gather(*(spawn(p) for p in live.processes))
         exits = {p.name: asyncio.ensure_future(p.wait()) for p in live.processes}
 
         async def ready(process: ManagedProcess, path: str) -> None:
@@ -356,10 +363,13 @@ class LocalUserPlane(UserPlane):
             try:
                 await wait_until_ready(pool, path, exits[process.name])
             except ProcessExited as exc:
+                await self._progress(live, process, ServicePhase.FAILED)
                 raise self._failure(process, str(exc)) from None
             finally:
                 pool.close()
-            live.ready_after[process.name] = round(time.perf_counter() - began, 3)
+            seconds = round(time.perf_counter() - began, 3)
+            live.ready_after[process.name] = seconds
+            await self._progress(live, process, ServicePhase.READY, seconds)
 
         try:
             async with asyncio.timeout(self._settings.start_timeout):
@@ -370,14 +380,37 @@ class LocalUserPlane(UserPlane):
                     )
                 )
         except TimeoutError:
-            slow = [p for p in live.processes if exits[p.name].done() is False]
+            slow = [p for p in live.processes if p.name not in live.ready_after]
             culprit = slow[0] if slow else live.processes[0]
+            await self._progress(live, culprit, ServicePhase.FAILED)
             raise self._failure(
                 culprit, f"did not answer within {self._settings.start_timeout:g} s"
             ) from None
         finally:
             for fut in exits.values():
                 fut.cancel()
+
+    async def _progress(
+        self,
+        live: _Live,
+        process: ManagedProcess,
+        phase: ServicePhase,
+        ready_after: float | None = None,
+    ) -> None:
+        """Tell whoever listens how far one service of a start got; a listener's failure
+        must not fail the start."""
+        if self._handler is None:
+            return
+        progress = ServiceProgress(
+            service=ServiceName(process.name), phase=phase, ready_after=ready_after
+        )
+        event = SessionEvent(
+            session_id=live.spec.id, state=RuntimeState.STARTING, progress=progress
+        )
+        try:
+            await self._handler(event)
+        except Exception:
+            log.exception("reporting start progress of session %s failed", live.spec.id)
 
     @staticmethod
     def _failure(process: ManagedProcess, reason: str) -> SessionStartFailed:

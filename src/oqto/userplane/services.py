@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, model_validator
 
 from oqto.protocol.errors import ErrorCode
 from oqto.protocol.sessions import AgentAuth, ServiceName
+from oqto.userplane import terminal_attach
 from oqto.userplane.base import UserPlaneError
 from oqto.userplane.confinement import AGENT_PORT_INSIDE, ServiceDirs, SessionSandbox
 from oqto.userplane.process import ProcessSpec
@@ -147,38 +148,14 @@ def visible(binary: str) -> tuple[Path, ...]:
     return tuple(dict.fromkeys((path, path.resolve())))
 
 
-TMUX_SESSION = "main"
-
-
 def terminal_command(tmux: str | None, socket_dir: Path, shell_argv: list[str]) -> list[str]:
-    """What ttyd runs for each connection. With tmux: attach to the session's one tmux
-    session, creating it (and its server) on first use, so the shell, its screen and its
-    history outlive the connection. The server's socket sits in the terminal's own 0700
-    socket directory, like ttyd's; the status bar is off (the pane is the terminal)."""
+    """What ttyd runs for each connection. With tmux: the attach command, which attaches
+    to the terminal the connection names (ttyd's `--url-arg`), creating it on first use,
+    so each terminal's shell, screen and history outlive the connection
+    (`oqto.userplane.terminal_attach`). Without tmux, a new shell per connection."""
     if tmux is None:
         return shell_argv
-    return [
-        tmux,
-        "-S",
-        str(socket_dir / "tmux.sock"),
-        "start-server",
-        ";",
-        "set-option",
-        "-g",
-        "history-limit",
-        "20000",
-        ";",
-        "set-option",
-        "-g",
-        "status",
-        "off",
-        ";",
-        "new-session",
-        "-A",
-        "-s",
-        TMUX_SESSION,
-        *shell_argv,
-    ]
+    return terminal_attach.command(tmux, socket_dir, shell_argv)
 
 
 def login_shell() -> str:
@@ -319,6 +296,7 @@ def build_services(
             "--interface",
             str(layout.terminal_socket),
             "--writable",
+            *(("--url-arg",) if tmux else ()),
             "--cwd",
             str(layout.workspace),
             *terminal_command(tmux, layout.service_dir(ServiceName.TERMINAL), shell_argv),

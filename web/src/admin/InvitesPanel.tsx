@@ -2,11 +2,9 @@ import { useState, type SubmitEvent } from "react";
 import { createInvite, listInvites, revokeInvite } from "../api/admin";
 import { errorMessage } from "../api/http";
 import type { Invite, Role } from "../api/types";
-import { useAddingUsers } from "../auth/AuthContext";
 import { ErrorText, SecretOnce } from "../components/bits";
 import { DataTable } from "../components/DataTable";
 import { ExpiryField, expiryValue, InputField, RoleField, type ExpiryOption } from "../components/Field";
-import { SingleUserNote } from "../components/SingleUserNote";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 import { useLoader } from "./useLoader";
@@ -28,8 +26,6 @@ function inviteState(invite: Invite): string {
 
 export function InvitesPanel() {
   const { data: invites, error: loadError, reload } = useLoader(listInvites);
-  // Single-user mode: no new invites (they would register users); old ones can be revoked.
-  const adding = useAddingUsers();
   const { dialog, confirm } = useDialogs();
   const [error, setError] = useState<string | null>(null);
   const [code, setCode] = useState<string | null>(null);
@@ -77,38 +73,34 @@ export function InvitesPanel() {
 
   return (
     <div className="panel">
-      {adding.state === "refused" ? (
-        <SingleUserNote what="Creating invites" reason={adding.reason} />
-      ) : adding.state === "allowed" ? (
-        <form className="card inline-form" onSubmit={(e) => void create(e)} aria-label="Create invite">
-          <InputField
-            label="Uses"
-            type="number"
-            min={1}
-            max={1000}
-            required
-            value={form.uses}
-            onValue={(uses) => setForm({ ...form, uses })}
-          />
-          <ExpiryField
-            options={EXPIRY_HOURS}
-            value={form.expiry}
-            onValue={(expiry) => setForm({ ...form, expiry })}
-          />
-          <RoleField value={form.role} onChange={(role) => setForm({ ...form, role })} />
-          <InputField
-            label="Note"
-            className="grow"
-            maxLength={256}
-            value={form.note}
-            onValue={(note) => setForm({ ...form, note })}
-            placeholder="who it is for"
-          />
-          <button type="submit" className="primary">
-            Create invite
-          </button>
-        </form>
-      ) : null}
+      <form className="card inline-form" onSubmit={(e) => void create(e)} aria-label="Create invite">
+        <InputField
+          label="Uses"
+          type="number"
+          min={1}
+          max={1000}
+          required
+          value={form.uses}
+          onValue={(uses) => setForm({ ...form, uses })}
+        />
+        <ExpiryField
+          options={EXPIRY_HOURS}
+          value={form.expiry}
+          onValue={(expiry) => setForm({ ...form, expiry })}
+        />
+        <RoleField value={form.role} onChange={(role) => setForm({ ...form, role })} />
+        <InputField
+          label="Note"
+          className="grow"
+          maxLength={256}
+          value={form.note}
+          onValue={(note) => setForm({ ...form, note })}
+          placeholder="who it is for"
+        />
+        <button type="submit" className="primary">
+          Create invite
+        </button>
+      </form>
       {code ? <SecretOnce title="Invite code" secret={code} onDone={() => setCode(null)} /> : null}
       <ErrorText error={error ?? loadError} />
       <p className="success" role="status">

@@ -10,11 +10,10 @@ import {
 } from "../api/admin";
 import { errorMessage } from "../api/http";
 import type { AdminUser, Role, RunnerHealth } from "../api/types";
-import { useAddingUsers, useUser } from "../auth/AuthContext";
+import { useUser } from "../auth/AuthContext";
 import { ErrorText } from "../components/bits";
 import { DataTable } from "../components/DataTable";
 import { MIN_PASSWORD_LENGTH, NewPasswordField, RoleField, UsernameField } from "../components/Field";
-import { SingleUserNote } from "../components/SingleUserNote";
 import { useDialogs } from "../components/useDialogs";
 import { formatDate } from "../lib/format";
 import { useLoader } from "./useLoader";
@@ -24,7 +23,6 @@ const passwordProblem = (value: string): string | null =>
 
 export function UsersPanel() {
   const me = useUser();
-  const adding = useAddingUsers();
   const { data: users, error: loadError, reload } = useLoader(listUsers);
   const { dialog, confirm, prompt } = useDialogs();
   const [error, setError] = useState<string | null>(null);
@@ -89,26 +87,22 @@ export function UsersPanel() {
 
   return (
     <div className="panel">
-      {adding.state === "refused" ? (
-        <SingleUserNote what="Creating users" reason={adding.reason} />
-      ) : adding.state === "allowed" ? (
-        <form className="card inline-form" onSubmit={create} aria-label="Create user">
-          <UsernameField
-            autoComplete="off"
-            value={form.username}
-            onValue={(username) => setForm({ ...form, username })}
-          />
-          <NewPasswordField
-            label="Password"
-            value={form.password}
-            onValue={(password) => setForm({ ...form, password })}
-          />
-          <RoleField value={form.role} onChange={(role) => setForm({ ...form, role })} />
-          <button type="submit" className="primary">
-            Create user
-          </button>
-        </form>
-      ) : null}
+      <form className="card inline-form" onSubmit={create} aria-label="Create user">
+        <UsernameField
+          autoComplete="off"
+          value={form.username}
+          onValue={(username) => setForm({ ...form, username })}
+        />
+        <NewPasswordField
+          label="Password"
+          value={form.password}
+          onValue={(password) => setForm({ ...form, password })}
+        />
+        <RoleField value={form.role} onChange={(role) => setForm({ ...form, role })} />
+        <button type="submit" className="primary">
+          Create user
+        </button>
+      </form>
       <ErrorText error={error ?? loadError} />
       <p className="success" role="status">
         {note}

@@ -18,6 +18,8 @@ export interface TreeListing {
   path: string;
   entries: Entry[];
   truncated: boolean;
+  /** Entries left out because their names are not valid UTF-8 (no path can name them). */
+  invalid_names: number;
 }
 
 export interface FileContent {

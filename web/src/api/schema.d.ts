@@ -546,9 +546,14 @@ export interface components {
       id: string;
       /**
        * Last Active At
-       * @description The last request to the session's services through this server; null if none since it last started.
+       * @description The last request to the session's services through the server (kept across restarts); null if it was never used.
        */
       last_active_at?: string | null;
+      /**
+       * Progress
+       * @description Per service (agent, files, terminal), how far the current start got: `waiting`, `started` (its process runs), `ready` (it answers; with `ready_after`) or `failed`. Kept after a failed start, to show which service failed; null while running or stopped, and for a start begun before the server last restarted.
+       */
+      progress?: components["schemas"]["ServiceProgress"][] | null;
       /**
        * Ready After
        * @description Seconds from start to answering, per service (agent, files, terminal), for the current run; null when unknown (not running, or started before the server last restarted).
@@ -839,6 +844,29 @@ export interface components {
       /** Tasks Max */
       tasks_max?: number | null;
     };
+    /**
+     * ServiceName
+     * @description A session's services, as the control plane asks for a connection to one.
+     * @enum {string}
+     */
+    ServiceName: "agent" | "files" | "terminal";
+    /**
+     * ServicePhase
+     * @description How far one service of a starting session got.
+     * @enum {string}
+     */
+    ServicePhase: "waiting" | "started" | "ready" | "failed";
+    /**
+     * ServiceProgress
+     * @description One service's step in a start, pushed while the session is `starting`. No free
+     *     text: a runner is its user's, and this is kept and shown by the control plane.
+     */
+    ServiceProgress: {
+      phase: components["schemas"]["ServicePhase"];
+      /** Ready After */
+      ready_after?: number | null;
+      service: components["schemas"]["ServiceName"];
+    };
     /** SessionCreateIn */
     SessionCreateIn: {
       /**
@@ -863,9 +891,14 @@ export interface components {
       id: string;
       /**
        * Last Active At
-       * @description The last request to the session's services through this server; null if none since it last started.
+       * @description The last request to the session's services through the server (kept across restarts); null if it was never used.
        */
       last_active_at?: string | null;
+      /**
+       * Progress
+       * @description Per service (agent, files, terminal), how far the current start got: `waiting`, `started` (its process runs), `ready` (it answers; with `ready_after`) or `failed`. Kept after a failed start, to show which service failed; null while running or stopped, and for a start begun before the server last restarted.
+       */
+      progress?: components["schemas"]["ServiceProgress"][] | null;
       /**
        * Ready After
        * @description Seconds from start to answering, per service (agent, files, terminal), for the current run; null when unknown (not running, or started before the server last restarted).

@@ -9,6 +9,7 @@ export type AdminUser = Schemas["AdminUserOut"];
 export type SessionStatus = Schemas["SessionStatus"];
 export type Session = Schemas["SessionOut"];
 export type Sandbox = Schemas["SandboxReport"];
+export type ServiceProgress = Schemas["ServiceProgress"];
 export type AdminSession = Schemas["AdminSessionOut"];
 export type Health = Schemas["HealthOut"];
 export type ApiToken = Schemas["ApiTokenOut"];

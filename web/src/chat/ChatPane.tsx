@@ -1,24 +1,38 @@
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useSearchParams } from "react-router-dom";
 import { errorMessage } from "../api/http";
 import { ErrorText } from "../components/bits";
 import { isBusy } from "./chatState";
 import { Composer } from "./Composer";
 import { ConversationList } from "./ConversationList";
 import { MessageList } from "./MessageList";
-import { lastModel, modelChoices, OpencodeClient, sameModel, type ModelChoice } from "./opencode";
-import { PermissionPrompt, type PermissionReply } from "./PermissionPrompt";
+import {
+  lastModel,
+  modelChoices,
+  OpencodeClient,
+  sameModel,
+  type FileMention,
+  type ModelChoice,
+} from "./opencode";
+import { PendingClient } from "./pendingApi";
+import { PermissionPrompt } from "./PermissionPrompt";
+import { QuestionPrompt } from "./QuestionPrompt";
+import { TodoList } from "./TodoList";
 import { QueuedPrompts, RetryNotice, type QueuedPrompt } from "./TurnNotices";
-import type { ModelRef, OcSession, PermissionRequest } from "./types";
+import type { ModelRef, OcSession } from "./types";
 import { upsertOcSession, useChat } from "./useChat";
 
 /** Chat with the session's opencode: conversations, streamed answers, tools, models. */
 export function ChatPane({ sessionId }: { sessionId: string }) {
   const client = useMemo(() => new OpencodeClient(sessionId), [sessionId]);
-  const [picked, setPicked] = useState<string | null>(null);
+  const pendingClient = useMemo(() => new PendingClient(sessionId, client), [sessionId, client]);
+  // A link may name the conversation to open (the inbox does).
+  const [params] = useSearchParams();
+  const [picked, setPicked] = useState<string | null>(() => params.get("conversation"));
   const [conversations, setConversations] = useState<OcSession[] | null>(null);
   // Until the person picks one, the most recent conversation is open.
   const selected = picked ?? conversations?.[0]?.id ?? null;
-  const chat = useChat(client, selected, setConversations);
+  const chat = useChat(client, pendingClient, selected, setConversations);
   const { state } = chat;
   const [models, setModels] = useState<ModelChoice[]>([]);
   const [defaultModel, setDefaultModel] = useState<ModelRef | null>(null);
@@ -65,17 +79,17 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
   const pending = inFlight !== null && inFlight.conversation === selected && userMessages <= inFlight.before;
   const busy = isBusy(state) || pending;
 
-  const send = async (text: string): Promise<boolean> => {
+  const send = async (text: string, files: FileMention[] = []): Promise<boolean> => {
     setError(null);
     if (busy && selected) {
-      setQueued((list) => [...list, { id: Date.now() + Math.random(), conversation: selected, text }]);
+      setQueued((list) => [...list, { id: Date.now() + Math.random(), conversation: selected, text, files }]);
       return true;
     }
     try {
       // The first prompt of a workspace starts its first conversation.
       const id = selected ?? (await newChat());
       setInFlight({ conversation: id, before: id === selected ? userMessages : 0 });
-      await client.prompt(id, text, model);
+      await client.prompt(id, text, model, files);
       return true;
     } catch (e) {
       setInFlight(null);
@@ -92,7 +106,7 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
     if (!next || !ready || sendingQueued.current === next.id) return;
     sendingQueued.current = next.id;
     const before = userMessages;
-    client.prompt(next.conversation, next.text, model).then(
+    client.prompt(next.conversation, next.text, model, next.files).then(
       () => {
         sendingQueued.current = null;
         setInFlight({ conversation: next.conversation, before });
@@ -105,15 +119,10 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
     );
   }, [next, ready, client, model, userMessages]);
 
+  const findFiles = useCallback((query: string) => client.findFiles(query), [client]);
+
   const stop = (): void => {
     if (selected) client.abort(selected).catch((e: unknown) => setError(errorMessage(e)));
-  };
-
-  const reply = (request: PermissionRequest, answer: PermissionReply): void => {
-    client.replyPermission(request.id, answer).then(
-      () => chat.permissionAnswered(request.id),
-      (e: unknown) => setError(errorMessage(e)),
-    );
   };
 
   return (
@@ -121,12 +130,14 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
       <ConversationList
         conversations={conversations}
         selected={selected}
+        openMessages={state.sessionId === selected ? state.messages : []}
         stream={chat.stream}
         onSelect={setPicked}
         onNew={() => void newChat().catch((e: unknown) => setError(errorMessage(e)))}
       />
       <div className="chat-main">
         <MessageList state={state} />
+        <TodoList todos={state.todos} />
         <span className="visually-hidden" role="status">
           {busy ? "The agent is working" : state.loaded ? "The agent is idle" : ""}
         </span>
@@ -139,7 +150,27 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
           }
         />
         {state.permissions.map((request) => (
-          <PermissionPrompt key={request.id} request={request} onReply={(answer) => reply(request, answer)} />
+          <PermissionPrompt
+            key={request.id}
+            request={request}
+            onReply={(answer) =>
+              pendingClient
+                .replyPermission(request.id, answer)
+                .then(() => chat.permissionAnswered(request.id))
+            }
+          />
+        ))}
+        {state.questions.map((request) => (
+          <QuestionPrompt
+            key={request.id}
+            request={request}
+            onAnswer={(answers) =>
+              pendingClient.replyQuestion(request.id, answers).then(() => chat.questionAnswered(request.id))
+            }
+            onDismiss={() =>
+              pendingClient.rejectQuestion(request.id).then(() => chat.questionAnswered(request.id))
+            }
+          />
         ))}
         {state.error ? (
           <div className="banner error" role="alert">
@@ -153,6 +184,7 @@ export function ChatPane({ sessionId }: { sessionId: string }) {
         <Composer
           busy={busy}
           onSend={send}
+          findFiles={findFiles}
           onStop={stop}
           models={models}
           model={model}

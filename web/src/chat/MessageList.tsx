@@ -1,10 +1,13 @@
-import { useLayoutEffect, useRef } from "react";
+import { Fragment, useLayoutEffect, useMemo, useRef } from "react";
 import type { ChatState } from "./chatState";
 import { MessageView } from "./MessageView";
+import { TurnFiles } from "./TurnFiles";
+import { groupTurns } from "./turns";
 
 export function MessageList({ state }: { state: ChatState }) {
   const ref = useRef<HTMLOListElement>(null);
   const pinned = useRef(true);
+  const turns = useMemo(() => groupTurns(state.messages), [state.messages]);
   // Follow the answer as it streams, unless the reader scrolled up to read.
   useLayoutEffect(() => {
     const list = ref.current;
@@ -22,8 +25,14 @@ export function MessageList({ state }: { state: ChatState }) {
           {state.loaded ? "No messages yet. Ask the agent something below." : "Start a conversation below."}
         </li>
       ) : null}
-      {state.messages.map((message) => (
-        <MessageView key={message.info.id} message={message} />
+      {turns.map((turn) => (
+        <Fragment key={turn.prompt?.info.id ?? turn.replies[0]?.info.id}>
+          {turn.prompt ? <MessageView message={turn.prompt} /> : null}
+          {turn.replies.map((message) => (
+            <MessageView key={message.info.id} message={message} />
+          ))}
+          <TurnFiles turn={turn} />
+        </Fragment>
       ))}
     </ol>
   );

@@ -1,9 +1,10 @@
 import { memo, useState } from "react";
 import { Markdown } from "./Markdown";
 import { ToolCall } from "./ToolCall";
-import type { Message, Part, TextPart } from "./types";
+import type { FilePart, Message, Part, TextPart } from "./types";
+import "./chat-turns.css";
 
-function PartView({ part, streaming }: { part: Part; streaming: boolean }) {
+function PartView({ part, streaming, cwd }: { part: Part; streaming: boolean; cwd?: string }) {
   switch (part.type) {
     case "text":
       if (part.synthetic) return null;
@@ -16,11 +17,7 @@ function PartView({ part, streaming }: { part: Part; streaming: boolean }) {
         </details>
       ) : null;
     case "tool":
-      return <ToolCall part={part} />;
-    case "patch":
-      return part.files.length > 0 ? (
-        <p className="patch">Changed files: {part.files.map((f) => f.split("/").pop()).join(", ")}</p>
-      ) : null;
+      return <ToolCall part={part} cwd={cwd} />;
     case "file":
       return <p className="attachment">Attached: {part.filename ?? part.mime ?? "file"}</p>;
     default:
@@ -92,20 +89,32 @@ export const MessageView = memo(function MessageView({ message }: { message: Mes
       .filter((p): p is TextPart => p.type === "text" && !p.synthetic)
       .map((p) => p.text)
       .join("\n");
+    const files = message.parts.filter((p): p is FilePart => p.type === "file");
     return (
       <li className="message user" data-message-id={info.id}>
         <span className="visually-hidden">You said:</span>
         <p className="user-text">{text}</p>
+        {files.length > 0 ? (
+          <ul className="file-chips" aria-label="Attached files">
+            {files.map((file) => (
+              <li key={file.id} className="file-chip">
+                {file.filename ?? file.mime ?? "file"}
+              </li>
+            ))}
+          </ul>
+        ) : null}
       </li>
     );
   }
   const streaming = info.time.completed === undefined;
+  // Tool calls name absolute paths; shown relative to where the agent ran.
+  const cwd = (info as { path?: { cwd?: string } }).path?.cwd;
   const error = errorLine(message);
   return (
     <li className="message assistant" data-message-id={info.id} aria-busy={streaming || undefined}>
       <span className="visually-hidden">Agent:</span>
       {message.parts.map((part) => (
-        <PartView key={part.id} part={part} streaming={streaming} />
+        <PartView key={part.id} part={part} streaming={streaming} cwd={cwd} />
       ))}
       {error ? <p className={error === "Stopped." ? "stopped" : "form-error"}>{error}</p> : null}
       <AnswerFooter message={message} />

@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import type { FileMention } from "./opencode";
 import type { RetryInfo } from "./types";
 
 /** What opencode says while the model does not answer: the reason, the attempt, and a
@@ -24,6 +25,8 @@ export interface QueuedPrompt {
   id: number;
   conversation: string;
   text: string;
+  /** Workspace files it mentions (`@path`), sent as file parts. */
+  files?: FileMention[];
   /** Why sending it failed; it then waits to be sent again or taken back. */
   failed?: string;
 }

@@ -216,3 +216,82 @@ describe("a model that does not answer", () => {
     expect(state.retry?.attempt).toBe(1);
   });
 });
+
+describe("what the agent waits on", () => {
+  const question = (id: string, sessionID = S) => ({
+    id,
+    sessionID,
+    questions: [
+      { question: "Which colour?", header: "Colour", options: [{ label: "Red", description: "warm" }] },
+    ],
+  });
+  const permission = (id: string, sessionID = S) => ({
+    id,
+    sessionID,
+    permission: "external_directory",
+    patterns: ["/etc/*"],
+  });
+
+  it("shows a question until it is answered or dismissed, and ignores other conversations'", () => {
+    let state = run(
+      initialChat(S),
+      ev("question.asked", question("que_1")),
+      ev("question.asked", question("que_2")),
+      ev("question.asked", question("que_x", "ses_other")),
+    );
+    expect(state.questions.map((q) => q.id)).toEqual(["que_1", "que_2"]);
+    expect(state.questions[0]?.questions[0]?.custom).toBe(true);
+    state = run(state, ev("question.replied", { sessionID: S, requestID: "que_1", answers: [["Red"]] }));
+    state = run(state, ev("question.rejected", { sessionID: S, requestID: "que_2" }));
+    expect(state.questions).toEqual([]);
+  });
+
+  it("drops a question answered here before its event comes", () => {
+    let state = run(initialChat(S), ev("question.asked", question("que_1")));
+    state = chatReducer(state, { type: "question-answered", id: "que_1" });
+    expect(state.questions).toEqual([]);
+  });
+
+  it("lists pending requests in the snapshot, this conversation's only, and replays what raced it", () => {
+    let state = chatReducer(initialChat(S), { type: "resync-start" });
+    // Answered elsewhere while the lists were fetched (which still had it):
+    state = run(state, ev("question.replied", { sessionID: S, requestID: "que_1", answers: [["Red"]] }));
+    state = chatReducer(state, {
+      type: "snapshot",
+      messages: [],
+      status: "busy",
+      waiting: {
+        permissions: [permission("per_1"), permission("per_x", "ses_other")],
+        questions: [question("que_1"), question("que_2"), question("que_x", "ses_other")],
+      },
+      todos: [{ content: "write tests", status: "in_progress", priority: "high" }],
+    });
+    expect(state.permissions.map((p) => p.id)).toEqual(["per_1"]);
+    expect(state.questions.map((q) => q.id)).toEqual(["que_2"]);
+    expect(state.todos).toEqual([{ content: "write tests", status: "in_progress", priority: "high" }]);
+  });
+
+  it("keeps the todo list current from todo.updated", () => {
+    let state = run(
+      initialChat(S),
+      ev("todo.updated", { sessionID: S, todos: [{ content: "a", status: "pending", priority: "high" }] }),
+    );
+    expect(state.todos.map((t) => t.status)).toEqual(["pending"]);
+    state = run(
+      state,
+      ev("todo.updated", {
+        sessionID: S,
+        todos: [
+          { content: "a", status: "completed", priority: "high" },
+          { content: "b", status: "bogus", priority: "low" },
+          { status: "pending" },
+        ],
+      }),
+      ev("todo.updated", { sessionID: "ses_other", todos: [] }),
+    );
+    expect(state.todos).toEqual([
+      { content: "a", status: "completed", priority: "high" },
+      { content: "b", status: "pending", priority: "low" },
+    ]);
+  });
+});

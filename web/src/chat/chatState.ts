@@ -10,8 +10,23 @@
  * Text deltas are not replayed: the snapshot may already contain them and appending twice
  * would duplicate text; a part that missed some is made whole by its final
  * `message.part.updated`, which carries the full text.
+ *
+ * What the agent waits on (permission requests, questions) and the todo list are part of
+ * the snapshot too, listed from opencode's routes: their `*.asked` events went out before
+ * a reload, so events alone would lose them.
  */
-import type { Message, MessageInfo, OcEvent, Part, PermissionRequest, RetryInfo, RunStatus } from "./types";
+import { parsePermission, parseQuestion, parseTodos } from "./pending";
+import type {
+  Message,
+  MessageInfo,
+  OcEvent,
+  Part,
+  PermissionRequest,
+  QuestionRequest,
+  RetryInfo,
+  RunStatus,
+  Todo,
+} from "./types";
 
 export interface ChatState {
   sessionId: string;
@@ -21,6 +36,8 @@ export interface ChatState {
   retry: RetryInfo | null;
   error: string | null;
   permissions: PermissionRequest[];
+  questions: QuestionRequest[];
+  todos: Todo[];
   syncing: boolean;
   replay: OcEvent[];
   loaded: boolean;
@@ -29,10 +46,18 @@ export interface ChatState {
 export type ChatAction =
   | { type: "event"; event: OcEvent }
   | { type: "resync-start" }
-  | { type: "snapshot"; messages: Message[]; status: RunStatus }
+  | { type: "snapshot"; messages: Message[]; status: RunStatus; waiting?: Waiting; todos?: Todo[] }
   | { type: "reset"; sessionId: string }
   | { type: "dismiss-error" }
-  | { type: "permission-answered"; id: string };
+  | { type: "permission-answered"; id: string }
+  | { type: "question-answered"; id: string };
+
+/** Everything opencode waits on (its instance-wide lists; the reducer keeps this
+ * conversation's). */
+export interface Waiting {
+  permissions: PermissionRequest[];
+  questions: QuestionRequest[];
+}
 
 export function initialChat(sessionId: string): ChatState {
   return {
@@ -42,6 +67,8 @@ export function initialChat(sessionId: string): ChatState {
     retry: null,
     error: null,
     permissions: [],
+    questions: [],
+    todos: [],
     syncing: false,
     replay: [],
     loaded: false,
@@ -179,25 +206,26 @@ export function applyEvent(state: ChatState, event: OcEvent): ChatState {
       return message ? { ...state, error: message } : state;
     }
     case "permission.asked": {
-      const id = str(props.id);
-      if (!id) return state;
-      const request: PermissionRequest = {
-        id,
-        sessionID: state.sessionId,
-        permission: str(props.permission) ?? "permission",
-        patterns: Array.isArray(props.patterns)
-          ? props.patterns.filter((p): p is string => typeof p === "string")
-          : [],
-      };
-      return {
-        ...state,
-        permissions: [...state.permissions.filter((p) => p.id !== id), request],
-      };
+      const request = parsePermission(props);
+      if (!request) return state;
+      return { ...state, permissions: [...state.permissions.filter((p) => p.id !== request.id), request] };
     }
     case "permission.replied": {
       const id = str(props.requestID) ?? str(props.permissionID) ?? str(props.id);
       return { ...state, permissions: state.permissions.filter((p) => p.id !== id) };
     }
+    case "question.asked": {
+      const request = parseQuestion(props);
+      if (!request) return state;
+      return { ...state, questions: [...state.questions.filter((q) => q.id !== request.id), request] };
+    }
+    case "question.replied":
+    case "question.rejected": {
+      const id = str(props.requestID);
+      return { ...state, questions: state.questions.filter((q) => q.id !== id) };
+    }
+    case "todo.updated":
+      return { ...state, todos: parseTodos(props.todos) };
     default:
       return state;
   }
@@ -220,6 +248,13 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
         messages: action.messages.slice().sort(byId),
         status: action.status,
         retry: action.status === "retry" ? state.retry : null,
+        permissions: action.waiting
+          ? action.waiting.permissions.filter((p) => p.sessionID === state.sessionId)
+          : state.permissions,
+        questions: action.waiting
+          ? action.waiting.questions.filter((q) => q.sessionID === state.sessionId)
+          : state.questions,
+        todos: action.todos ?? state.todos,
         syncing: false,
         replay: [],
         loaded: true,
@@ -231,6 +266,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return { ...state, error: null };
     case "permission-answered":
       return { ...state, permissions: state.permissions.filter((p) => p.id !== action.id) };
+    case "question-answered":
+      return { ...state, questions: state.questions.filter((q) => q.id !== action.id) };
   }
 }
 

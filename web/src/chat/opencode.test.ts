@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { agentBase, lastModel, modelChoices, parseModelRef } from "./opencode";
+import { insertMention, mentionAt } from "./mentions";
+import { agentBase, fileUrl, lastModel, modelChoices, parseModelRef, promptParts } from "./opencode";
 import type { Message, ProviderList } from "./types";
 
 describe("modelChoices", () => {
@@ -68,5 +69,39 @@ describe("the model a conversation starts with", () => {
 describe("agentBase", () => {
   it("reaches opencode only through the control plane's proxy", () => {
     expect(agentBase("s/1")).toBe("/api/sessions/s%2F1/agent");
+  });
+});
+
+describe("file mentions", () => {
+  it("finds the @ being typed, only at a word start", () => {
+    expect(mentionAt("look at @src/ma", 15)).toEqual({ start: 8, query: "src/ma" });
+    expect(mentionAt("@", 1)).toEqual({ start: 0, query: "" });
+    expect(mentionAt("mail me@example", 15)).toBeNull();
+    expect(mentionAt("@done and more", 14)).toBeNull();
+  });
+
+  it("replaces the typed mention with the chosen path", () => {
+    const text = "see @ma please";
+    expect(mentionAt(text, 7)).toEqual({ start: 4, query: "ma" });
+    expect(insertMention(text, { start: 4, query: "ma" }, 7, "src/main.py")).toEqual({
+      text: "see @src/main.py please",
+      caret: 17,
+    });
+  });
+
+  it("sends each file as opencode's clients do: a file part with its URL and where it is mentioned", () => {
+    expect(
+      promptParts("look at @src/a b.py now", [{ path: "src/a b.py" }, { path: "src/a b.py" }], "/ws/"),
+    ).toEqual([
+      { type: "text", text: "look at @src/a b.py now" },
+      {
+        type: "file",
+        mime: "text/plain",
+        filename: "src/a b.py",
+        url: "file:///ws/src/a%20b.py",
+        source: { type: "file", path: "src/a b.py", text: { value: "@src/a b.py", start: 8, end: 19 } },
+      },
+    ]);
+    expect(fileUrl("/home/x/ws", "README.md")).toBe("file:///home/x/ws/README.md");
   });
 });

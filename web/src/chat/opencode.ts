@@ -60,11 +60,19 @@ export class OpencodeClient {
   }
 
   /** Returns at once; the answer arrives on the event stream. */
-  prompt(id: string, text: string, model: ModelRef | null): Promise<void> {
+  async prompt(id: string, text: string, model: ModelRef | null, files: FileMention[] = []): Promise<void> {
+    const parts =
+      files.length > 0 ? promptParts(text, files, await this.directory()) : [{ type: "text", text }];
     return requestJson<undefined>(this.path("/session/{id}/prompt_async", id), {
       method: "POST",
-      json: { parts: [{ type: "text", text }], ...(model ? { model } : {}) },
+      json: { parts, ...(model ? { model } : {}) },
     });
+  }
+
+  /** Workspace files whose path matches `query` (opencode's fuzzy file search). */
+  findFiles(query: string, limit = 20): Promise<string[]> {
+    const params = new URLSearchParams({ query, dirs: "false", limit: String(limit) });
+    return requestJson<string[]>(`${this.path("/find/file")}?${params.toString()}`);
   }
 
   abort(id: string): Promise<unknown> {
@@ -80,13 +88,56 @@ export class OpencodeClient {
   providers(): Promise<ProviderList> {
     return requestJson<ProviderList>(this.path("/config/providers"));
   }
+}
 
-  replyPermission(requestId: string, reply: "once" | "always" | "reject"): Promise<unknown> {
-    return requestJson<unknown>(this.path("/permission/{id}/reply", requestId), {
-      method: "POST",
-      json: { reply },
+/** A workspace file the prompt mentions (`@path`): workspace-relative. */
+export interface FileMention {
+  path: string;
+}
+
+type PromptPart =
+  | { type: "text"; text: string }
+  | {
+      type: "file";
+      mime: string;
+      filename: string;
+      url: string;
+      source: { type: "file"; path: string; text: { value: string; start: number; end: number } };
+    };
+
+/** A `file://` URL for a path beneath the workspace directory. */
+export function fileUrl(directory: string, path: string): string {
+  const absolute = `${directory.replace(/\/+$/, "")}/${path.replace(/^\/+/, "")}`;
+  return `file://${absolute.split("/").map(encodeURIComponent).join("/")}`;
+}
+
+/**
+ * The prompt as opencode's own clients send it: the text, then one `file` part per
+ * mentioned file (opencode reads the file and gives its content to the model), whose
+ * `source.text` says where the `@path` stands in the text.
+ */
+export function promptParts(text: string, files: FileMention[], directory: string): PromptPart[] {
+  const seen = new Set<string>();
+  const parts: PromptPart[] = [{ type: "text", text }];
+  for (const { path } of files) {
+    if (seen.has(path)) continue;
+    seen.add(path);
+    const value = `@${path}`;
+    const found = text.indexOf(value);
+    const start = found < 0 ? 0 : found;
+    parts.push({
+      type: "file",
+      mime: "text/plain",
+      filename: path,
+      url: fileUrl(directory, path),
+      source: {
+        type: "file",
+        path,
+        text: { value, start, end: found < 0 ? 0 : start + value.length },
+      },
     });
   }
+  return parts;
 }
 
 export type ModelChoice = ModelRef & { label: string };

@@ -98,6 +98,44 @@ export interface PermissionRequest {
   patterns: string[];
 }
 
+export type PermissionReply = "once" | "always" | "reject";
+
+export interface QuestionOption {
+  label: string;
+  description: string;
+}
+
+/** One question of opencode's `question` tool. */
+export interface QuestionInfo {
+  question: string;
+  /** A very short label (opencode asks the model for at most 30 characters). */
+  header: string;
+  options: QuestionOption[];
+  /** Several options may be picked. */
+  multiple?: boolean;
+  /** A typed answer is allowed (opencode's default: yes). */
+  custom?: boolean;
+}
+
+/** A pending `question` call: the tool waits until it is answered or dismissed. */
+export interface QuestionRequest {
+  id: string;
+  sessionID: string;
+  questions: QuestionInfo[];
+}
+
+/** Per question, in order, the picked option labels (and any typed answer). */
+export type QuestionAnswers = string[][];
+
+export type TodoStatus = "pending" | "in_progress" | "completed" | "cancelled";
+
+/** One item of the agent's todo list (its `todowrite` tool). */
+export interface Todo {
+  content: string;
+  status: TodoStatus;
+  priority: string;
+}
+
 export interface ProviderList {
   providers: { id: string; name: string; models: Record<string, { id: string; name: string }> }[];
   default: Record<string, string>;

@@ -12,6 +12,7 @@ import { openEventStream, type StreamState } from "../api/sse";
 import { usePageVisible } from "../lib/usePageVisible";
 import { chatReducer, initialChat, type ChatState } from "./chatState";
 import { parseOcEvent, type OpencodeClient } from "./opencode";
+import type { PendingClient } from "./pendingApi";
 import type { OcSession } from "./types";
 
 const newestFirst = (a: OcSession, b: OcSession): number => b.time.updated - a.time.updated;
@@ -26,6 +27,7 @@ export interface ChatHandle {
   loadError: string | null;
   dismissError: () => void;
   permissionAnswered: (id: string) => void;
+  questionAnswered: (id: string) => void;
 }
 
 /**
@@ -35,6 +37,7 @@ export interface ChatHandle {
  */
 export function useChat(
   client: OpencodeClient,
+  pending: PendingClient,
   selected: string | null,
   setConversations: Dispatch<SetStateAction<OcSession[] | null>>,
 ): ChatHandle {
@@ -48,14 +51,21 @@ export function useChat(
   const loadConversation = useCallback(
     (id: string) => {
       dispatch({ type: "resync-start" });
-      Promise.all([client.messages(id), client.statuses()]).then(([messages, statuses]) => {
+      Promise.all([
+        client.messages(id),
+        client.statuses(),
+        pending.permissions(),
+        pending.questions(),
+        pending.todos(id),
+      ]).then(([messages, statuses, permissions, questions, todos]) => {
         // Another conversation may have been opened meanwhile.
         if (selectedRef.current !== id) return;
-        dispatch({ type: "snapshot", messages, status: statuses[id] ?? "idle" });
+        const status = statuses[id] ?? "idle";
+        dispatch({ type: "snapshot", messages, status, waiting: { permissions, questions }, todos });
         setLoadError(null);
       }, showError);
     },
-    [client, showError],
+    [client, pending, showError],
   );
 
   const resync = useCallback(() => {
@@ -107,5 +117,6 @@ export function useChat(
     loadError,
     dismissError: useCallback(() => dispatch({ type: "dismiss-error" }), []),
     permissionAnswered: useCallback((id: string) => dispatch({ type: "permission-answered", id }), []),
+    questionAnswered: useCallback((id: string) => dispatch({ type: "question-answered", id }), []),
   };
 }

@@ -1,6 +1,7 @@
 import { useState, type MouseEvent, type ReactNode } from "react";
 import { NavLink, useNavigate } from "react-router-dom";
 import { useAuth, useUser } from "../auth/AuthContext";
+import { InboxLink } from "../inbox/InboxLink";
 import { ThemeToggle } from "./ThemeToggle";
 
 /** The signed-in frame: a sidebar on wide screens, a top bar with a menu on phones. */
@@ -46,6 +47,9 @@ export function Layout({ children }: { children: ReactNode }) {
               <NavLink to="/" end>
                 Sessions
               </NavLink>
+            </li>
+            <li>
+              <InboxLink />
             </li>
             {user.role === "admin" ? (
               <li>

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
-import type { Session } from "../api/types";
+import type { ServiceProgress, Session } from "../api/types";
+import "./session-facts.css";
 
 const SERVICES: [string, string][] = [
   ["agent", "agent"],
@@ -32,21 +33,74 @@ export function ReadyTimes({ session }: { session: Session }) {
   );
 }
 
+const SERVICE_LABEL: Record<ServiceProgress["service"], string> = {
+  agent: "Agent",
+  files: "File server",
+  terminal: "Terminal",
+};
+
+function phaseText(step: ServiceProgress): string {
+  if (step.phase === "ready" && step.ready_after != null) return `ready in ${step.ready_after.toFixed(1)} s`;
+  return step.phase;
+}
+
+/**
+ * Where a start is, per service (waiting / started / ready in 1.2 s / failed): shown while
+ * the session starts, and after a failed start, to say which service failed. Spans, so it
+ * fits in a paragraph.
+ */
+export function StartProgress({ session }: { session: Session }) {
+  const steps = session.progress;
+  if (!steps || (session.status !== "starting" && session.status !== "failed")) return null;
+  return (
+    <span className="start-progress" role="list" aria-label={`Start of ${session.workspace}`}>
+      {steps.map((step) => (
+        <span
+          key={step.service}
+          role="listitem"
+          className={`phase-${step.phase}`}
+          data-service={step.service}
+          data-phase={step.phase}
+        >
+          <span className="start-service">{SERVICE_LABEL[step.service]}</span>{" "}
+          <span className="start-phase">{phaseText(step)}</span>
+        </span>
+      ))}
+    </span>
+  );
+}
+
+/** The session page while a start is under way: how long so far, and where each service is. */
+export function StartingNote({ session }: { session: Session }) {
+  return (
+    <>
+      Starting the session’s agent, file server and terminal… <StartingFor since={session.updated_at} />
+      <StartProgress session={session} />
+    </>
+  );
+}
+
 /** Seconds since a start began, counting while it runs. */
-export function StartingFor({ since }: { since: string }) {
-  const [now, setNow] = useState(() => Date.now());
-  useEffect(() => {
-    const timer = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(timer);
-  }, []);
+function StartingFor({ since }: { since: string }) {
+  const now = useNow(1000);
   const seconds = Math.max(0, Math.round((now - new Date(since).getTime()) / 1000));
   return <span className="muted">{seconds} s so far</span>;
 }
 
-/** When the session was last used through Oqto, and why it is not running. */
+/** The current time, again every `everyMs`. */
+function useNow(everyMs: number): number {
+  const [now, setNow] = useState(() => Date.now());
+  useEffect(() => {
+    const timer = window.setInterval(() => setNow(Date.now()), everyMs);
+    return () => window.clearInterval(timer);
+  }, [everyMs]);
+  return now;
+}
+
+/** When the session was last used through Oqto (kept across restarts), and why it is not running. */
 export function SessionStateNote({ session }: { session: Session }) {
-  // As of the first render: the list re-renders whenever the session changes.
-  const [now] = useState(() => Date.now());
+  // Minutes are its finest unit; a newer activity re-renders it anyway.
+  const now = useNow(30_000);
   return (
     <>
       {session.last_active_at ? (

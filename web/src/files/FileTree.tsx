@@ -1,8 +1,11 @@
 import type { Entry } from "../api/files";
+import "./files.css";
 
 interface TreeProps {
   dir: string;
   listings: Record<string, Entry[] | undefined>;
+  /** Per directory: entries the file server could not list (names not valid UTF-8). */
+  invalidNames: Record<string, number | undefined>;
   expanded: ReadonlySet<string>;
   selected: string | null;
   onToggle: (entry: Entry) => void;
@@ -30,7 +33,16 @@ function Icon({ type, open }: { type: Entry["type"]; open: boolean }) {
  * Directories load one level at a time, when first opened. Every entry is a button, so
  * the tree works with Tab/Enter/Space; folders say whether they are expanded.
  */
-export function FileTree({ dir, listings, expanded, selected, onToggle, onSelect, depth = 0 }: TreeProps) {
+export function FileTree({
+  dir,
+  listings,
+  invalidNames,
+  expanded,
+  selected,
+  onToggle,
+  onSelect,
+  depth = 0,
+}: TreeProps) {
   const entries = listings[dir];
   if (entries === undefined) {
     return (
@@ -39,7 +51,17 @@ export function FileTree({ dir, listings, expanded, selected, onToggle, onSelect
       </p>
     );
   }
-  if (entries.length === 0) return depth === 0 ? <p className="empty">This workspace is empty.</p> : null;
+  const invalid = invalidNames[dir] ?? 0;
+  const unlisted =
+    invalid > 0 ? (
+      <li className="tree-unlisted muted">
+        {invalid === 1 ? "1 entry" : `${invalid} entries`} not shown: names that are not valid UTF-8 (rename
+        them in the terminal)
+      </li>
+    ) : null;
+  if (entries.length === 0 && !unlisted) {
+    return depth === 0 ? <p className="empty">This workspace is empty.</p> : null;
+  }
   return (
     <ul className={depth === 0 ? "tree" : "tree-children"}>
       {entries.map((entry) => {
@@ -62,6 +84,7 @@ export function FileTree({ dir, listings, expanded, selected, onToggle, onSelect
               <FileTree
                 dir={entry.path}
                 listings={listings}
+                invalidNames={invalidNames}
                 expanded={expanded}
                 selected={selected}
                 onToggle={onToggle}
@@ -72,6 +95,7 @@ export function FileTree({ dir, listings, expanded, selected, onToggle, onSelect
           </li>
         );
       })}
+      {unlisted}
     </ul>
   );
 }

@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { lazy, Suspense, useEffect, useState } from "react";
 import {
   ConflictError,
   downloadUrl,
@@ -10,12 +10,17 @@ import {
 } from "../api/files";
 import { errorMessage } from "../api/http";
 import { ErrorText } from "../components/bits";
-import { Field } from "../components/Field";
 import { formatBytes } from "../lib/format";
 import { isPreviewableImage, languageFor } from "../lib/paths";
 import { Markdown } from "../chat/Markdown";
 
+// CodeMirror and its grammars: a chunk of their own, fetched when a file is first opened.
+const CodeEditor = lazy(() => import("./CodeEditor"));
+
 const MAX_PREVIEW_BYTES = 2 * 1024 * 1024;
+// Longer texts are shown read-only and without highlighting (the limit the viewer has
+// always highlighted up to).
+const MAX_EDIT_CHARS = 200_000;
 
 interface ViewerProps {
   sessionId: string;
@@ -25,21 +30,25 @@ interface ViewerProps {
   changedOnDisk: number;
 }
 
-/** Preview (highlighted text with line numbers, rendered Markdown, or an image) and
- * editing with a conflict check on save; a change on disk reloads the preview, or warns
- * while editing. */
+/** A text file in the editor (rendered Markdown on request), or an image, with a
+ * conflict check on save; a change on disk reloads the file, or warns while there are
+ * unsaved changes. */
 export function FileViewer({ sessionId, entry, onSaved, changedOnDisk }: ViewerProps) {
   const [content, setContent] = useState<FileContent | null>(null);
+  // The editor's text while it differs from the file's; null: nothing unsaved.
   const [draft, setDraft] = useState<string | null>(null);
+  // Bumped when the editor must take the text again (loaded from disk, or reverted).
+  const [revision, setRevision] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [conflict, setConflict] = useState(false);
   const [saving, setSaving] = useState(false);
   const [savedNote, setSavedNote] = useState<string | null>(null);
   const [reloadCount, setReloadCount] = useState(0);
-  const [source, setSource] = useState(false); // Markdown: the text instead of its rendering
   const markdown = languageFor(entry.path) === "markdown";
-  // A change on disk: reloaded at once when nothing is being edited; while editing, the
-  // person decides (their draft is never thrown away unasked).
+  // Markdown opens rendered, unless it is empty (a new file, to be written).
+  const [source, setSource] = useState(entry.size === 0);
+  // A change on disk: reloaded at once when nothing is unsaved; otherwise the person
+  // decides (their edits are never thrown away unasked).
   const [seenChange, setSeenChange] = useState(changedOnDisk);
   const changedWhileEditing = changedOnDisk !== seenChange && draft !== null;
   if (changedOnDisk !== seenChange && draft === null) {
@@ -53,7 +62,11 @@ export function FileViewer({ sessionId, entry, onSaved, changedOnDisk }: ViewerP
     if (image || tooBig) return;
     let current = true;
     readFile(sessionId, entry.path).then(
-      (loaded) => current && setContent(loaded),
+      (loaded) => {
+        if (!current) return;
+        setContent(loaded);
+        setRevision((n) => n + 1);
+      },
       (e: unknown) => current && setError(errorMessage(e)),
     );
     return () => {
@@ -62,13 +75,15 @@ export function FileViewer({ sessionId, entry, onSaved, changedOnDisk }: ViewerP
   }, [sessionId, entry.path, image, tooBig, reloadCount]);
 
   const save = async (force: boolean): Promise<void> => {
-    if (draft === null || !content) return;
+    const text = draft;
+    if (text === null || !content || saving) return;
     setSaving(true);
     setError(null);
     try {
-      const saved = await writeFile(sessionId, entry.path, draft, force ? null : content.etag);
-      setContent({ ...content, text: draft, etag: saved.etag ?? null });
-      setDraft(null);
+      const saved = await writeFile(sessionId, entry.path, text, force ? null : content.etag);
+      setContent({ ...content, text, etag: saved.etag ?? null });
+      // Typing went on while saving: that much is still unsaved.
+      setDraft((now) => (now === text ? null : now));
       setConflict(false);
       setSavedNote(`Saved ${entry.name}`);
       onSaved(saved);
@@ -78,6 +93,17 @@ export function FileViewer({ sessionId, entry, onSaved, changedOnDisk }: ViewerP
     } finally {
       setSaving(false);
     }
+  };
+
+  const edited = (text: string): void => {
+    setDraft(text === content?.text ? null : text);
+    setSavedNote(null);
+  };
+
+  const revert = (): void => {
+    setDraft(null);
+    setConflict(false);
+    setRevision((n) => n + 1);
   };
 
   const reload = (): void => {
@@ -93,6 +119,7 @@ export function FileViewer({ sessionId, entry, onSaved, changedOnDisk }: ViewerP
     <div className="viewer-head">
       <h3 className="viewer-title">{entry.path}</h3>
       <span className="muted">{formatBytes(entry.size)}</span>
+      {draft !== null ? <span className="dirty-marker">● Unsaved changes</span> : null}
       <span className="visually-hidden" role="status">
         {savedNote ?? ""}
       </span>
@@ -123,8 +150,11 @@ export function FileViewer({ sessionId, entry, onSaved, changedOnDisk }: ViewerP
     );
   }
 
+  const text = content?.text ?? null;
+  const readOnly = text !== null && text.length > MAX_EDIT_CHARS;
+  const preview = markdown && !source;
   return (
-    <div className="viewer">
+    <div className={text !== null && !preview ? "viewer with-editor" : "viewer"}>
       {header}
       <ErrorText error={error} />
       {conflict ? (
@@ -156,92 +186,53 @@ export function FileViewer({ sessionId, entry, onSaved, changedOnDisk }: ViewerP
         </div>
       ) : null}
       {content === null && !error ? <p role="status">Loading…</p> : null}
-      {content?.text != null ? (
-        draft === null ? (
-          <>
-            <div className="actions">
-              <button
-                type="button"
-                onClick={() => {
-                  setSavedNote(null);
-                  setDraft(content.text ?? "");
-                }}
-              >
-                Edit
+      {text !== null ? (
+        <>
+          <div className="actions">
+            <button
+              type="button"
+              className="primary"
+              disabled={draft === null || saving}
+              aria-keyshortcuts="Control+S Meta+S"
+              onClick={() => void save(false)}
+            >
+              Save
+            </button>
+            {draft !== null ? (
+              <button type="button" onClick={revert}>
+                Revert
               </button>
-              {markdown ? (
-                <button type="button" aria-pressed={!source} onClick={() => setSource((v) => !v)}>
-                  {source ? "Show preview" : "Show source"}
-                </button>
-              ) : null}
+            ) : null}
+            {markdown ? (
+              <button type="button" aria-pressed={!source} onClick={() => setSource((v) => !v)}>
+                {source ? "Show preview" : "Show source"}
+              </button>
+            ) : null}
+          </div>
+          {readOnly ? (
+            <p className="muted">
+              Read only: files over {MAX_EDIT_CHARS.toLocaleString("en")} characters are not edited here.
+            </p>
+          ) : null}
+          {preview ? (
+            <div className="markdown-preview" aria-label="Preview" role="document">
+              <Markdown text={draft ?? text} streaming={false} />
             </div>
-            {markdown && !source ? (
-              <div className="markdown-preview" aria-label="Preview" role="document">
-                <Markdown text={content.text} streaming={false} />
-              </div>
-            ) : (
-              <CodeView text={content.text} language={languageFor(entry.path)} />
-            )}
-          </>
-        ) : (
-          <>
-            <div className="actions">
-              <button type="button" className="primary" disabled={saving} onClick={() => void save(false)}>
-                Save
-              </button>
-              <button type="button" onClick={() => setDraft(null)}>
-                Cancel
-              </button>
-            </div>
-            <Field label={`Contents of ${entry.name}`} hideLabel className="editor">
-              <textarea
-                spellCheck={false}
-                value={draft}
-                onChange={(e) => setDraft(e.target.value)}
-                onKeyDown={(e) => {
-                  if ((e.ctrlKey || e.metaKey) && e.key === "s") {
-                    e.preventDefault();
-                    void save(false);
-                  }
-                }}
+          ) : (
+            <Suspense fallback={<p role="status">Loading the editor…</p>}>
+              <CodeEditor
+                doc={draft ?? text}
+                revision={revision}
+                language={readOnly ? null : languageFor(entry.path)}
+                label={`Contents of ${entry.name}`}
+                readOnly={readOnly}
+                onChange={edited}
+                onSave={() => void save(false)}
               />
-            </Field>
-          </>
-        )
+            </Suspense>
+          )}
+        </>
       ) : null}
-    </div>
-  );
-}
-
-/** Text with highlighting, which arrives (lazily loaded) after the plain text. */
-function CodeView({ text, language }: { text: string; language: string | null }) {
-  const [highlighted, setHighlighted] = useState<{ text: string; html: string | null } | null>(null);
-  useEffect(() => {
-    if (!language || text.length > 200_000) return;
-    let current = true;
-    void import("../chat/highlight").then(({ highlightText }) => {
-      if (current) setHighlighted({ text, html: highlightText(text, language) });
-    });
-    return () => {
-      current = false;
-    };
-  }, [text, language]);
-  // Highlighting of an older text (before an edit was saved) is never shown.
-  const html = highlighted?.text === text ? highlighted.html : null;
-  const lines = text.endsWith("\n") ? text.split("\n").length - 1 : text.split("\n").length;
-  return (
-    <div className="code-frame">
-      <pre className="line-numbers" aria-hidden="true">
-        {Array.from({ length: Math.max(1, lines) }, (_, i) => `${i + 1}\n`).join("")}
-      </pre>
-      <pre className="code-view" tabIndex={0} aria-label="File contents">
-        {html !== null ? (
-          // highlight.js output: the file's text, escaped, wrapped in spans.
-          <code className="hljs" dangerouslySetInnerHTML={{ __html: html }} />
-        ) : (
-          <code>{text}</code>
-        )}
-      </pre>
     </div>
   );
 }

@@ -9,6 +9,7 @@ import {
   writeFile,
   zipUrl,
   type Entry,
+  type TreeListing,
 } from "../api/files";
 import { errorMessage } from "../api/http";
 import { ErrorText } from "../components/bits";
@@ -31,6 +32,7 @@ let uploadIds = 0;
 
 export function FilesPane({ sessionId }: { sessionId: string }) {
   const [listings, setListings] = useState<Record<string, Entry[] | undefined>>({});
+  const [invalidNames, setInvalidNames] = useState<Record<string, number | undefined>>({});
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const [selected, setSelected] = useState<Entry | null>(null);
   const [uploads, setUploads] = useState<Upload[]>([]);
@@ -40,24 +42,28 @@ export function FilesPane({ sessionId }: { sessionId: string }) {
   const picker = useRef<HTMLInputElement>(null);
   const { dialog, confirm, prompt } = useDialogs();
 
+  const show = useCallback((dir: string, listing: TreeListing): void => {
+    setListings((all) => ({ ...all, [dir]: listing.entries }));
+    setInvalidNames((all) => ({ ...all, [dir]: listing.invalid_names }));
+  }, []);
+
   const load = useCallback(
     async (dir: string): Promise<void> => {
       try {
-        const listing = await listDir(sessionId, dir);
-        setListings((all) => ({ ...all, [dir]: listing.entries }));
+        show(dir, await listDir(sessionId, dir));
       } catch (e) {
         setError(errorMessage(e));
       }
     },
-    [sessionId],
+    [sessionId, show],
   );
 
   useEffect(() => {
     listDir(sessionId, "").then(
-      (listing) => setListings((all) => ({ ...all, "": listing.entries })),
+      (listing) => show("", listing),
       (e: unknown) => setError(errorMessage(e)),
     );
-  }, [sessionId]);
+  }, [sessionId, show]);
 
   const refresh = useCallback((): void => {
     for (const dir of ["", ...expanded]) void load(dir);
@@ -313,6 +319,7 @@ export function FilesPane({ sessionId }: { sessionId: string }) {
           <FileTree
             dir=""
             listings={listings}
+            invalidNames={invalidNames}
             expanded={expanded}
             selected={selected?.path ?? null}
             onToggle={toggle}

@@ -2,12 +2,14 @@ import { NavLink, Navigate, Route, Routes } from "react-router-dom";
 import { AllSessionsPanel } from "../admin/AllSessionsPanel";
 import { InvitesPanel } from "../admin/InvitesPanel";
 import { UsersPanel } from "../admin/UsersPanel";
-import { useUser } from "../auth/AuthContext";
+import { useAddingUsers, useUser } from "../auth/AuthContext";
+import { SingleUserNote } from "../components/SingleUserNote";
 import { useTitle } from "../lib/useTitle";
 
 export function AdminPage() {
   useTitle("Admin");
   const user = useUser();
+  const adding = useAddingUsers();
   if (user.role !== "admin") {
     // Hidden from the navigation too; the API refuses these calls (403) regardless.
     return (
@@ -17,20 +19,36 @@ export function AdminPage() {
       </section>
     );
   }
+  // Users and invites mean something only where there can be more than one user: a
+  // single-user server has its one admin, and refuses new users and invites (409).
+  const withUsers = adding.state === "allowed";
   return (
     <section className="page" aria-labelledby="admin-title">
       <h1 id="admin-title">Administration</h1>
-      <nav className="subnav" aria-label="Administration">
-        <NavLink to="/admin/users">Users</NavLink>
-        <NavLink to="/admin/invites">Invites</NavLink>
-        <NavLink to="/admin/sessions">All sessions</NavLink>
-      </nav>
-      <Routes>
-        <Route index element={<Navigate to="users" replace />} />
-        <Route path="users" element={<UsersPanel />} />
-        <Route path="invites" element={<InvitesPanel />} />
-        <Route path="sessions" element={<AllSessionsPanel />} />
-      </Routes>
+      {adding.state === "unknown" ? null : (
+        <>
+          <nav className="subnav" aria-label="Administration">
+            {withUsers ? <NavLink to="/admin/users">Users</NavLink> : null}
+            {withUsers ? <NavLink to="/admin/invites">Invites</NavLink> : null}
+            <NavLink to="/admin/sessions">All sessions</NavLink>
+          </nav>
+          {adding.state === "refused" ? (
+            <SingleUserNote what="Managing users and invites" reason={adding.reason} />
+          ) : null}
+          <Routes>
+            <Route index element={<Navigate to={withUsers ? "users" : "sessions"} replace />} />
+            <Route
+              path="users"
+              element={withUsers ? <UsersPanel /> : <Navigate to="../sessions" replace />}
+            />
+            <Route
+              path="invites"
+              element={withUsers ? <InvitesPanel /> : <Navigate to="../sessions" replace />}
+            />
+            <Route path="sessions" element={<AllSessionsPanel />} />
+          </Routes>
+        </>
+      )}
     </section>
   );
 }

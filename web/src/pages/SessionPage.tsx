@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useRef, useState } from "react";
 import { Link, useParams } from "react-router-dom";
 import { errorMessage } from "../api/http";
 import { resumeSession, stopSession } from "../api/sessions";
@@ -8,9 +8,12 @@ import { ChatPane } from "../chat/ChatPane";
 import { ErrorText, StatusBadge } from "../components/bits";
 import { Field } from "../components/Field";
 import { SandboxBadge } from "../components/SandboxBadge";
-import { ReadyTimes, StartingFor } from "../components/SessionFacts";
+import { SplitDivider } from "../components/SplitDivider";
+import { ReadyTimes, StartingNote } from "../components/SessionFacts";
 import { FilesPane } from "../files/FilesPane";
+import { useSplitRatio } from "../lib/splitRatio";
 import { useTitle } from "../lib/useTitle";
+import "../styles/session-layout.css";
 import { TerminalPane } from "../terminal/TerminalPane";
 
 type PaneId = "chat" | "files" | "terminal";
@@ -50,6 +53,8 @@ function SessionView({ session }: { session: Session }) {
   const [opened, setOpened] = useState<ReadonlySet<PaneId>>(new Set(["chat"]));
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [ratio, setRatio] = useSplitRatio();
+  const panes = useRef<HTMLDivElement>(null);
 
   const show = (pane: PaneId): void => {
     setPrimary(pane);
@@ -71,6 +76,13 @@ function SessionView({ session }: { session: Session }) {
 
   const running = session.status === "running";
   const visible = (pane: PaneId): boolean => pane === primary || pane === secondary;
+  const splitting = secondary !== "none";
+  // The primary pane comes first, then the divider, then the secondary (CSS order), and
+  // the two share the width by `ratio` (flex-grow over a zero basis).
+  const paneStyle = (pane: PaneId) =>
+    pane === primary
+      ? { order: 0, flexGrow: splitting ? ratio : 1 }
+      : { order: 2, flexGrow: splitting ? 1 - ratio : 1 };
 
   return (
     <section className="session-page" aria-labelledby="session-title">
@@ -130,14 +142,15 @@ function SessionView({ session }: { session: Session }) {
       </div>
 
       {running ? (
-        <div className={secondary === "none" ? "panes" : "panes split"}>
+        <div className={splitting ? "panes split" : "panes"} ref={panes}>
           {PANES.filter((pane) => opened.has(pane.id)).map((pane) => (
             <section
               key={pane.id}
+              id={`pane-${pane.id}`}
               className={`pane pane-${pane.id}${pane.id === secondary ? " secondary" : ""}`}
               aria-label={pane.label}
               hidden={!visible(pane.id)}
-              style={{ order: pane.id === primary ? 0 : 1 }}
+              style={paneStyle(pane.id)}
             >
               {pane.id === "chat" ? <ChatPane sessionId={session.id} /> : null}
               {pane.id === "files" ? <FilesPane sessionId={session.id} /> : null}
@@ -146,6 +159,9 @@ function SessionView({ session }: { session: Session }) {
               ) : null}
             </section>
           ))}
+          {splitting ? (
+            <SplitDivider ratio={ratio} onChange={setRatio} container={panes} controls={`pane-${primary}`} />
+          ) : null}
         </div>
       ) : (
         <NotRunning session={session} />
@@ -158,7 +174,7 @@ function NotRunning({ session }: { session: Session }) {
   if (session.status === "starting") {
     return (
       <p className="notice" role="status">
-        Starting the session’s agent, file server and terminal… <StartingFor since={session.updated_at} />
+        <StartingNote session={session} />
       </p>
     );
   }

@@ -10,7 +10,7 @@ import { InputField } from "../components/Field";
 import { LiveIndicator } from "../components/LiveIndicator";
 import { SandboxBadge } from "../components/SandboxBadge";
 import { useDialogs } from "../components/useDialogs";
-import { ReadyTimes, SessionStateNote } from "../components/SessionFacts";
+import { ReadyTimes, SessionStateNote, StartProgress } from "../components/SessionFacts";
 import { formatDate } from "../lib/format";
 import { useTitle } from "../lib/useTitle";
 
@@ -118,6 +118,7 @@ export function SessionsPage() {
                   <SessionStateNote session={session} />
                   <ReadyTimes session={session} />
                 </div>
+                <StartProgress session={session} />
                 {session.status === "failed" && session.error ? (
                   <details className="failure">
                     <summary>Why it failed</summary>

@@ -2,17 +2,10 @@ import { FitAddon } from "@xterm/addon-fit";
 import { Terminal } from "@xterm/xterm";
 import "@xterm/xterm/css/xterm.css";
 import { useEffect, useRef, useState } from "react";
-import {
-  binaryInputFrame,
-  decodeServerFrame,
-  handshakeFrame,
-  inputFrame,
-  resizeFrame,
-  terminalUrl,
-  TTYD_SUBPROTOCOL,
-} from "../api/ttyd";
-import { effectiveDark, loadTheme } from "../lib/theme";
+import { binaryInputFrame, decodeServerFrame, handshakeFrame, inputFrame, resizeFrame } from "../api/ttyd";
+import { openTerminal } from "./connect";
 import { installStyleNonce } from "./styleNonce";
+import { useDarkTheme } from "./useDarkTheme";
 
 type Connection = "connecting" | "open" | "closed";
 
@@ -29,8 +22,14 @@ const LIGHT = {
   selectionBackground: "#c8d2f0",
 };
 
+interface Props {
+  sessionId: string;
+  name: string; // which of the session's terminals (its own tmux session)
+  visible: boolean;
+}
+
 /** xterm.js speaking ttyd's protocol over the control plane's WebSocket proxy. */
-export default function TerminalView({ sessionId, visible }: { sessionId: string; visible: boolean }) {
+export default function TerminalView({ sessionId, name, visible }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const terminal = useRef<Terminal | null>(null);
   const fit = useRef<FitAddon | null>(null);
@@ -38,6 +37,7 @@ export default function TerminalView({ sessionId, visible }: { sessionId: string
   const [connection, setConnection] = useState<Connection>("connecting");
   const [attempt, setAttempt] = useState(0);
   const [note, setNote] = useState<string | null>(null);
+  const dark = useDarkTheme();
 
   // The terminal itself lives as long as the pane.
   useEffect(() => {
@@ -49,7 +49,6 @@ export default function TerminalView({ sessionId, visible }: { sessionId: string
       fontFamily: 'ui-monospace, "SFMono-Regular", "DejaVu Sans Mono", Menlo, monospace',
       fontSize: 14,
       scrollback: 5000,
-      theme: effectiveDark(loadTheme()) ? DARK : LIGHT,
       screenReaderMode: false,
     });
     const fitAddon = new FitAddon();
@@ -91,12 +90,17 @@ export default function TerminalView({ sessionId, visible }: { sessionId: string
     };
   }, []);
 
+  // After the terminal exists (effects run in order), and again on every theme change:
+  // xterm paints its own colours, which CSS does not reach.
+  useEffect(() => {
+    if (terminal.current) terminal.current.options.theme = dark ? DARK : LIGHT;
+  }, [dark]);
+
   // One WebSocket per attempt; "Reconnect" starts another.
   useEffect(() => {
     const term = terminal.current;
     if (!term) return;
-    const ws = new WebSocket(terminalUrl(window.location, sessionId), [TTYD_SUBPROTOCOL]);
-    ws.binaryType = "arraybuffer";
+    const ws = openTerminal(sessionId, name);
     socket.current = ws;
     setConnection("connecting");
     ws.onopen = () => {
@@ -118,7 +122,7 @@ export default function TerminalView({ sessionId, visible }: { sessionId: string
       ws.close();
       if (socket.current === ws) socket.current = null;
     };
-  }, [sessionId, attempt]);
+  }, [sessionId, name, attempt]);
 
   // Fit to the pane whenever it changes size (window, split, phone rotation).
   useEffect(() => {

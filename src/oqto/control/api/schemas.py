@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 from oqto.protocol.sessions import (
     MAX_WORKSPACE_DEPTH,
     SandboxReport,
+    ServiceProgress,
     WorkspaceNameError,
     check_workspace_name,
 )
@@ -142,8 +143,15 @@ class SessionOut(RowOut):
     )
     last_active_at: dt.datetime | None = Field(
         default=None,
-        description="The last request to the session's services through this server; null "
-        "if none since it last started.",
+        description="The last request to the session's services through the server (kept "
+        "across restarts); null if it was never used.",
+    )
+    progress: list[ServiceProgress] | None = Field(
+        default=None,
+        description="Per service (agent, files, terminal), how far the current start got: "
+        "`waiting`, `started` (its process runs), `ready` (it answers; with `ready_after`) "
+        "or `failed`. Kept after a failed start, to show which service failed; null while "
+        "running or stopped, and for a start begun before the server last restarted.",
     )
 
     @classmethod
@@ -153,7 +161,12 @@ class SessionOut(RowOut):
             return out
         facts = sessions.facts(out.id)
         return out.model_copy(
-            update={"ready_after": facts.ready_after, "last_active_at": facts.last_active_at}
+            update={
+                "ready_after": facts.ready_after,
+                # Memory is ahead of the row until the next flush.
+                "last_active_at": facts.last_active_at or out.last_active_at,
+                "progress": facts.progress,
+            }
         )
 
 

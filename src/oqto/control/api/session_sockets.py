@@ -13,6 +13,7 @@ from oqto.control.context import context
 from oqto.control.errors import ApiError, response_for
 from oqto.control.proxy.websocket import origin_allowed, relay
 from oqto.control.sessions import SessionRoute
+from oqto.protocol import terminals
 from oqto.protocol.errors import ErrorCode, OqtoError
 from oqto.protocol.sessions import ServiceName
 
@@ -67,10 +68,19 @@ async def _relay(
 
 @router.websocket("/{session_id}/terminal")
 async def terminal(websocket: WebSocket, session_id: str) -> None:
-    """ttyd's WebSocket (subprotocol `tty`)."""
+    """ttyd's WebSocket (subprotocol `tty`); `?name=N` picks one of the session's
+    terminals, `&close=1` ends it. ttyd's URL is rebuilt from the checked values."""
     found = await _ws_route(websocket, session_id)
-    if found is not None:
-        await _relay(websocket, found, ServiceName.TERMINAL, "/ws")
+    if found is None:
+        return
+    try:
+        request = terminals.from_query(websocket.scope.get("query_string", b"").decode("latin-1"))
+    except terminals.TerminalRequestError as exc:
+        await websocket.send_denial_response(
+            response_for(ApiError(ErrorCode.BAD_REQUEST, str(exc)))
+        )
+        return
+    await _relay(websocket, found, ServiceName.TERMINAL, request.ttyd_path())
 
 
 @router.websocket("/{session_id}/agent/{path:path}")

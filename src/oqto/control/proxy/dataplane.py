@@ -26,6 +26,7 @@ from oqto.protocol.sessions import ServiceName
 PREFIX = "/api/sessions/"
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 SERVICES = {"agent": ServiceName.AGENT, "files": ServiceName.FILES}
+POLLED = ("/agent/permission", "/agent/question")
 
 
 def proxied_service(scope: Scope) -> tuple[str, ServiceName] | None:
@@ -64,7 +65,9 @@ class DataPlane:
         except OqtoError as exc:
             await response_for(exc)(scope, receive, send)
             return
-        ctx.sessions.touch(session_id)
+        # The inbox's polls of pending requests are a browser tab being open, not use.
+        if not (scope["method"] == "GET" and scope["path"].endswith(POLLED)):
+            ctx.sessions.touch(session_id)
         # A declared oversize upload is refused before any of it is streamed upstream.
         limit = ctx.config.files.max_upload_mb * MiB if service is ServiceName.FILES else None
         await forward(
