@@ -107,3 +107,15 @@ def open_session(page: Page, session: dict[str, Any]) -> None:
 
 def workspace_dir(server: OqtoServer, session: dict[str, Any], user: str = "admin") -> Path:
     return server.workspaces / user / str(session["workspace"])
+
+
+def new_conversation(page: Page) -> None:
+    """Open an empty conversation in the chat."""
+    page.get_by_role("button", name="New chat").click()
+    expect(page.get_by_role("list", name="Messages")).to_contain_text("No messages yet")
+
+
+def send(page: Page, text: str) -> None:
+    """Type a prompt in the composer and send it."""
+    page.get_by_role("textbox", name="Message").fill(text)
+    page.get_by_role("button", name="Send").click()

@@ -12,24 +12,16 @@ from playwright.sync_api import Page, expect
 from tests.browser.helpers import (
     SECOND_MODEL_ID,
     NewContext,
+    new_conversation,
     open_session,
     screenshot,
+    send,
     signed_in,
     unnamed_controls,
     workspace_dir,
 )
 from tests.support.fake_llm import DEFAULT_MODEL_ID, DEFAULT_PROVIDER_ID, FakeLLM, Reply
 from tests.support.server import OqtoServer
-
-
-def new_conversation(page: Page) -> None:
-    page.get_by_role("button", name="New chat").click()
-    expect(page.get_by_role("list", name="Messages")).to_contain_text("No messages yet")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_role("textbox", name="Message").fill(text)
-    page.get_by_role("button", name="Send").click()
 
 
 def test_streamed_answer_with_a_tool_call_and_safe_markdown(

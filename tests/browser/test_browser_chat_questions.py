@@ -9,18 +9,15 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
-from tests.browser.helpers import NewContext, open_session, screenshot, signed_in
+from tests.browser.helpers import (
+    NewContext,
+    new_conversation,
+    open_session,
+    screenshot,
+    send,
+    signed_in,
+)
 from tests.support.fake_llm import FakeLLM, Reply
-
-
-def new_conversation(page: Page) -> None:
-    page.get_by_role("button", name="New chat").click()
-    expect(page.get_by_role("list", name="Messages")).to_contain_text("No messages yet")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_role("textbox", name="Message").fill(text)
-    page.get_by_role("button", name="Send").click()
 
 
 def tool_results(fake_llm: FakeLLM) -> list[str]:

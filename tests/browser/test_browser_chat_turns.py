@@ -14,8 +14,10 @@ import pytest
 from playwright.sync_api import Page, expect
 from tests.browser.helpers import (
     NewContext,
+    new_conversation,
     open_session,
     screenshot,
+    send,
     signed_in,
     unnamed_controls,
     workspace_dir,
@@ -26,16 +28,6 @@ from tests.support.server import OqtoServer
 VIEWPORTS = ["desktop", "phone"]
 # The diff counts use a real minus sign (U+2212), as typography wants.
 MINUS = "\u2212"
-
-
-def new_conversation(page: Page) -> None:
-    page.get_by_role("button", name="New chat").click()
-    expect(page.get_by_role("list", name="Messages")).to_contain_text("No messages yet")
-
-
-def send(page: Page, text: str) -> None:
-    page.get_by_role("textbox", name="Message").fill(text)
-    page.get_by_role("button", name="Send").click()
 
 
 def current_title(page: Page, viewport: str) -> Any:
