@@ -50,8 +50,7 @@ from tests.support.fake_llm import (
     FakeLLM,
     opencode_config,
 )
-from tests.support.procs import tagged_pids
-from tests.support.server import OqtoServer, tool_env
+from tests.support.server import OqtoServer, stopped_cleanly, tool_env
 
 
 @pytest.hookimpl(wrapper=True)
@@ -136,9 +135,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Itera
     try:
         yield srv
     finally:
-        code = srv.stop()
-        assert code == 0, f"oqto serve exited with {code}:\n{srv.log()[-4000:]}"
-        assert tagged_pids(under=srv.root) == {}, "session processes left after the server stopped"
+        stopped_cleanly(srv)
 
 
 @pytest.fixture(scope="package")

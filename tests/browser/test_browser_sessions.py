@@ -15,8 +15,7 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from tests.browser.conftest import _contexts, browser_opencode_config
 from tests.browser.helpers import NewContext, screenshot, signed_in, unnamed_controls
 from tests.support.fake_llm import FakeLLM
-from tests.support.procs import tagged_pids
-from tests.support.server import OqtoServer, tool_env, wait_for
+from tests.support.server import OqtoServer, stopped_cleanly, tool_env, wait_for
 
 # Stands in for ttyd until the test lets it start (or makes it fail), by a file in the
 # session's workspace (ttyd's working directory): the start then waits on the terminal
@@ -119,9 +118,7 @@ def gated(tmp_path_factory: pytest.TempPathFactory, fake_llm: FakeLLM) -> Iterat
     try:
         yield srv
     finally:
-        code = srv.stop()
-        assert code == 0, f"oqto serve exited with {code}:\n{srv.log()[-4000:]}"
-        assert tagged_pids(under=srv.root) == {}, "session processes left after the server stopped"
+        stopped_cleanly(srv)
 
 
 def gate(srv: OqtoServer, workspace: str, name: str) -> None:

@@ -11,8 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.support.fake_llm import FakeLLM, opencode_config
-from tests.support.procs import tagged_pids
-from tests.support.server import TOOLS_BIN, OqtoServer, tool_env
+from tests.support.server import TOOLS_BIN, OqtoServer, stopped_cleanly, tool_env
 
 REQUIRED_TOOLS = ("opencode", "ttyd")
 
@@ -51,9 +50,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, opencode_json: Path) -> Ite
     try:
         yield srv
     finally:
-        code = srv.stop()
-        assert code == 0, f"oqto serve exited with {code}:\n{srv.log()[-4000:]}"
-        assert tagged_pids(under=srv.root) == {}, "session processes left after the server stopped"
+        stopped_cleanly(srv)
 
 
 @pytest.fixture(scope="session")

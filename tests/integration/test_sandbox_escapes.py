@@ -20,8 +20,7 @@ from tests.support import escape
 from tests.support.escape import Observed, Session
 from tests.support.fake_llm import FakeLLM
 from tests.support.opencode_smoke import seed_opencode_home
-from tests.support.procs import tagged_pids
-from tests.support.server import OPENCODE_HOME, OqtoServer, wait_for
+from tests.support.server import OPENCODE_HOME, OqtoServer, stopped_cleanly, wait_for
 
 PROFILES = {
     "minimal": 'profile = "minimal"\n',
@@ -59,12 +58,6 @@ def sandboxed_server(
     )
     srv.env["HOME"] = str(home)
     return srv
-
-
-def stopped_cleanly(srv: OqtoServer) -> None:
-    code = srv.stop()
-    assert code == 0, f"oqto serve exited with {code}:\n{srv.log()[-4000:]}"
-    assert tagged_pids(under=srv.root) == {}, "session processes left after the server stopped"
 
 
 @pytest.fixture(scope="module", params=list(PROFILES))

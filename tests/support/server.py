@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.support.procs import tagged_pids
 
 REPO = Path(__file__).resolve().parents[2]
 TOOLS_BIN = REPO / ".tools" / "bin"
@@ -171,3 +172,10 @@ config = "{self.sandbox_path}"
 
         result: dict[str, Any] = wait_for(reached, 300, f"session {session_id} -> {wanted}")
         return result
+
+
+def stopped_cleanly(srv: OqtoServer) -> None:
+    """Stop `srv` and check that it exited cleanly and left no session process behind."""
+    code = srv.stop()
+    assert code == 0, f"oqto serve exited with {code}:\n{srv.log()[-4000:]}"
+    assert tagged_pids(under=srv.root) == {}, "session processes left after the server stopped"
